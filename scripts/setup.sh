@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs what building, running and testing bevy_backdrop needs on a Debian/Ubuntu machine,
+# and only what is missing. Safe to run again: it does nothing when everything is there.
+set -euo pipefail
+
+# Build: Bevy's audio/input crates link ALSA and udev; winit needs xkbcommon/wayland headers;
+# nokhwa's V4L2 bindings run bindgen (libclang). Linking uses clang + mold (.cargo/config.toml).
+# Run: Vulkan loader + Mesa (lavapipe renders on the CPU when there is no GPU), Xvfb for a window
+# without a display, ffmpeg for video files.
+PACKAGES=(
+  pkg-config libasound2-dev libudev-dev libxkbcommon-dev libwayland-dev libclang-dev clang mold
+  libvulkan1 mesa-vulkan-drivers xvfb xauth ffmpeg
+)
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  echo "setup: all Debian packages present"
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "setup: cargo not found: install Rust 1.95 (https://rustup.rs), then run this again" >&2
+  exit 1
+fi

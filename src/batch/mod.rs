@@ -1,0 +1,466 @@
+//! Headless mode: the same plugins without a window. Every source frame is pulled in order,
+//! rendered through the chain, read back, and written as `frame_00000.png`… or into a video —
+//! output k always comes from source frame k, and the output has the source's size.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bevy::app::{AppExit, ScheduleRunnerPlugin};
+use bevy::platform::time::Instant;
+use bevy::prelude::*;
+use bevy::render::renderer::RenderAdapterInfo;
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::capture::{
+    CaptureError, Frame, FramePlugin, FrameSystems, IncomingFrame, SourceOptions, SourceSpec,
+    open_source,
+};
+use crate::effects::{EffectsPlugin, FrameChain};
+
+/// Frames rendered but not yet read back, at most. Two keeps the GPU busy while the CPU writes.
+const MAX_IN_FLIGHT: u64 = 2;
+/// App updates to let a new frame size reach the camera and its target before capturing.
+const SETTLE_UPDATES: u32 = 2;
+/// With no frame read back for this long the run is abandoned with an error instead of hanging.
+const STALL_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Where the frames go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BatchOutput {
+    /// `DIR/frame_00000.png`, one PNG per frame.
+    Frames(PathBuf),
+    /// One video file (H.264), written by `ffmpeg`.
+    Video(PathBuf),
+}
+
+impl BatchOutput {
+    /// A path with a video extension (`.mp4`, `.mkv`, `.mov`, `.webm`) is a video; anything else a
+    /// folder for PNGs.
+    pub fn from_path(path: &Path) -> Self {
+        let is_video = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| ["mp4", "mkv", "mov", "webm"].contains(&e.to_ascii_lowercase().as_str()));
+        if is_video {
+            BatchOutput::Video(path.to_owned())
+        } else {
+            BatchOutput::Frames(path.to_owned())
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        match self {
+            BatchOutput::Frames(p) | BatchOutput::Video(p) => p,
+        }
+    }
+
+    /// The file frame `k` is written to, for PNG output.
+    pub fn frame_path(dir: &Path, k: u64) -> PathBuf {
+        dir.join(format!("frame_{k:05}.png"))
+    }
+}
+
+/// A headless run.
+#[derive(Clone, Debug)]
+pub struct BatchConfig {
+    pub source: SourceSpec,
+    pub options: SourceOptions,
+    pub mirror: bool,
+    /// Frames to write; `None`: one pass through a finite source.
+    pub frames: Option<u64>,
+    pub output: BatchOutput,
+    /// Show a progress bar (it draws only on a terminal).
+    pub progress: bool,
+    /// Install Bevy's logger (leave off when the caller has one).
+    pub log: bool,
+}
+
+/// What a finished run did.
+#[derive(Clone, Debug)]
+pub struct BatchSummary {
+    pub frames: u64,
+    pub seconds: f64,
+    /// Size of the last frame written.
+    pub width: u32,
+    pub height: u32,
+    pub output: PathBuf,
+    pub source: String,
+    /// The GPU adapter that rendered (on a machine without a GPU: llvmpipe).
+    pub adapter: String,
+}
+
+impl BatchSummary {
+    pub fn fps(&self) -> f64 {
+        self.frames as f64 / self.seconds.max(1e-9)
+    }
+}
+
+impl std::fmt::Display for BatchSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} frames of {}×{} from {} → {} in {:.2} s ({:.1} fps, {})",
+            self.frames,
+            self.width,
+            self.height,
+            self.source,
+            self.output.display(),
+            self.seconds,
+            self.fps(),
+            self.adapter
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    #[error(transparent)]
+    Capture(#[from] CaptureError),
+    #[error("{source_name} has no end: give the number of frames to write with --frames N")]
+    Endless { source_name: String },
+    #[error("{}: {message}", path.display())]
+    Output { path: PathBuf, message: String },
+    #[error("rendering stalled: no frame read back for {} s", STALL_TIMEOUT.as_secs())]
+    Stalled,
+    #[error("the app stopped before all frames were written")]
+    Interrupted,
+}
+
+/// Runs a headless batch to the end. Blocks; returns what was written.
+pub fn run_batch(config: BatchConfig) -> Result<BatchSummary, BatchError> {
+    let started = Instant::now();
+    let reader = SourceReader::spawn(config.source.clone(), config.options.clone())?;
+    let total = config
+        .frames
+        .or(reader.frames_per_pass)
+        .ok_or_else(|| BatchError::Endless {
+            source_name: reader.name.clone(),
+        })?;
+    if let BatchOutput::Frames(dir) = &config.output {
+        std::fs::create_dir_all(dir).map_err(|e| BatchError::Output {
+            path: dir.clone(),
+            message: format!("cannot create the folder: {e}"),
+        })?;
+    }
+
+    let progress = if config.progress {
+        let bar = ProgressBar::new(total);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} frames  {per_sec}  eta {eta}")
+                .expect("valid template"),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let (to_writer, from_renderer) = sync_channel::<(u64, Image)>(MAX_IN_FLIGHT as usize + 1);
+    let writer = Writer::spawn(config.output.clone(), reader.fps, from_renderer, progress.clone());
+
+    let shared = Arc::new(BatchShared::default());
+    let mut app = App::new();
+    app.add_plugins(headless_plugins(config.log))
+        .add_plugins((FramePlugin, EffectsPlugin))
+        .insert_resource(BatchDriver {
+            frames: Mutex::new(reader.frames),
+            total,
+            mirror: config.mirror,
+            source_name: reader.name.clone(),
+            requested: 0,
+            settle: 0,
+            last_size: None,
+            pending: None,
+            last_progress: Instant::now(),
+            to_writer,
+            shared: Arc::clone(&shared),
+        })
+        .add_systems(PreUpdate, drive_batch.in_set(FrameSystems::Receive));
+    app.run();
+    let adapter = app
+        .world()
+        .get_resource::<RenderAdapterInfo>()
+        .map(|info| info.name.clone())
+        .unwrap_or_default();
+    // The app (and with it the writer's channel) must go before the writer can finish.
+    drop(app);
+    let written = writer.finish();
+    progress.finish_and_clear();
+    if let Some(error) = shared.failure.lock().unwrap().take() {
+        return Err(error);
+    }
+    let (width, height) = written?;
+    let frames = shared.captured.load(Ordering::Relaxed);
+    if frames < total {
+        return Err(BatchError::Interrupted);
+    }
+    Ok(BatchSummary {
+        frames,
+        seconds: started.elapsed().as_secs_f64(),
+        width,
+        height,
+        output: config.output.path().to_owned(),
+        source: reader.name,
+        adapter,
+    })
+}
+
+fn headless_plugins(log: bool) -> bevy::app::PluginGroupBuilder {
+    crate::headless_default_plugins(log).add(ScheduleRunnerPlugin::run_loop(Duration::ZERO))
+}
+
+/// The source, opened and read on its own thread so decoding overlaps rendering.
+struct SourceReader {
+    name: String,
+    frames_per_pass: Option<u64>,
+    fps: f32,
+    frames: Receiver<Result<Frame, CaptureError>>,
+}
+
+impl SourceReader {
+    fn spawn(spec: SourceSpec, options: SourceOptions) -> Result<Self, CaptureError> {
+        let (opened_tx, opened_rx) = sync_channel(1);
+        let (frame_tx, frames) = sync_channel(2);
+        std::thread::Builder::new()
+            .name("batch source".into())
+            .spawn(move || {
+                let mut source = match open_source(&spec, &options) {
+                    Ok(source) => source,
+                    Err(e) => {
+                        let _ = opened_tx.send(Err(e));
+                        return;
+                    }
+                };
+                let fps = source
+                    .frame_interval()
+                    .map_or(30.0, |d| 1.0 / d.as_secs_f32());
+                let _ = opened_tx.send(Ok((source.name(), source.frames_per_pass(), fps)));
+                loop {
+                    let next = source.next_frame();
+                    let failed = next.is_err();
+                    // The receiver hangs up when the run is over.
+                    if frame_tx.send(next).is_err() || failed {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| CaptureError::Unsupported {
+                what: format!("a source thread ({e})"),
+            })?;
+        let (name, frames_per_pass, fps) = opened_rx.recv().map_err(|_| CaptureError::Unsupported {
+            what: "the source thread (it stopped while opening)".into(),
+        })??;
+        Ok(Self {
+            name,
+            frames_per_pass,
+            fps,
+            frames,
+        })
+    }
+}
+
+#[derive(Default)]
+struct BatchShared {
+    captured: AtomicU64,
+    failure: Mutex<Option<BatchError>>,
+}
+
+#[derive(Resource)]
+struct BatchDriver {
+    frames: Mutex<Receiver<Result<Frame, CaptureError>>>,
+    total: u64,
+    mirror: bool,
+    source_name: String,
+    /// Frames whose screenshot has been requested.
+    requested: u64,
+    /// Updates still to wait before capturing `pending` (a new size settles).
+    settle: u32,
+    last_size: Option<(u32, u32)>,
+    /// A frame uploaded but not yet captured (waiting for its size to settle).
+    pending: Option<Frame>,
+    last_progress: Instant,
+    to_writer: SyncSender<(u64, Image)>,
+    shared: Arc<BatchShared>,
+}
+
+impl BatchDriver {
+    fn fail(&self, error: BatchError, exit: &mut MessageWriter<AppExit>) {
+        self.shared.failure.lock().unwrap().get_or_insert(error);
+        exit.write(AppExit::error());
+    }
+}
+
+fn drive_batch(
+    mut driver: ResMut<BatchDriver>,
+    chain: Res<FrameChain>,
+    mut incoming: ResMut<IncomingFrame>,
+    mut commands: Commands,
+    mut exit: MessageWriter<AppExit>,
+) {
+    let captured = driver.shared.captured.load(Ordering::Relaxed);
+    if driver.shared.failure.lock().unwrap().is_some() {
+        exit.write(AppExit::error());
+        return;
+    }
+    if captured >= driver.total {
+        exit.write(AppExit::Success);
+        return;
+    }
+    if captured > 0 && driver.last_progress.elapsed() > STALL_TIMEOUT {
+        driver.fail(BatchError::Stalled, &mut exit);
+        return;
+    }
+    if driver.requested >= driver.total || driver.requested - captured >= MAX_IN_FLIGHT {
+        return;
+    }
+
+    let frame = match driver.pending.take() {
+        Some(frame) => frame,
+        None => {
+            let next = driver.frames.lock().unwrap().recv();
+            let mut frame = match next {
+                Ok(Ok(frame)) => frame,
+                Ok(Err(e)) => return driver.fail(e.into(), &mut exit),
+                Err(_) => return driver.fail(BatchError::Interrupted, &mut exit),
+            };
+            if let Err(e) = frame.validate(&driver.source_name) {
+                return driver.fail(e.into(), &mut exit);
+            }
+            if driver.mirror {
+                frame.mirror_horizontally();
+            }
+            let size = Some((frame.width, frame.height));
+            if driver.last_size != size {
+                driver.last_size = size;
+                driver.settle = SETTLE_UPDATES;
+            }
+            frame
+        }
+    };
+    incoming.0 = Some(frame.clone());
+    if driver.settle > 0 {
+        driver.settle -= 1;
+        driver.pending = Some(frame);
+        return;
+    }
+
+    let k = driver.requested;
+    driver.requested += 1;
+    let to_writer = driver.to_writer.clone();
+    let shared = Arc::clone(&driver.shared);
+    commands
+        .spawn(Screenshot::image(chain.target.clone()))
+        .observe(move |captured: On<ScreenshotCaptured>| {
+            // The writer only goes away when the run is over.
+            let _ = to_writer.send((k, captured.image.clone()));
+            shared.captured.fetch_add(1, Ordering::Relaxed);
+        });
+    driver.last_progress = Instant::now();
+}
+
+/// Writes read-back frames on its own thread, in order.
+struct Writer {
+    thread: std::thread::JoinHandle<Result<(u32, u32), BatchError>>,
+}
+
+impl Writer {
+    fn spawn(
+        output: BatchOutput,
+        fps: f32,
+        frames: Receiver<(u64, Image)>,
+        progress: ProgressBar,
+    ) -> Self {
+        let thread = std::thread::Builder::new()
+            .name("batch writer".into())
+            .spawn(move || write_frames(&output, fps, frames, &progress))
+            .expect("the writer thread starts");
+        Self { thread }
+    }
+
+    fn finish(self) -> Result<(u32, u32), BatchError> {
+        self.thread.join().unwrap_or(Err(BatchError::Interrupted))
+    }
+}
+
+fn output_error(path: &Path, message: impl std::fmt::Display) -> BatchError {
+    BatchError::Output {
+        path: path.to_owned(),
+        message: message.to_string(),
+    }
+}
+
+fn write_frames(
+    output: &BatchOutput,
+    fps: f32,
+    frames: Receiver<(u64, Image)>,
+    progress: &ProgressBar,
+) -> Result<(u32, u32), BatchError> {
+    #[cfg(not(target_arch = "wasm32"))]
+    let mut video: Option<crate::capture::video::VideoWriter> = None;
+    let mut size = (0, 0);
+    let mut expected = 0;
+    for (k, image) in frames {
+        // Screenshots arrive in the order they were requested.
+        debug_assert_eq!(k, expected);
+        expected += 1;
+        let rgba = image
+            .try_into_dynamic()
+            .map_err(|e| output_error(output.path(), format!("frame {k}: {e}")))?
+            .into_rgba8();
+        size = rgba.dimensions();
+        match output {
+            BatchOutput::Frames(dir) => {
+                let path = BatchOutput::frame_path(dir, k);
+                save_png(&path, &rgba).map_err(|e| output_error(&path, e))?;
+            }
+            #[cfg(not(target_arch = "wasm32"))]
+            BatchOutput::Video(path) => {
+                let writer = match &mut video {
+                    Some(writer) => writer,
+                    None => video.insert(crate::capture::video::VideoWriter::create(
+                        path, size.0, size.1, fps,
+                    )?),
+                };
+                if writer.size() != size {
+                    return Err(output_error(
+                        path,
+                        format!(
+                            "frame {k} is {}×{}, the video is {}×{}: a video needs one size",
+                            size.0,
+                            size.1,
+                            writer.size().0,
+                            writer.size().1
+                        ),
+                    ));
+                }
+                writer.write(rgba.as_raw())?;
+            }
+            #[cfg(target_arch = "wasm32")]
+            BatchOutput::Video(path) => {
+                let _ = fps;
+                return Err(output_error(path, "video output needs ffmpeg (native only)"));
+            }
+        }
+        progress.inc(1);
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    if let Some(writer) = video {
+        writer.finish()?;
+    }
+    Ok(size)
+}
+
+/// PNG with fast compression: the writer thread must keep up with the renderer.
+fn save_png(path: &Path, rgba: &image::RgbaImage) -> image::ImageResult<()> {
+    use image::ImageEncoder;
+    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+    let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+    PngEncoder::new_with_quality(file, CompressionType::Fast, FilterType::Adaptive).write_image(
+        rgba.as_raw(),
+        rgba.width(),
+        rgba.height(),
+        image::ExtendedColorType::Rgba8,
+    )
+}

@@ -1,0 +1,363 @@
+//! Capture: frame sources behind one trait, a worker thread per live source that keeps only the
+//! newest frame, and the system that copies that frame into the frame `Image` once per app frame.
+
+pub mod frame;
+pub mod sequence;
+pub mod spec;
+pub mod still;
+pub mod synthetic;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod camera;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod video;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use bevy::asset::RenderAssetUsages;
+use bevy::image::ImageSampler;
+use bevy::platform::time::Instant;
+use bevy::prelude::*;
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+
+pub use frame::{CaptureError, Frame, FrameSource, MAX_FRAME_SIDE};
+pub use spec::{
+    CameraMode, CameraPixelFormat, SourceFactory, SourceOptions, SourceSpec, open_source,
+};
+
+/// How many of the newest problems the status keeps for the screen.
+const MAX_SHOWN_PROBLEMS: usize = 4;
+
+/// The frame texture, its newest frame, and the upload between them. Shared by the live capture
+/// ([`CapturePlugin`]) and the headless mode, which feeds [`IncomingFrame`] itself.
+pub struct FramePlugin;
+
+/// What the live capture opens. Insert before adding [`CapturePlugin`], or send [`SwitchSource`].
+#[derive(Resource, Clone, Debug)]
+pub struct CaptureSettings {
+    pub source: SourceSpec,
+    pub options: SourceOptions,
+    /// Mirror frames left-right. `None`: on for cameras (a self-view), off for everything else.
+    pub mirror: Option<bool>,
+    /// Played when the chosen source cannot be opened or fails.
+    pub fallback: SourceSpec,
+}
+
+impl Default for CaptureSettings {
+    fn default() -> Self {
+        Self {
+            source: SourceSpec::Camera { index: 0 },
+            options: SourceOptions::default(),
+            mirror: None,
+            fallback: SourceSpec::Sample,
+        }
+    }
+}
+
+/// The texture the newest frame lives in (`Rgba8UnormSrgb`, the frame's size).
+#[derive(Resource, Clone, Debug)]
+pub struct FrameImage(pub Handle<Image>);
+
+/// A frame waiting to be copied into [`FrameImage`] in this app frame's `PreUpdate`.
+#[derive(Resource, Default)]
+pub struct IncomingFrame(pub Option<Frame>);
+
+/// The frame now in [`FrameImage`] (its pixels stay shared, for inference). Changes only when a
+/// new frame arrives, so `Res<CurrentFrame>::is_changed` marks new frames.
+#[derive(Resource, Default)]
+pub struct CurrentFrame {
+    pub frame: Option<Frame>,
+    /// Frames uploaded since the app started (all sources).
+    pub uploaded: u64,
+}
+
+/// What the capture is doing, for the screen and the log.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct CaptureStatus {
+    /// The source frames come from now.
+    pub active_source: String,
+    /// Whether frames are being mirrored.
+    pub mirror: bool,
+    /// True while the fallback plays because the chosen source failed.
+    pub on_fallback: bool,
+    /// The newest problems, oldest first, each naming its source.
+    pub problems: Vec<String>,
+}
+
+impl CaptureStatus {
+    pub fn report(&mut self, problem: String) {
+        self.problems.push(problem);
+        let excess = self.problems.len().saturating_sub(MAX_SHOWN_PROBLEMS);
+        self.problems.drain(..excess);
+    }
+}
+
+/// Ask the live capture to play another source.
+#[derive(Message, Clone, Debug)]
+pub struct SwitchSource(pub SourceSpec);
+
+/// Ordering of the capture's per-frame work, for stages that read the frame.
+#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FrameSystems {
+    /// The newest frame lands in [`IncomingFrame`].
+    Receive,
+    /// [`IncomingFrame`] is copied into [`FrameImage`] and [`CurrentFrame`].
+    Upload,
+}
+
+impl Plugin for FramePlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<IncomingFrame>()
+            .init_resource::<CurrentFrame>()
+            .configure_sets(PreUpdate, (FrameSystems::Receive, FrameSystems::Upload).chain())
+            .add_systems(PreUpdate, upload_frame.in_set(FrameSystems::Upload));
+        let image = new_frame_image(1, 1);
+        let handle = app.world_mut().resource_mut::<Assets<Image>>().add(image);
+        app.insert_resource(FrameImage(handle));
+    }
+}
+
+fn new_frame_image(width: u32, height: u32) -> Image {
+    let mut image = Image::new(
+        Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        },
+        TextureDimension::D2,
+        vec![0; width as usize * height as usize * 4],
+        TextureFormat::Rgba8UnormSrgb,
+        RenderAssetUsages::default(),
+    );
+    // Drawn 1:1 into the frame target: nearest keeps pass-through exact.
+    image.sampler = ImageSampler::nearest();
+    image
+}
+
+fn upload_frame(
+    mut incoming: ResMut<IncomingFrame>,
+    mut current: ResMut<CurrentFrame>,
+    frame_image: Res<FrameImage>,
+    mut images: ResMut<Assets<Image>>,
+) {
+    let Some(frame) = incoming.0.take() else {
+        return;
+    };
+    let Some(mut image) = images.get_mut(&frame_image.0) else {
+        return;
+    };
+    let size = Extent3d {
+        width: frame.width,
+        height: frame.height,
+        depth_or_array_layers: 1,
+    };
+    image.texture_descriptor.size = size;
+    image.data = Some(frame.rgba.as_ref().clone());
+    current.uploaded += 1;
+    current.frame = Some(frame);
+}
+
+/// Live capture: a worker thread per source, newest frame wins, fallback on failure.
+pub struct CapturePlugin;
+
+impl Plugin for CapturePlugin {
+    fn build(&self, app: &mut App) {
+        if !app.is_plugin_added::<FramePlugin>() {
+            app.add_plugins(FramePlugin);
+        }
+        app.init_resource::<CaptureSettings>()
+            .init_resource::<CaptureStatus>()
+            .add_message::<SwitchSource>()
+            .add_systems(Startup, start_configured_source)
+            .add_systems(
+                PreUpdate,
+                (switch_source, poll_worker)
+                    .chain()
+                    .in_set(FrameSystems::Receive),
+            );
+    }
+}
+
+/// The live capture's worker for the source now playing.
+#[derive(Resource)]
+pub struct LiveCapture {
+    spec: SourceSpec,
+    worker: Worker,
+}
+
+impl LiveCapture {
+    pub fn spec(&self) -> &SourceSpec {
+        &self.spec
+    }
+
+    /// Turns mirroring on or off for the frames to come.
+    pub fn set_mirror(&self, on: bool) {
+        self.worker.shared.mirror.store(on, Ordering::Relaxed);
+    }
+}
+
+fn start_configured_source(mut commands: Commands, settings: Res<CaptureSettings>) {
+    let spec = settings.source.clone();
+    let mirror = settings.mirror.unwrap_or(spec.is_camera());
+    commands.insert_resource(CaptureStatus {
+        active_source: format!("{spec} (opening)"),
+        mirror,
+        ..default()
+    });
+    commands.insert_resource(LiveCapture {
+        worker: Worker::spawn(spec.clone(), settings.options.clone(), mirror),
+        spec,
+    });
+}
+
+fn switch_source(
+    mut requests: MessageReader<SwitchSource>,
+    mut settings: ResMut<CaptureSettings>,
+    mut status: ResMut<CaptureStatus>,
+    mut live: ResMut<LiveCapture>,
+) {
+    let Some(SwitchSource(spec)) = requests.read().last() else {
+        return;
+    };
+    settings.source = spec.clone();
+    status.mirror = settings.mirror.unwrap_or(spec.is_camera());
+    status.on_fallback = false;
+    status.active_source = format!("{spec} (opening)");
+    *live = LiveCapture {
+        worker: Worker::spawn(spec.clone(), settings.options.clone(), status.mirror),
+        spec: spec.clone(),
+    };
+}
+
+fn poll_worker(
+    settings: Res<CaptureSettings>,
+    mut status: ResMut<CaptureStatus>,
+    mut live: ResMut<LiveCapture>,
+    mut incoming: ResMut<IncomingFrame>,
+) {
+    let events = std::mem::take(&mut *live.worker.shared.events.lock().unwrap());
+    for event in events {
+        match event {
+            WorkerEvent::Opened(name) => {
+                info!("capture: playing {name}");
+                status.active_source = name;
+            }
+            WorkerEvent::Failed(error) => {
+                if live.spec == settings.fallback {
+                    error!("capture: {error}");
+                    status.report(error.to_string());
+                    continue;
+                }
+                let problem = format!("{error} — showing the {} instead", settings.fallback);
+                error!("capture: {problem}");
+                status.report(problem);
+                status.on_fallback = true;
+                status.active_source = format!("{} (opening)", settings.fallback);
+                let mirror = status.mirror && settings.fallback.is_camera();
+                status.mirror = mirror;
+                *live = LiveCapture {
+                    worker: Worker::spawn(
+                        settings.fallback.clone(),
+                        settings.options.clone(),
+                        mirror,
+                    ),
+                    spec: settings.fallback.clone(),
+                };
+                // The failed worker's remaining events are moot.
+                break;
+            }
+        }
+    }
+    if let Some(frame) = live.worker.shared.newest.lock().unwrap().take() {
+        incoming.0 = Some(frame);
+    }
+}
+
+enum WorkerEvent {
+    Opened(String),
+    Failed(CaptureError),
+}
+
+#[derive(Default)]
+struct WorkerShared {
+    /// One-slot mailbox: a new frame replaces one the app has not taken yet.
+    newest: Mutex<Option<Frame>>,
+    events: Mutex<Vec<WorkerEvent>>,
+    stop: AtomicBool,
+    mirror: AtomicBool,
+}
+
+/// A thread that owns one source. Dropping it asks the thread to stop; it is not joined, since a
+/// camera can block in a read for a while and the app must not wait for it.
+struct Worker {
+    shared: Arc<WorkerShared>,
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Worker {
+    fn spawn(spec: SourceSpec, options: SourceOptions, mirror: bool) -> Self {
+        let shared = Arc::new(WorkerShared {
+            mirror: AtomicBool::new(mirror),
+            ..default()
+        });
+        let thread_shared = Arc::clone(&shared);
+        let spawned = std::thread::Builder::new()
+            .name(format!("capture {spec}"))
+            .spawn(move || run_worker(&spec, &options, &thread_shared));
+        if let Err(e) = spawned {
+            shared
+                .events
+                .lock()
+                .unwrap()
+                .push(WorkerEvent::Failed(CaptureError::Unsupported {
+                    what: format!("a capture thread ({e})"),
+                }));
+        }
+        Self { shared }
+    }
+}
+
+fn run_worker(spec: &SourceSpec, options: &SourceOptions, shared: &WorkerShared) {
+    let fail = |error| shared.events.lock().unwrap().push(WorkerEvent::Failed(error));
+    let mut source = match open_source(spec, options) {
+        Ok(source) => source,
+        Err(error) => return fail(error),
+    };
+    let name = source.name();
+    shared
+        .events
+        .lock()
+        .unwrap()
+        .push(WorkerEvent::Opened(name.clone()));
+    let interval = source.frame_interval();
+    let mut due = Instant::now();
+    while !shared.stop.load(Ordering::Relaxed) {
+        let mut frame = match source.next_frame() {
+            Ok(frame) => frame,
+            Err(error) => return fail(error),
+        };
+        if let Err(error) = frame.validate(&name) {
+            return fail(error);
+        }
+        if shared.mirror.load(Ordering::Relaxed) {
+            frame.mirror_horizontally();
+        }
+        *shared.newest.lock().unwrap() = Some(frame);
+        if let Some(interval) = interval {
+            due += interval;
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            } else {
+                // Behind (slow decode): restart the clock rather than burst to catch up.
+                due = now;
+            }
+        }
+    }
+}

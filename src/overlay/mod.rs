@@ -1,0 +1,70 @@
+//! On-screen panels (bevy_egui). For now: the status line — which source plays, and every
+//! problem the capture met, so a user sees why the picture is not what they asked for.
+
+use bevy::prelude::*;
+use bevy_egui::{EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, egui};
+
+use crate::capture::{CaptureStatus, CurrentFrame};
+
+pub struct OverlayPlugin;
+
+impl Plugin for OverlayPlugin {
+    fn build(&self, app: &mut App) {
+        if !app.is_plugin_added::<EguiPlugin>() {
+            app.add_plugins(EguiPlugin::default());
+        }
+        // The overlay belongs to the window camera (`PrimaryEguiContext` there), never to a chain
+        // camera that renders frames.
+        app.insert_resource(EguiGlobalSettings {
+            auto_create_primary_context: false,
+            ..default()
+        })
+        .add_systems(EguiPrimaryContextPass, status_line);
+    }
+}
+
+fn status_line(
+    mut contexts: EguiContexts,
+    status: Option<Res<CaptureStatus>>,
+    current: Res<CurrentFrame>,
+) -> Result {
+    // No window camera (a headless app): nothing to draw on.
+    let Ok(ctx) = contexts.ctx_mut() else {
+        return Ok(());
+    };
+    egui::Area::new(egui::Id::new("backdrop status"))
+        .anchor(egui::Align2::LEFT_TOP, egui::vec2(8.0, 8.0))
+        .show(ctx, |ui| {
+            egui::Frame::popup(ui.style())
+                .fill(egui::Color32::from_black_alpha(170))
+                .show(ui, |ui| {
+                    let source = status
+                        .as_ref()
+                        .map_or("headless", |s| s.active_source.as_str());
+                    let size = current
+                        .frame
+                        .as_ref()
+                        .map_or("no frame yet".to_owned(), |f| format!("{}×{}", f.width, f.height));
+                    let mirror = status.as_ref().is_some_and(|s| s.mirror);
+                    ui.label(
+                        egui::RichText::new(format!(
+                            "{source} · {size}{}",
+                            if mirror { " · mirrored" } else { "" }
+                        ))
+                        .color(egui::Color32::WHITE),
+                    );
+                    for problem in status.iter().flat_map(|s| &s.problems) {
+                        ui.label(
+                            egui::RichText::new(format!("⚠ {problem}"))
+                                .color(egui::Color32::from_rgb(255, 170, 90)),
+                        );
+                    }
+                    ui.label(
+                        egui::RichText::new("M mirror · Esc quit")
+                            .small()
+                            .color(egui::Color32::GRAY),
+                    );
+                });
+        });
+    Ok(())
+}

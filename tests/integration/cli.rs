@@ -1,0 +1,80 @@
+//! The `backdrop` command line: misuse exits non-zero with clap's usage, and headless errors
+//! name the file.
+
+use std::process::{Command, Output};
+
+use crate::common::gpu_lock;
+
+fn backdrop(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_backdrop"))
+        .args(args)
+        .output()
+        .expect("backdrop runs")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn misuse_exits_non_zero_with_usage() {
+    for args in [
+        &["--frames", "3"][..],
+        &["--headless"],
+        &["--output", "x"],
+        &["--no-such-flag"],
+        &["--source", "synthetic:12"],
+        &["--camera-mode", "1280x720"],
+        &["--screenshot", "x.png"],
+    ] {
+        let output = backdrop(args);
+        assert!(!output.status.success(), "{args:?} was accepted");
+        let text = stderr(&output);
+        // clap prints the usage line, or for a bad value the error and where help is.
+        assert!(
+            text.contains("Usage: backdrop") || text.contains("try '--help'"),
+            "{args:?}: no usage in {text}"
+        );
+    }
+}
+
+#[test]
+fn headless_errors_name_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let out = out.to_str().unwrap();
+    let missing = dir.path().join("nowhere.png");
+
+    let output = backdrop(&["--headless", "--source", missing.to_str().unwrap(), "--output", out]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("nowhere.png: file not found"), "{}", stderr(&output));
+
+    let output = backdrop(&["--headless", "--source", "synthetic:64x48", "--output", out]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("--frames"), "{}", stderr(&output));
+}
+
+#[test]
+fn headless_run_prints_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("frames");
+    let output = {
+        let _gpu = gpu_lock();
+        backdrop(&[
+            "--headless",
+            "--source",
+            "synthetic:64x48",
+            "--frames",
+            "3",
+            "--output",
+            out.to_str().unwrap(),
+        ])
+    };
+    assert!(output.status.success(), "{}", stderr(&output));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("3 frames of 64×48"), "{stdout}");
+    assert!(stdout.contains("fps"), "{stdout}");
+    for k in 0..3 {
+        assert!(out.join(format!("frame_{k:05}.png")).exists());
+    }
+}

@@ -1,0 +1,59 @@
+//! Helpers shared by the tests: fixtures made here, image comparison, one GPU user at a time.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use bevy_backdrop::batch::{BatchConfig, BatchOutput, BatchSummary, run_batch};
+use bevy_backdrop::capture::{SourceOptions, SourceSpec};
+
+/// GPU tests take turns: two Bevy renderers on 2 cores only slow each other down, and lavapipe
+/// is memory-hungry.
+pub fn gpu_lock() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A picture that exercises every channel value and sharp edges: a hash of the coordinates.
+pub fn noise_image(width: u32, height: u32, seed: u32) -> image::RgbaImage {
+    image::RgbaImage::from_fn(width, height, |x, y| {
+        let mut h = x.wrapping_mul(0x9E37_79B1) ^ y.wrapping_mul(0x85EB_CA77) ^ seed.wrapping_mul(0xC2B2_AE3D);
+        h ^= h >> 15;
+        h = h.wrapping_mul(0x2C1B_3C6D);
+        h ^= h >> 12;
+        let [r, g, b, _] = h.to_le_bytes();
+        image::Rgba([r, g, b, 255])
+    })
+}
+
+/// Largest per-channel difference (RGB) between two images of the same size.
+pub fn max_channel_difference(a: &image::RgbaImage, b: &image::RgbaImage) -> u8 {
+    assert_eq!(a.dimensions(), b.dimensions(), "sizes differ");
+    a.pixels()
+        .zip(b.pixels())
+        .flat_map(|(p, q)| (0..3).map(move |c| p.0[c].abs_diff(q.0[c])))
+        .max()
+        .unwrap_or(0)
+}
+
+pub fn read_png(path: &Path) -> image::RgbaImage {
+    image::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .into_rgba8()
+}
+
+/// Runs the headless mode into a PNG folder.
+pub fn render_frames(source: SourceSpec, frames: Option<u64>, dir: &Path) -> BatchSummary {
+    let _gpu = gpu_lock();
+    let summary = run_batch(BatchConfig {
+        source,
+        options: SourceOptions::default(),
+        mirror: false,
+        frames,
+        output: BatchOutput::Frames(dir.to_owned()),
+        progress: false,
+        log: false,
+    })
+    .expect("headless run succeeds");
+    println!("{summary}");
+    summary
+}

@@ -1,0 +1,10 @@
+//! Integration tests, in one binary on purpose: each test binary links all of Bevy (~0.8 GB).
+//!
+//! GPU tests run headless Bevy apps on whatever adapter wgpu finds (lavapipe on a machine without a
+//! GPU). Bevy panics with "Unable to find a GPU" when there is none: such a test fails loudly.
+
+mod bad_input;
+mod cli;
+mod common;
+mod headless;
+mod sources;
