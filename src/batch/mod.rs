@@ -179,11 +179,7 @@ pub fn run_batch(config: BatchConfig) -> Result<BatchSummary, BatchError> {
         })
         .add_systems(PreUpdate, drive_batch.in_set(FrameSystems::Receive));
     app.run();
-    let adapter = app
-        .world()
-        .get_resource::<RenderAdapterInfo>()
-        .map(|info| info.name.clone())
-        .unwrap_or_default();
+    let adapter = shared.adapter.lock().unwrap().clone();
     // The app (and with it the writer's channel) must go before the writer can finish.
     drop(app);
     let written = writer.finish();
@@ -264,6 +260,7 @@ impl SourceReader {
 #[derive(Default)]
 struct BatchShared {
     captured: AtomicU64,
+    adapter: Mutex<String>,
     failure: Mutex<Option<BatchError>>,
 }
 
@@ -298,7 +295,11 @@ fn drive_batch(
     mut incoming: ResMut<IncomingFrame>,
     mut commands: Commands,
     mut exit: MessageWriter<AppExit>,
+    adapter: Option<Res<RenderAdapterInfo>>,
 ) {
+    if let Some(adapter) = adapter.filter(|a| a.is_added()) {
+        *driver.shared.adapter.lock().unwrap() = adapter.name.clone();
+    }
     let captured = driver.shared.captured.load(Ordering::Relaxed);
     if driver.shared.failure.lock().unwrap().is_some() {
         exit.write(AppExit::error());

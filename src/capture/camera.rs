@@ -30,7 +30,10 @@ fn camera_error(index: u32, e: impl fmt::Display) -> CaptureError {
 /// Every camera the platform reports, with its modes (opening each briefly to ask).
 pub fn list_cameras() -> Result<Vec<CameraListing>, CaptureError> {
     let cameras = nokhwa::query(ApiBackend::Auto)
-        .map_err(|e| CaptureError::NoCamera(format!(": cannot list cameras: {e}")))?;
+        .map_err(|e| CaptureError::NoCamera {
+            index: 0,
+            detail: format!(" (cannot list cameras: {e})"),
+        })?;
     Ok(cameras
         .into_iter()
         .enumerate()
@@ -77,10 +80,15 @@ pub struct CameraSource {
 
 impl CameraSource {
     pub fn open(index: u32, mode: Option<CameraMode>) -> Result<Self, CaptureError> {
-        let cameras = nokhwa::query(ApiBackend::Auto)
-            .map_err(|e| CaptureError::NoCamera(format!(": cannot list cameras: {e}")))?;
+        let cameras = nokhwa::query(ApiBackend::Auto).map_err(|e| CaptureError::NoCamera {
+            index,
+            detail: format!(" (cannot list cameras: {e})"),
+        })?;
         if cameras.is_empty() {
-            return Err(CaptureError::NoCamera(String::new()));
+            return Err(CaptureError::NoCamera {
+                index,
+                detail: String::new(),
+            });
         }
         if cameras.len() <= index as usize {
             return Err(camera_error(

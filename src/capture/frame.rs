@@ -99,8 +99,8 @@ impl Frame {
 /// the problem, so it can be shown to the user as it is.
 #[derive(Debug, thiserror::Error)]
 pub enum CaptureError {
-    #[error("no camera found{0}")]
-    NoCamera(String),
+    #[error("camera {index}: no camera found{detail}")]
+    NoCamera { index: u32, detail: String },
     #[error("camera {index}: {message}")]
     Camera { index: u32, message: String },
     #[error("{}: file not found", path.display())]
