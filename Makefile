@@ -1,19 +1,24 @@
 # The two commands of the README. Each installs what is missing, then calls cargo.
 #   make run ARGS="--source synthetic"     the playground
 #   make test                              every test
-# Both build with --release, so one build of Bevy serves both.
+# Both build with --release, so one build of Bevy serves both. ORT_DYLIB_PATH points at the ONNX
+# Runtime library setup installed, unless it is set already.
 
 CARGO ?= cargo
 ARGS ?=
+WITH_ORT = export ORT_DYLIB_PATH="$${ORT_DYLIB_PATH:-$$(scripts/ort_dylib.sh)}";
 
-.PHONY: run test setup
+.PHONY: run test bench setup
 
 setup:
 	@scripts/setup.sh
 
 run: setup
-	@scripts/phase.sh "build + run" $(CARGO) run --release -- $(ARGS)
+	@$(WITH_ORT) scripts/phase.sh "build + run" $(CARGO) run --release -- $(ARGS)
 
 test: setup
-	@scripts/phase.sh "build tests" $(CARGO) test --release --no-run
-	@scripts/phase.sh "run tests" $(CARGO) test --release
+	@$(WITH_ORT) scripts/phase.sh "build tests" $(CARGO) test --release --no-run
+	@$(WITH_ORT) scripts/phase.sh "run tests" $(CARGO) test --release
+
+bench: setup
+	@$(WITH_ORT) $(CARGO) bench

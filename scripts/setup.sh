@@ -33,3 +33,13 @@ if ! command -v cargo >/dev/null; then
   echo "setup: cargo not found: install Rust 1.95 (https://rustup.rs), then run this again" >&2
   exit 1
 fi
+
+# ONNX Runtime, the fast inference backend, from its PyPI wheel (the library is loaded at run time;
+# without it the app runs on tract). Kept in a venv of its own; scripts/ort_dylib.sh finds it.
+ORT_VERSION=1.31.1
+ORT_VENV="${BACKDROP_ORT_VENV:-$HOME/.cache/bevy_backdrop-onnxruntime}"
+if [ -z "${ORT_DYLIB_PATH:-}" ] && ! "$(dirname "$0")/ort_dylib.sh" >/dev/null 2>&1; then
+  echo "setup: installing onnxruntime==$ORT_VERSION into $ORT_VENV"
+  python3 -m venv "$ORT_VENV"
+  "$ORT_VENV/bin/pip" install -q "onnxruntime==$ORT_VERSION"
+fi

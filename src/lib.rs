@@ -20,7 +20,9 @@ pub mod batch;
 pub mod capture;
 pub mod display;
 pub mod effects;
+pub mod inference;
 pub mod overlay;
+pub mod shaders;
 
 use bevy::app::PluginGroupBuilder;
 use bevy::prelude::*;
@@ -35,6 +37,7 @@ impl PluginGroup for BackdropPlugins {
         PluginGroupBuilder::start::<Self>()
             .add(capture::FramePlugin)
             .add(capture::CapturePlugin)
+            .add(inference::InferencePlugin)
             .add(effects::EffectsPlugin)
             .add(display::DisplayPlugin)
             .add(overlay::OverlayPlugin)

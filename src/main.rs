@@ -16,6 +16,9 @@ use bevy_backdrop::batch::{BatchConfig, BatchOutput, run_batch};
 use bevy_backdrop::capture::{
     CameraMode, CaptureSettings, CaptureStatus, LiveCapture, SourceOptions, SourceSpec,
 };
+use bevy_backdrop::inference::{
+    BackendChoice, InferenceMode, InferencePlugin, InferenceSettings, SwitchBackend, SwitchModel,
+};
 
 /// Real-time virtual backgrounds: see yourself with the background blurred or replaced.
 #[derive(Parser, Debug)]
@@ -47,6 +50,22 @@ struct Cli {
     #[arg(long, value_name = "FPS", default_value_t = 30.0)]
     fps: f32,
 
+    /// Segmentation model id from models/models.ron (general, landscape), or none.
+    #[arg(long, value_name = "ID", default_value = "landscape")]
+    model: String,
+
+    /// Inference backend: auto (ONNX Runtime when its library loads, else tract), ort or tract.
+    #[arg(long, value_name = "BACKEND", default_value = "auto")]
+    backend: BackendChoice,
+
+    /// Intra-op threads for ONNX Runtime.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    threads: usize,
+
+    /// Folder with models.ron and the model files [default: the models folder of this checkout].
+    #[arg(long, value_name = "DIR")]
+    models_dir: Option<PathBuf>,
+
     /// Run without a window: render every source frame in order and write it to --output.
     #[arg(long, requires = "output")]
     headless: bool,
@@ -58,6 +77,10 @@ struct Cli {
     /// Headless: a folder for frame_00000.png…, or a video file (.mp4, .mkv, .mov, .webm).
     #[arg(long, value_name = "PATH", requires = "headless")]
     output: Option<PathBuf>,
+
+    /// Headless: also write mask_00000.png…, the raw model mask upsampled to frame size.
+    #[arg(long, requires = "headless")]
+    write_mask: bool,
 
     /// Window: quit by itself after this many app frames (for unattended runs).
     #[arg(long, value_name = "N", conflicts_with = "headless")]
@@ -76,6 +99,20 @@ impl Cli {
             (true, false) => Some(true),
             _ => None,
         }
+    }
+
+    /// Segmentation settings, or `None` for `--model none`.
+    fn inference(&self) -> Option<InferenceSettings> {
+        (self.model != "none").then(|| InferenceSettings {
+            model: self.model.clone(),
+            backend: self.backend,
+            threads: self.threads,
+            models_dir: self
+                .models_dir
+                .clone()
+                .unwrap_or_else(bevy_backdrop::inference::models::default_models_dir),
+            mode: InferenceMode::Live,
+        })
     }
 
     fn options(&self) -> SourceOptions {
@@ -140,6 +177,8 @@ fn headless(cli: &Cli) -> ExitCode {
         output: BatchOutput::from_path(cli.output.as_deref().expect("clap requires --output")),
         progress: true,
         log: true,
+        inference: cli.inference(),
+        write_mask: cli.write_mask,
     };
     match run_batch(config) {
         Ok(summary) => {
@@ -169,8 +208,15 @@ fn windowed(cli: &Cli) -> ExitCode {
         mirror: cli.mirror(),
         ..default()
     })
-    .add_plugins(BackdropPlugins)
     .add_systems(Update, playground_keys);
+    match cli.inference() {
+        Some(settings) => {
+            app.insert_resource(settings).add_plugins(BackdropPlugins);
+        }
+        None => {
+            app.add_plugins(BackdropPlugins.build().disable::<InferencePlugin>());
+        }
+    }
     if let Some(frames) = cli.quit_after_frames {
         app.insert_resource(QuitAfter {
             frames,
@@ -190,8 +236,33 @@ fn playground_keys(
     keys: Res<ButtonInput<KeyCode>>,
     live: Option<Res<LiveCapture>>,
     mut status: ResMut<CaptureStatus>,
+    inference: Option<Res<InferenceSettings>>,
+    mut switch_model: MessageWriter<SwitchModel>,
+    mut switch_backend: MessageWriter<SwitchBackend>,
     mut exit: MessageWriter<AppExit>,
 ) {
+    if let Some(inference) = inference {
+        if keys.just_pressed(KeyCode::KeyN) {
+            let ids = bevy_backdrop::inference::ModelRegistry::load(&inference.models_dir)
+                .map(|r| r.ids())
+                .unwrap_or_default();
+            let next = ids
+                .iter()
+                .position(|id| *id == inference.model)
+                .map_or(0, |i| (i + 1) % ids.len().max(1));
+            if let Some(id) = ids.get(next) {
+                switch_model.write(SwitchModel(id.clone()));
+            }
+        }
+        if keys.just_pressed(KeyCode::KeyB) {
+            let next = match inference.backend {
+                BackendChoice::Auto => BackendChoice::Tract,
+                BackendChoice::Tract => BackendChoice::Ort,
+                BackendChoice::Ort => BackendChoice::Auto,
+            };
+            switch_backend.write(SwitchBackend(next));
+        }
+    }
     if keys.just_pressed(KeyCode::Escape) {
         exit.write(AppExit::Success);
     }

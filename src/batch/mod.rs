@@ -20,6 +20,10 @@ use crate::capture::{
     open_source,
 };
 use crate::effects::{EffectsPlugin, FrameChain};
+use crate::inference::preprocess::upsample_mask;
+use crate::inference::{
+    CurrentMask, InferenceMode, InferencePlugin, InferenceSettings, InferenceStatus, Mask,
+};
 
 /// Frames rendered but not yet read back, at most. Two keeps the GPU busy while the CPU writes.
 const MAX_IN_FLIGHT: u64 = 2;
@@ -62,6 +66,11 @@ impl BatchOutput {
     pub fn frame_path(dir: &Path, k: u64) -> PathBuf {
         dir.join(format!("frame_{k:05}.png"))
     }
+
+    /// The file frame `k`'s mask is written to (`--write-mask`).
+    pub fn mask_path(dir: &Path, k: u64) -> PathBuf {
+        dir.join(format!("mask_{k:05}.png"))
+    }
 }
 
 /// A headless run.
@@ -77,6 +86,11 @@ pub struct BatchConfig {
     pub progress: bool,
     /// Install Bevy's logger (leave off when the caller has one).
     pub log: bool,
+    /// Segmentation to run on every frame (always in lockstep: frame k gets frame k's mask);
+    /// `None` renders the frames as they are.
+    pub inference: Option<InferenceSettings>,
+    /// Also write `mask_00000.png`…: the raw model mask upsampled to frame size (PNG output only).
+    pub write_mask: bool,
 }
 
 /// What a finished run did.
@@ -128,11 +142,20 @@ pub enum BatchError {
     Stalled,
     #[error("the app stopped before all frames were written")]
     Interrupted,
+    #[error("segmentation: {0}")]
+    Inference(String),
+    #[error("--write-mask needs a model (not --model none) and PNG output (a folder)")]
+    MaskWithoutModel,
 }
 
 /// Runs a headless batch to the end. Blocks; returns what was written.
 pub fn run_batch(config: BatchConfig) -> Result<BatchSummary, BatchError> {
     let started = Instant::now();
+    if config.write_mask
+        && (config.inference.is_none() || matches!(config.output, BatchOutput::Video(_)))
+    {
+        return Err(BatchError::MaskWithoutModel);
+    }
     let reader = SourceReader::spawn(config.source.clone(), config.options.clone())?;
     let total = config
         .frames
@@ -157,13 +180,21 @@ pub fn run_batch(config: BatchConfig) -> Result<BatchSummary, BatchError> {
     } else {
         ProgressBar::hidden()
     };
-    let (to_writer, from_renderer) = sync_channel::<(u64, Image)>(MAX_IN_FLIGHT as usize + 1);
+    let (to_writer, from_renderer) = sync_channel::<Captured>(MAX_IN_FLIGHT as usize + 1);
     let writer = Writer::spawn(config.output.clone(), reader.fps, from_renderer, progress.clone());
 
     let shared = Arc::new(BatchShared::default());
     let mut app = App::new();
     app.add_plugins(headless_plugins(config.log))
-        .add_plugins((FramePlugin, EffectsPlugin))
+        .add_plugins(FramePlugin);
+    if let Some(inference) = &config.inference {
+        app.insert_resource(InferenceSettings {
+            mode: InferenceMode::Lockstep,
+            ..inference.clone()
+        })
+        .add_plugins(InferencePlugin);
+    }
+    app.add_plugins(EffectsPlugin)
         .insert_resource(BatchDriver {
             frames: Mutex::new(reader.frames),
             total,
@@ -174,10 +205,13 @@ pub fn run_batch(config: BatchConfig) -> Result<BatchSummary, BatchError> {
             last_size: None,
             pending: None,
             last_progress: Instant::now(),
+            fed: None,
+            write_mask: config.write_mask,
             to_writer,
             shared: Arc::clone(&shared),
         })
-        .add_systems(PreUpdate, drive_batch.in_set(FrameSystems::Receive));
+        .add_systems(PreUpdate, feed_batch.in_set(FrameSystems::Receive))
+        .add_systems(PostUpdate, capture_batch);
     app.run();
     let adapter = shared.adapter.lock().unwrap().clone();
     // The app (and with it the writer's channel) must go before the writer can finish.
@@ -278,8 +312,18 @@ struct BatchDriver {
     /// A frame uploaded but not yet captured (waiting for its size to settle).
     pending: Option<Frame>,
     last_progress: Instant,
-    to_writer: SyncSender<(u64, Image)>,
+    /// The frame fed in this app update, to be captured in `PostUpdate`.
+    fed: Option<Frame>,
+    write_mask: bool,
+    to_writer: SyncSender<Captured>,
     shared: Arc<BatchShared>,
+}
+
+/// One read-back frame and, with `--write-mask`, its mask.
+struct Captured {
+    k: u64,
+    image: Image,
+    mask: Option<Arc<Mask>>,
 }
 
 impl BatchDriver {
@@ -289,17 +333,18 @@ impl BatchDriver {
     }
 }
 
-fn drive_batch(
+/// Pulls the next source frame in order (blocking: headless never drops one) and hands it to the
+/// upload.
+fn feed_batch(
     mut driver: ResMut<BatchDriver>,
-    chain: Res<FrameChain>,
     mut incoming: ResMut<IncomingFrame>,
-    mut commands: Commands,
     mut exit: MessageWriter<AppExit>,
     adapter: Option<Res<RenderAdapterInfo>>,
 ) {
     if let Some(adapter) = adapter.filter(|a| a.is_added()) {
         *driver.shared.adapter.lock().unwrap() = adapter.name.clone();
     }
+    driver.fed = None;
     let captured = driver.shared.captured.load(Ordering::Relaxed);
     if driver.shared.failure.lock().unwrap().is_some() {
         exit.write(AppExit::error());
@@ -346,16 +391,49 @@ fn drive_batch(
         driver.pending = Some(frame);
         return;
     }
+    driver.fed = Some(frame);
+}
 
+/// Requests the read-back of the frame fed in this update, once its own mask is in place (the
+/// lockstep inference computed it in `Update`).
+fn capture_batch(
+    mut driver: ResMut<BatchDriver>,
+    chain: Res<FrameChain>,
+    mask: Option<Res<CurrentMask>>,
+    inference: Option<Res<InferenceStatus>>,
+    current: Res<crate::capture::CurrentFrame>,
+    mut commands: Commands,
+    mut exit: MessageWriter<AppExit>,
+) {
+    if driver.fed.take().is_none() {
+        return;
+    }
+    let mask = match &mask {
+        None => None,
+        Some(mask) => match &mask.mask {
+            Some(m) if m.frame_seq == current.uploaded => Some(Arc::clone(m)),
+            _ => {
+                let why = inference
+                    .and_then(|s| s.problems.last().cloned())
+                    .unwrap_or_else(|| "no mask was computed for the frame".into());
+                return driver.fail(BatchError::Inference(why), &mut exit);
+            }
+        },
+    };
     let k = driver.requested;
     driver.requested += 1;
     let to_writer = driver.to_writer.clone();
     let shared = Arc::clone(&driver.shared);
+    let mask = mask.filter(|_| driver.write_mask);
     commands
         .spawn(Screenshot::image(chain.target.clone()))
         .observe(move |captured: On<ScreenshotCaptured>| {
             // The writer only goes away when the run is over.
-            let _ = to_writer.send((k, captured.image.clone()));
+            let _ = to_writer.send(Captured {
+                k,
+                image: captured.image.clone(),
+                mask: mask.clone(),
+            });
             shared.captured.fetch_add(1, Ordering::Relaxed);
         });
     driver.last_progress = Instant::now();
@@ -370,7 +448,7 @@ impl Writer {
     fn spawn(
         output: BatchOutput,
         fps: f32,
-        frames: Receiver<(u64, Image)>,
+        frames: Receiver<Captured>,
         progress: ProgressBar,
     ) -> Self {
         let thread = std::thread::Builder::new()
@@ -395,14 +473,14 @@ fn output_error(path: &Path, message: impl std::fmt::Display) -> BatchError {
 fn write_frames(
     output: &BatchOutput,
     fps: f32,
-    frames: Receiver<(u64, Image)>,
+    frames: Receiver<Captured>,
     progress: &ProgressBar,
 ) -> Result<(u32, u32), BatchError> {
     #[cfg(not(target_arch = "wasm32"))]
     let mut video: Option<crate::capture::video::VideoWriter> = None;
     let mut size = (0, 0);
     let mut expected = 0;
-    for (k, image) in frames {
+    for Captured { k, image, mask } in frames {
         // Screenshots arrive in the order they were requested.
         debug_assert_eq!(k, expected);
         expected += 1;
@@ -415,6 +493,11 @@ fn write_frames(
             BatchOutput::Frames(dir) => {
                 let path = BatchOutput::frame_path(dir, k);
                 save_png(&path, &rgba).map_err(|e| output_error(&path, e))?;
+                if let Some(mask) = mask {
+                    let path = BatchOutput::mask_path(dir, k);
+                    let luma = mask_to_luma(&mask, size.0, size.1);
+                    save_png(&path, &luma).map_err(|e| output_error(&path, e))?;
+                }
             }
             #[cfg(not(target_arch = "wasm32"))]
             BatchOutput::Video(path) => {
@@ -453,15 +536,25 @@ fn write_frames(
     Ok(size)
 }
 
+/// The raw model mask at frame size: bilinear upsampling, 8-bit person probability.
+pub fn mask_to_luma(mask: &Mask, width: u32, height: u32) -> image::GrayImage {
+    let up = upsample_mask(&mask.probability, mask.width, mask.height, width, height);
+    let bytes = up.iter().map(|p| (p.clamp(0.0, 1.0) * 255.0).round() as u8).collect();
+    image::GrayImage::from_raw(width, height, bytes).expect("upsampled to the frame size")
+}
+
 /// PNG with fast compression: the writer thread must keep up with the renderer.
-fn save_png(path: &Path, rgba: &image::RgbaImage) -> image::ImageResult<()> {
+fn save_png<P>(path: &Path, picture: &image::ImageBuffer<P, Vec<u8>>) -> image::ImageResult<()>
+where
+    P: image::PixelWithColorType<Subpixel = u8>,
+{
     use image::ImageEncoder;
     use image::codecs::png::{CompressionType, FilterType, PngEncoder};
     let file = std::io::BufWriter::new(std::fs::File::create(path)?);
     PngEncoder::new_with_quality(file, CompressionType::Fast, FilterType::Adaptive).write_image(
-        rgba.as_raw(),
-        rgba.width(),
-        rgba.height(),
-        image::ExtendedColorType::Rgba8,
+        picture.as_raw(),
+        picture.width(),
+        picture.height(),
+        P::COLOR_TYPE,
     )
 }

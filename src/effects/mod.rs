@@ -2,8 +2,10 @@
 //! `Image` target, and the stages' post-process passes run on that camera. The window shows the
 //! target letterboxed ([`crate::display`]); the headless mode reads it back.
 //!
-//! The stages themselves (mask decode, bilateral upsample, temporal, blur, composite) come in
-//! their own folders here.
+//! Each stage has its own folder here. For now one stage runs: `preview` (background dimmed
+//! outside the raw mask); mask decode, bilateral upsample, temporal, blur and composite follow.
+
+pub mod preview;
 
 use bevy::camera::visibility::RenderLayers;
 use bevy::camera::{ClearColorConfig, RenderTarget};
@@ -16,6 +18,30 @@ use crate::capture::{CurrentFrame, FrameImage, FrameSystems};
 pub const FRAME_LAYER: usize = 1;
 
 pub struct EffectsPlugin;
+
+/// Every stage's settings for one chain, on the chain's camera. Stages derive their uniforms
+/// from it at extract time; a stage is switched by its flag here.
+#[derive(Component, Clone, Debug, Default)]
+pub struct BackdropSettings {
+    pub preview: PreviewSettings,
+}
+
+/// The preview composite: the background outside the mask is darkened.
+#[derive(Clone, Debug)]
+pub struct PreviewSettings {
+    pub enabled: bool,
+    /// How much of the background's brightness goes: 0 keeps it, 1 makes it black.
+    pub dim: f32,
+}
+
+impl Default for PreviewSettings {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            dim: 0.75,
+        }
+    }
+}
 
 /// One effects chain: its camera and the frame-sized image it renders into.
 #[derive(Resource, Clone, Debug)]
@@ -38,6 +64,8 @@ pub struct FitChainToFrame;
 
 impl Plugin for EffectsPlugin {
     fn build(&self, app: &mut App) {
+        // Stages first: they register what the chain camera's components require.
+        app.add_plugins(preview::PreviewPlugin);
         let target = app
             .world_mut()
             .resource_mut::<Assets<Image>>()
@@ -67,6 +95,7 @@ impl Plugin for EffectsPlugin {
                 RenderTarget::Image(target.clone().into()),
                 RenderLayers::layer(FRAME_LAYER),
                 Msaa::Off,
+                BackdropSettings::default(),
             ))
             .id();
         app.insert_resource(FrameChain { camera, target })

@@ -5,6 +5,8 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, egui};
 
 use crate::capture::{CaptureStatus, CurrentFrame};
+use crate::inference::{InferenceStatus, MASK_AGE, INFERENCE_MS};
+use bevy::diagnostic::DiagnosticsStore;
 
 pub struct OverlayPlugin;
 
@@ -27,6 +29,8 @@ fn status_line(
     mut contexts: EguiContexts,
     status: Option<Res<CaptureStatus>>,
     current: Res<CurrentFrame>,
+    inference: Option<Res<InferenceStatus>>,
+    diagnostics: Res<DiagnosticsStore>,
 ) -> Result {
     // No window camera (a headless app): nothing to draw on.
     let Ok(ctx) = contexts.ctx_mut() else {
@@ -53,14 +57,38 @@ fn status_line(
                         ))
                         .color(egui::Color32::WHITE),
                     );
-                    for problem in status.iter().flat_map(|s| &s.problems) {
+                    if let Some(inference) = &inference {
+                        let model = inference.model.as_deref().unwrap_or("no model");
+                        let ms = diagnostics
+                            .get(&INFERENCE_MS)
+                            .and_then(|d| d.smoothed())
+                            .map_or(String::new(), |ms| format!(" · {ms:.1} ms"));
+                        let age = diagnostics
+                            .get(&MASK_AGE)
+                            .and_then(|d| d.value())
+                            .map_or(String::new(), |a| format!(" · mask age {a:.0}"));
+                        ui.label(
+                            egui::RichText::new(format!("{model}{ms}{age}"))
+                                .color(egui::Color32::WHITE),
+                        );
+                        ui.label(
+                            egui::RichText::new(&inference.backend)
+                                .small()
+                                .color(egui::Color32::LIGHT_GRAY),
+                        );
+                        if let Some(loading) = &inference.loading {
+                            ui.label(format!("loading {loading}…"));
+                        }
+                    }
+                    let inference_problems = inference.iter().flat_map(|s| &s.problems);
+                    for problem in status.iter().flat_map(|s| &s.problems).chain(inference_problems) {
                         ui.label(
                             egui::RichText::new(format!("⚠ {problem}"))
                                 .color(egui::Color32::from_rgb(255, 170, 90)),
                         );
                     }
                     ui.label(
-                        egui::RichText::new("M mirror · Esc quit")
+                        egui::RichText::new("M mirror · N next model · B backend · Esc quit")
                             .small()
                             .color(egui::Color32::GRAY),
                     );

@@ -11,6 +11,7 @@ use bevy_backdrop::capture::{
     SwitchSource,
 };
 use bevy_backdrop::display::DisplayPlugin;
+use bevy_backdrop::inference::InferencePlugin;
 use bevy_backdrop::overlay::OverlayPlugin;
 use bevy_backdrop::{BackdropPlugins, headless_default_plugins};
 
@@ -32,7 +33,8 @@ fn live_app(source: SourceSpec) -> App {
             BackdropPlugins
                 .build()
                 .disable::<DisplayPlugin>()
-                .disable::<OverlayPlugin>(),
+                .disable::<OverlayPlugin>()
+                .disable::<InferencePlugin>(),
         );
     while app.plugins_state() == PluginsState::Adding {
         bevy::tasks::tick_global_task_pools_on_main_thread();

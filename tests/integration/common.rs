@@ -52,6 +52,8 @@ pub fn render_frames(source: SourceSpec, frames: Option<u64>, dir: &Path) -> Bat
         output: BatchOutput::Frames(dir.to_owned()),
         progress: false,
         log: false,
+        inference: None,
+        write_mask: false,
     })
     .expect("headless run succeeds");
     println!("{summary}");

@@ -7,4 +7,6 @@ mod bad_input;
 mod cli;
 mod common;
 mod headless;
+mod inference;
+mod inference_app;
 mod sources;

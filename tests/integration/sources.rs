@@ -102,6 +102,8 @@ fn headless_writes_a_video_and_reads_a_video() {
             output: BatchOutput::from_path(&output),
             progress: false,
             log: false,
+            inference: None,
+            write_mask: false,
         })
         .unwrap()
     };

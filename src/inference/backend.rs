@@ -1,0 +1,147 @@
+//! Inference backends behind one trait: ONNX Runtime (native, loaded at run time) and tract
+//! (pure Rust, everywhere).
+
+use std::fmt;
+use std::path::Path;
+use std::str::FromStr;
+
+use super::models::{ModelError, ModelInfo, ModelRegistry};
+
+/// A loaded model that turns an input tensor into the raw output.
+pub trait SegmentationBackend: Send + Sync {
+    /// Short name for screens and tables: `ort`, `tract`.
+    fn backend_name(&self) -> &'static str;
+    /// Runs the model on one input tensor (the shape of [`ModelInfo::input_shape`]); returns the
+    /// output tensor's values.
+    fn run(&mut self, input: &[f32]) -> Result<Vec<f32>, ModelError>;
+}
+
+/// Which backend to use: `--backend auto|ort|tract`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum BackendChoice {
+    /// ONNX Runtime when its library loads, tract otherwise.
+    #[default]
+    Auto,
+    Ort,
+    Tract,
+}
+
+impl FromStr for BackendChoice {
+    type Err = String;
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "auto" => Ok(Self::Auto),
+            "ort" | "onnxruntime" => Ok(Self::Ort),
+            "tract" => Ok(Self::Tract),
+            other => Err(format!("backend must be auto, ort or tract, got {other:?}")),
+        }
+    }
+}
+
+impl fmt::Display for BackendChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Auto => "auto",
+            Self::Ort => "ort",
+            Self::Tract => "tract",
+        })
+    }
+}
+
+/// A concrete backend (what `auto` resolved to).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BackendKind {
+    Ort,
+    Tract,
+}
+
+impl fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Ort => "ort",
+            Self::Tract => "tract",
+        })
+    }
+}
+
+/// Resolves a choice to a backend, with the reason (for the log and the screen).
+pub fn resolve_backend(choice: BackendChoice) -> (BackendKind, String) {
+    match choice {
+        BackendChoice::Tract => (BackendKind::Tract, "tract (asked for)".into()),
+        BackendChoice::Ort => match super::ort_runtime::status() {
+            Ok(found) => (BackendKind::Ort, format!("ONNX Runtime (asked for; {found})")),
+            Err(why) => (
+                BackendKind::Tract,
+                format!("tract: ONNX Runtime was asked for but is unavailable: {why}"),
+            ),
+        },
+        BackendChoice::Auto => match super::ort_runtime::status() {
+            Ok(found) => (BackendKind::Ort, format!("ONNX Runtime ({found})")),
+            Err(why) => (BackendKind::Tract, format!("tract: ONNX Runtime unavailable: {why}")),
+        },
+    }
+}
+
+/// Loads a model on a backend, checking its input and output shapes against the table.
+pub fn load_backend(
+    kind: BackendKind,
+    registry: &ModelRegistry,
+    model: &ModelInfo,
+    threads: usize,
+) -> Result<Box<dyn SegmentationBackend>, ModelError> {
+    let bytes = registry.read(model)?;
+    let path = registry.path_of(model);
+    load_backend_from_bytes(kind, &path, &bytes, model, threads)
+}
+
+pub fn load_backend_from_bytes(
+    kind: BackendKind,
+    path: &Path,
+    bytes: &[u8],
+    model: &ModelInfo,
+    threads: usize,
+) -> Result<Box<dyn SegmentationBackend>, ModelError> {
+    match kind {
+        BackendKind::Tract => Ok(Box::new(super::tract_backend::TractBackend::load(
+            path, bytes, model,
+        )?)),
+        #[cfg(not(target_arch = "wasm32"))]
+        BackendKind::Ort => Ok(Box::new(super::ort_backend::OrtBackend::load(
+            path, bytes, model, threads,
+        )?)),
+        #[cfg(target_arch = "wasm32")]
+        BackendKind::Ort => {
+            let _ = threads;
+            Err(ModelError::Corrupt {
+                path: path.to_owned(),
+                backend: "ort",
+                message: "ONNX Runtime is not available on the web".into(),
+            })
+        }
+    }
+}
+
+/// Compares a shape the model declares with the one the table expects. Dynamic dimensions
+/// (negative or zero) match anything.
+pub(crate) fn check_shape(
+    path: &Path,
+    what: &'static str,
+    found: &[i64],
+    expected: &[usize],
+) -> Result<(), ModelError> {
+    let matches = found.len() == expected.len()
+        && found
+            .iter()
+            .zip(expected)
+            .all(|(&f, &e)| f <= 0 || f as usize == e);
+    if matches {
+        Ok(())
+    } else {
+        Err(ModelError::WrongShape {
+            path: path.to_owned(),
+            what,
+            found: format!("{found:?}"),
+            expected: format!("{expected:?}"),
+        })
+    }
+}

@@ -1,0 +1,474 @@
+//! Inference: segmentation models run off the render thread.
+//!
+//! When the previous job is done, the newest frame is resized to the model input and run on
+//! Bevy's `AsyncComputeTaskPool`; the app polls the task once per frame and never waits (live
+//! mode). The headless mode uses lockstep: each frame's own mask, waited for, so batch output is
+//! exact and repeatable. Model and backend loads are tasks too, so switching never stalls frames,
+//! and a model that fails to load leaves the previous one running.
+
+pub mod backend;
+pub mod models;
+pub mod ort_runtime;
+pub mod preprocess;
+pub mod tract_backend;
+
+#[cfg(not(target_arch = "wasm32"))]
+pub mod ort_backend;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use bevy::asset::RenderAssetUsages;
+use bevy::diagnostic::{Diagnostic, DiagnosticPath, Diagnostics, RegisterDiagnostic};
+use bevy::platform::time::Instant;
+use bevy::prelude::*;
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+use bevy::tasks::{AsyncComputeTaskPool, Task, block_on, futures_lite::future::poll_once};
+
+pub use backend::{BackendChoice, BackendKind, SegmentationBackend};
+pub use models::{ModelError, ModelInfo, ModelRegistry, OutputKind};
+
+use crate::capture::{CurrentFrame, Frame};
+
+/// Milliseconds a model run took (the job itself, pre-processing excluded).
+pub const INFERENCE_MS: DiagnosticPath = DiagnosticPath::const_new("backdrop/inference_ms");
+/// Milliseconds the CPU resize to the model input took.
+pub const PREPROCESS_MS: DiagnosticPath = DiagnosticPath::const_new("backdrop/preprocess_ms");
+/// Frames between the frame on screen and the frame the shown mask was computed from.
+pub const MASK_AGE: DiagnosticPath = DiagnosticPath::const_new("backdrop/mask_age_frames");
+
+/// How inference keeps up with frames.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InferenceMode {
+    /// Newest frame wins; frames never wait for a mask (the playground).
+    #[default]
+    Live,
+    /// Every new frame gets its own mask before the app frame ends (the headless mode).
+    Lockstep,
+}
+
+/// What to run. Change it by sending [`SwitchModel`] / [`SwitchBackend`].
+#[derive(Resource, Clone, Debug)]
+pub struct InferenceSettings {
+    pub model: String,
+    pub backend: BackendChoice,
+    /// Intra-op threads for ONNX Runtime (one is fastest on 2 cores).
+    pub threads: usize,
+    /// Folder with `models.ron` and the model files.
+    pub models_dir: PathBuf,
+    pub mode: InferenceMode,
+}
+
+impl Default for InferenceSettings {
+    fn default() -> Self {
+        Self {
+            model: "landscape".into(),
+            backend: BackendChoice::Auto,
+            threads: 1,
+            models_dir: models::default_models_dir(),
+            mode: InferenceMode::Live,
+        }
+    }
+}
+
+/// Ask for another model (by id).
+#[derive(Message, Clone, Debug)]
+pub struct SwitchModel(pub String);
+
+/// Ask for another backend.
+#[derive(Message, Clone, Copy, Debug)]
+pub struct SwitchBackend(pub BackendChoice);
+
+/// A mask as the model produced it, at model resolution, tagged with its frame.
+#[derive(Clone, Debug)]
+pub struct Mask {
+    /// The source's id of the frame the mask was computed from.
+    pub frame_id: u64,
+    /// That frame's upload number ([`CurrentFrame::uploaded`]), for mask age.
+    pub frame_seq: u64,
+    pub width: u32,
+    pub height: u32,
+    /// Person probability per pixel, row-major.
+    pub probability: Vec<f32>,
+    pub model_id: String,
+    pub backend: BackendKind,
+    pub preprocess_ms: f64,
+    pub inference_ms: f64,
+}
+
+/// The newest mask, and the texture it is in (`R16Float`, model resolution).
+#[derive(Resource)]
+pub struct CurrentMask {
+    pub mask: Option<Arc<Mask>>,
+    pub image: Handle<Image>,
+}
+
+/// What the inference is doing, for the screen and the log.
+#[derive(Resource, Debug, Default, Clone)]
+pub struct InferenceStatus {
+    /// The model that runs now (its display name), if any.
+    pub model: Option<String>,
+    /// Which backend runs and why ("ONNX Runtime (…)", "tract: ONNX Runtime unavailable: …").
+    pub backend: String,
+    /// A model or backend being loaded.
+    pub loading: Option<String>,
+    /// The newest problems, each naming its file.
+    pub problems: Vec<String>,
+}
+
+impl InferenceStatus {
+    fn report(&mut self, problem: String) {
+        error!("inference: {problem}");
+        self.problems.push(problem);
+        let excess = self.problems.len().saturating_sub(4);
+        self.problems.drain(..excess);
+    }
+}
+
+/// Ordering: inference runs after the frame upload and before anything that reads the mask.
+#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct InferenceSystems;
+
+pub struct InferencePlugin;
+
+impl Plugin for InferencePlugin {
+    fn build(&self, app: &mut App) {
+        let image = new_mask_image(1, 1, &[0.0]);
+        let image = app.world_mut().resource_mut::<Assets<Image>>().add(image);
+        app.init_resource::<InferenceSettings>()
+            .init_resource::<InferenceStatus>()
+            .insert_resource(CurrentMask { mask: None, image })
+            .insert_resource(Engine::default())
+            .add_message::<SwitchModel>()
+            .add_message::<SwitchBackend>()
+            .register_diagnostic(Diagnostic::new(INFERENCE_MS).with_suffix(" ms"))
+            .register_diagnostic(Diagnostic::new(PREPROCESS_MS).with_suffix(" ms"))
+            .register_diagnostic(Diagnostic::new(MASK_AGE))
+            .add_systems(Startup, load_configured_model)
+            .add_systems(
+                Update,
+                (switch_requests, poll_loading, poll_job, start_job, report_mask_age)
+                    .chain()
+                    .in_set(InferenceSystems),
+            );
+    }
+}
+
+/// Backend loading and running state. The backend moves into a job and comes back with it.
+#[derive(Resource, Default)]
+struct Engine {
+    active: Option<ActiveModel>,
+    /// Bumped by each load; a job from an older model does not give its backend back.
+    generation: u64,
+    job: Option<Task<JobOutput>>,
+    loading: Option<Task<LoadOutput>>,
+    /// Upload number of the last frame a job was started for.
+    last_started: Option<u64>,
+}
+
+struct ActiveModel {
+    info: ModelInfo,
+    generation: u64,
+    backend: Option<Box<dyn SegmentationBackend>>,
+}
+
+struct JobOutput {
+    generation: u64,
+    backend: Box<dyn SegmentationBackend>,
+    result: Result<Mask, ModelError>,
+}
+
+struct LoadOutput {
+    generation: u64,
+    backend_line: String,
+    result: Result<(ModelInfo, Box<dyn SegmentationBackend>), ModelError>,
+}
+
+/// Makes `backend` (running `info`) the active model, replacing whatever runs or loads now: for a
+/// backend of your own, and for tests.
+pub fn install_backend(world: &mut World, info: ModelInfo, backend: Box<dyn SegmentationBackend>) {
+    let mut engine = world.resource_mut::<Engine>();
+    engine.generation += 1;
+    engine.loading = None;
+    let generation = engine.generation;
+    let name = info.name.clone();
+    engine.active = Some(ActiveModel {
+        info,
+        generation,
+        backend: Some(backend),
+    });
+    let mut status = world.resource_mut::<InferenceStatus>();
+    status.loading = None;
+    status.model = Some(name);
+    status.backend = "installed by the app".into();
+}
+
+fn load_configured_model(settings: Res<InferenceSettings>, mut engine: ResMut<Engine>, mut status: ResMut<InferenceStatus>) {
+    start_load(&settings, &mut engine, &mut status);
+    if settings.mode == InferenceMode::Lockstep
+        && let Some(task) = engine.loading.take()
+    {
+        // Headless: nothing to show while loading, and the first frame needs the model.
+        let output = block_on(task);
+        finish_load(output, &mut engine, &mut status);
+    }
+}
+
+fn start_load(settings: &InferenceSettings, engine: &mut Engine, status: &mut InferenceStatus) {
+    engine.generation += 1;
+    let generation = engine.generation;
+    let (model_id, choice, threads) = (settings.model.clone(), settings.backend, settings.threads);
+    let dir = settings.models_dir.clone();
+    status.loading = Some(format!("{model_id} ({choice})"));
+    engine.loading = Some(AsyncComputeTaskPool::get().spawn(async move {
+        let (kind, backend_line) = backend::resolve_backend(choice);
+        let result = ModelRegistry::load(&dir)
+            .and_then(|registry| {
+                let info = registry.get(&model_id)?.clone();
+                let backend = backend::load_backend(kind, &registry, &info, threads)?;
+                Ok((info, backend))
+            });
+        LoadOutput {
+            generation,
+            backend_line,
+            result,
+        }
+    }));
+}
+
+fn finish_load(output: LoadOutput, engine: &mut Engine, status: &mut InferenceStatus) {
+    status.loading = None;
+    match output.result {
+        Ok((info, backend)) => {
+            info!("inference: {} on {}", info.name, output.backend_line);
+            status.model = Some(info.name.clone());
+            status.backend = output.backend_line;
+            engine.active = Some(ActiveModel {
+                info,
+                generation: output.generation,
+                backend: Some(backend),
+            });
+        }
+        Err(error) => {
+            let keeps = status
+                .model
+                .as_ref()
+                .map_or(String::new(), |m| format!(" — keeping {m}"));
+            status.report(format!("{error}{keeps}"));
+        }
+    }
+}
+
+fn switch_requests(
+    mut models: MessageReader<SwitchModel>,
+    mut backends: MessageReader<SwitchBackend>,
+    mut settings: ResMut<InferenceSettings>,
+    mut engine: ResMut<Engine>,
+    mut status: ResMut<InferenceStatus>,
+) {
+    let model = models.read().last().cloned();
+    let backend = backends.read().last().copied();
+    if model.is_none() && backend.is_none() {
+        return;
+    }
+    if let Some(SwitchModel(id)) = model {
+        settings.model = id;
+    }
+    if let Some(SwitchBackend(choice)) = backend {
+        settings.backend = choice;
+    }
+    // A load still running is superseded: its result will not match the generation.
+    start_load(&settings, &mut engine, &mut status);
+}
+
+fn poll_loading(mut engine: ResMut<Engine>, mut status: ResMut<InferenceStatus>) {
+    let Some(task) = engine.loading.as_mut() else {
+        return;
+    };
+    let Some(output) = block_on(poll_once(task)) else {
+        return;
+    };
+    engine.loading = None;
+    if output.generation == engine.generation {
+        finish_load(output, &mut engine, &mut status);
+    }
+}
+
+fn poll_job(
+    mut engine: ResMut<Engine>,
+    mut current: ResMut<CurrentMask>,
+    mut images: ResMut<Assets<Image>>,
+    mut status: ResMut<InferenceStatus>,
+    mut diagnostics: Diagnostics,
+) {
+    let Some(task) = engine.job.as_mut() else {
+        return;
+    };
+    let Some(output) = block_on(poll_once(task)) else {
+        return;
+    };
+    engine.job = None;
+    accept_job(output, &mut engine, &mut current, &mut images, &mut status, &mut diagnostics);
+}
+
+fn accept_job(
+    output: JobOutput,
+    engine: &mut Engine,
+    current: &mut CurrentMask,
+    images: &mut Assets<Image>,
+    status: &mut InferenceStatus,
+    diagnostics: &mut Diagnostics,
+) {
+    if let Some(active) = engine.active.as_mut()
+        && active.generation == output.generation
+    {
+        active.backend = Some(output.backend);
+    }
+    match output.result {
+        Ok(mask) => {
+            diagnostics.add_measurement(&INFERENCE_MS, || mask.inference_ms);
+            diagnostics.add_measurement(&PREPROCESS_MS, || mask.preprocess_ms);
+            let size = Extent3d {
+                width: mask.width,
+                height: mask.height,
+                depth_or_array_layers: 1,
+            };
+            if let Some(mut image) = images.get_mut(&current.image) {
+                if image.texture_descriptor.size == size {
+                    image.data = Some(mask_texels(&mask.probability));
+                } else {
+                    *image = new_mask_image(mask.width, mask.height, &mask.probability);
+                }
+            }
+            current.mask = Some(Arc::new(mask));
+        }
+        Err(error) => status.report(error.to_string()),
+    }
+}
+
+fn start_job(
+    settings: Res<InferenceSettings>,
+    frame: Res<CurrentFrame>,
+    mut engine: ResMut<Engine>,
+    mut current: ResMut<CurrentMask>,
+    mut images: ResMut<Assets<Image>>,
+    mut status: ResMut<InferenceStatus>,
+    mut diagnostics: Diagnostics,
+) {
+    if engine.job.is_some() {
+        return;
+    }
+    let Some(frame_now) = frame.frame.clone() else {
+        return;
+    };
+    if engine.last_started == Some(frame.uploaded) {
+        return;
+    }
+    let Some(active) = engine.active.as_mut() else {
+        return;
+    };
+    let Some(backend) = active.backend.take() else {
+        return;
+    };
+    let job = spawn_job(backend, active.info.clone(), active.generation, frame_now, frame.uploaded);
+    engine.last_started = Some(frame.uploaded);
+    if settings.mode == InferenceMode::Lockstep {
+        let output = block_on(job);
+        accept_job(output, &mut engine, &mut current, &mut images, &mut status, &mut diagnostics);
+    } else {
+        engine.job = Some(job);
+    }
+}
+
+fn spawn_job(
+    mut backend: Box<dyn SegmentationBackend>,
+    info: ModelInfo,
+    generation: u64,
+    frame: Frame,
+    frame_seq: u64,
+) -> Task<JobOutput> {
+    AsyncComputeTaskPool::get().spawn(async move {
+        let result = run_model(backend.as_mut(), &info, &frame, frame_seq);
+        JobOutput {
+            generation,
+            backend,
+            result,
+        }
+    })
+}
+
+/// Pre-processes one frame and runs the model on it: the whole job, callable outside Bevy too.
+pub fn run_model(
+    backend: &mut dyn SegmentationBackend,
+    info: &ModelInfo,
+    frame: &Frame,
+    frame_seq: u64,
+) -> Result<Mask, ModelError> {
+    let started = Instant::now();
+    let mut input = Vec::new();
+    preprocess::frame_to_tensor(&frame.rgba, frame.width, frame.height, &info.input, &mut input);
+    let preprocessed = Instant::now();
+    let raw = backend.run(&input)?;
+    let inference_ms = preprocessed.elapsed().as_secs_f64() * 1e3;
+    Ok(Mask {
+        frame_id: frame.id,
+        frame_seq,
+        width: info.input.width,
+        height: info.input.height,
+        probability: decode_to_probability(&raw, info),
+        model_id: info.id.clone(),
+        backend: match backend.backend_name() {
+            "ort" => BackendKind::Ort,
+            _ => BackendKind::Tract,
+        },
+        preprocess_ms: (preprocessed - started).as_secs_f64() * 1e3,
+        inference_ms,
+    })
+}
+
+/// Raw model output → person probability per pixel, by the model table's output kind.
+///
+/// This stays on the CPU until the effects chain's mask-decode stage does it on the GPU.
+pub fn decode_to_probability(raw: &[f32], info: &ModelInfo) -> Vec<f32> {
+    let sigmoid = |x: f32| 1.0 / (1.0 + (-x).exp());
+    let pixels = info.input.width as usize * info.input.height as usize;
+    match (info.output, info.input.layout) {
+        (OutputKind::Probability, _) => raw.to_vec(),
+        (OutputKind::Logits, _) => raw.iter().map(|&x| sigmoid(x)).collect(),
+        (OutputKind::TwoClassLogits, models::Layout::Nhwc) => raw
+            .chunks_exact(2)
+            .map(|pair| sigmoid(pair[1] - pair[0]))
+            .collect(),
+        (OutputKind::TwoClassLogits, models::Layout::Nchw) => (0..pixels)
+            .map(|i| sigmoid(raw[pixels + i] - raw[i]))
+            .collect(),
+    }
+}
+
+fn report_mask_age(frame: Res<CurrentFrame>, current: Res<CurrentMask>, mut diagnostics: Diagnostics) {
+    if let Some(mask) = &current.mask {
+        let age = frame.uploaded.saturating_sub(mask.frame_seq);
+        diagnostics.add_measurement(&MASK_AGE, || age as f64);
+    }
+}
+
+fn mask_texels(probability: &[f32]) -> Vec<u8> {
+    probability
+        .iter()
+        .flat_map(|&p| half::f16::from_f32(p).to_le_bytes())
+        .collect()
+}
+
+fn new_mask_image(width: u32, height: u32, probability: &[f32]) -> Image {
+    Image::new(
+        Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        },
+        TextureDimension::D2,
+        mask_texels(probability),
+        TextureFormat::R16Float,
+        RenderAssetUsages::default(),
+    )
+}

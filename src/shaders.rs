@@ -1,0 +1,35 @@
+//! The WGSL of every stage lives in the top-level `shaders/` folder. Each file is embedded into
+//! the library (other apps and the web build need no files) under
+//! `embedded://bevy_backdrop/shaders/NAME`, and with Bevy's `embedded_watcher` an edit of the
+//! file on disk reloads it while the app runs.
+
+use std::path::{Path, PathBuf};
+
+use bevy::asset::io::embedded::EmbeddedAssetRegistry;
+use bevy::prelude::*;
+
+/// The asset path a shader is loaded from.
+pub fn shader_asset_path(name: &str) -> String {
+    format!("embedded://bevy_backdrop/shaders/{name}")
+}
+
+/// Registers an embedded shader; use through [`embed_shader!`](crate::embed_shader).
+pub fn register_shader(app: &mut App, name: &str, bytes: &'static [u8]) {
+    let on_disk = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("shaders").join(name);
+    let embedded_path = Path::new("bevy_backdrop/shaders").join(name);
+    app.world_mut()
+        .resource_mut::<EmbeddedAssetRegistry>()
+        .insert_asset(on_disk, &embedded_path, bytes);
+}
+
+/// `embed_shader!(app, "preview.wgsl")` embeds `shaders/preview.wgsl`.
+#[macro_export]
+macro_rules! embed_shader {
+    ($app:expr, $name:literal) => {
+        $crate::shaders::register_shader(
+            $app,
+            $name,
+            include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $name)),
+        )
+    };
+}
