@@ -8,7 +8,7 @@
 pub mod preview;
 
 use bevy::camera::visibility::RenderLayers;
-use bevy::camera::{ClearColorConfig, RenderTarget};
+use bevy::camera::{ClearColorConfig, CompositingSpace, RenderTarget};
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureFormat, TextureUsages};
 
@@ -93,6 +93,9 @@ impl Plugin for EffectsPlugin {
                     ..default()
                 },
                 RenderTarget::Image(target.clone().into()),
+                // Stages see and write gamma-encoded values, as the reference's constants assume
+                // (the main texture stores sRGB-encoded values; the final blit encodes properly).
+                CompositingSpace::Srgb,
                 RenderLayers::layer(FRAME_LAYER),
                 Msaa::Off,
                 BackdropSettings::default(),
