@@ -124,6 +124,21 @@ pub enum CaptureError {
     Unsupported { what: String },
 }
 
+impl CaptureError {
+    /// A failed read of `path`: missing, or unreadable with the system's reason.
+    pub fn from_io(path: &std::path::Path, error: &std::io::Error) -> Self {
+        match error.kind() {
+            std::io::ErrorKind::NotFound => CaptureError::Missing {
+                path: path.to_owned(),
+            },
+            _ => CaptureError::Unreadable {
+                path: path.to_owned(),
+                message: error.to_string(),
+            },
+        }
+    }
+}
+
 /// A stream of frames. Implementations block in [`FrameSource::next_frame`] until a frame exists;
 /// the live playground calls it on a worker thread, the headless mode on its own loop.
 ///

@@ -18,15 +18,7 @@ pub struct SequenceSource {
 
 impl SequenceSource {
     pub fn open(folder: &Path, fps: f32) -> Result<Self, CaptureError> {
-        let entries = std::fs::read_dir(folder).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => CaptureError::Missing {
-                path: folder.to_owned(),
-            },
-            _ => CaptureError::Unreadable {
-                path: folder.to_owned(),
-                message: e.to_string(),
-            },
-        })?;
+        let entries = std::fs::read_dir(folder).map_err(|e| CaptureError::from_io(folder, &e))?;
         let mut files: Vec<PathBuf> = entries
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .filter(|path| {

@@ -19,11 +19,13 @@ struct Tap {
     weight: f32,
 }
 
-fn corner_aligned_taps(src: u32, dst: u32) -> Vec<Tap> {
+/// Two-tap linear interpolation weights for each of `dst` outputs over `src` inputs, with
+/// `source_of` mapping an output index to its (unclamped) source coordinate.
+fn taps(src: u32, dst: u32, source_of: impl Fn(f32, f32) -> f32) -> Vec<Tap> {
     let scale = src as f32 / dst as f32;
     (0..dst)
         .map(|d| {
-            let s = (d as f32 * scale).min((src - 1) as f32);
+            let s = source_of(d as f32, scale).clamp(0.0, (src - 1) as f32);
             let first = s.floor() as usize;
             Tap {
                 first,
@@ -34,19 +36,12 @@ fn corner_aligned_taps(src: u32, dst: u32) -> Vec<Tap> {
         .collect()
 }
 
+fn corner_aligned_taps(src: u32, dst: u32) -> Vec<Tap> {
+    taps(src, dst, |d, scale| d * scale)
+}
+
 fn half_pixel_taps(src: u32, dst: u32) -> Vec<Tap> {
-    let scale = src as f32 / dst as f32;
-    (0..dst)
-        .map(|d| {
-            let s = ((d as f32 + 0.5) * scale - 0.5).clamp(0.0, (src - 1) as f32);
-            let first = s.floor() as usize;
-            Tap {
-                first,
-                second: (first + 1).min(src as usize - 1),
-                weight: s - first as f32,
-            }
-        })
-        .collect()
+    taps(src, dst, |d, scale| (d + 0.5) * scale - 0.5)
 }
 
 /// Resizes an RGBA8 frame to the model input and writes the input tensor into `out` (resized to

@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use bevy::app::PluginsState;
 use bevy::prelude::*;
 use bevy_backdrop::capture::frame::{CaptureError, Frame, FrameSource};
 use bevy_backdrop::capture::{
@@ -36,11 +35,7 @@ fn live_app(source: SourceSpec) -> App {
                 .disable::<OverlayPlugin>()
                 .disable::<InferencePlugin>(),
         );
-    while app.plugins_state() == PluginsState::Adding {
-        bevy::tasks::tick_global_task_pools_on_main_thread();
-    }
-    app.finish();
-    app.cleanup();
+    crate::common::make_ready(&mut app);
     app
 }
 

@@ -6,6 +6,37 @@ use std::sync::{Mutex, MutexGuard};
 use bevy_backdrop::batch::{BatchConfig, BatchOutput, BatchSummary, run_batch};
 use bevy_backdrop::capture::{SourceOptions, SourceSpec};
 
+/// Finishes building an app the way Bevy's runners do, for tests that call `update` themselves.
+pub fn make_ready(app: &mut bevy::app::App) {
+    while app.plugins_state() == bevy::app::PluginsState::Adding {
+        bevy::tasks::tick_global_task_pools_on_main_thread();
+    }
+    app.finish();
+    app.cleanup();
+}
+
+/// Runs the headless mode into a PNG folder with a segmentation model (tract, lockstep), writing
+/// masks too.
+pub fn segment_frames(source: SourceSpec, frames: Option<u64>, dir: &Path, model: &str) {
+    let _gpu = gpu_lock();
+    run_batch(BatchConfig {
+        source,
+        options: SourceOptions::default(),
+        mirror: false,
+        frames,
+        output: BatchOutput::Frames(dir.to_owned()),
+        progress: false,
+        log: false,
+        inference: Some(bevy_backdrop::inference::InferenceSettings {
+            model: model.into(),
+            backend: bevy_backdrop::inference::BackendChoice::Tract,
+            ..Default::default()
+        }),
+        write_mask: true,
+    })
+    .expect("headless run with segmentation succeeds");
+}
+
 /// GPU tests take turns: two Bevy renderers on 2 cores only slow each other down, and lavapipe
 /// is memory-hungry.
 pub fn gpu_lock() -> MutexGuard<'static, ()> {

@@ -6,9 +6,8 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use bevy::app::PluginsState;
 use bevy::prelude::*;
-use bevy_backdrop::batch::{BatchConfig, BatchOutput, run_batch};
+use bevy_backdrop::batch::BatchOutput;
 use bevy_backdrop::capture::{CaptureSettings, CurrentFrame, Frame, SourceOptions, SourceSpec};
 use bevy_backdrop::display::DisplayPlugin;
 use bevy_backdrop::inference::backend::{BackendKind, load_backend};
@@ -20,7 +19,7 @@ use bevy_backdrop::inference::{
 use bevy_backdrop::overlay::OverlayPlugin;
 use bevy_backdrop::{BackdropPlugins, headless_default_plugins};
 
-use crate::common::{gpu_lock, read_png};
+use crate::common::{gpu_lock, read_png, segment_frames};
 use crate::inference::iou;
 
 fn app_with(models_dir: std::path::PathBuf, model: &str) -> App {
@@ -47,11 +46,7 @@ fn app_with(models_dir: std::path::PathBuf, model: &str) -> App {
                 .disable::<DisplayPlugin>()
                 .disable::<OverlayPlugin>(),
         );
-    while app.plugins_state() == PluginsState::Adding {
-        bevy::tasks::tick_global_task_pools_on_main_thread();
-    }
-    app.finish();
-    app.cleanup();
+    crate::common::make_ready(&mut app);
     app
 }
 
@@ -212,25 +207,7 @@ fn headless_masks_belong_to_their_own_frame() {
         })
         .collect();
     let out = dir.path().join("out");
-    {
-        let _gpu = gpu_lock();
-        run_batch(BatchConfig {
-            source: SourceSpec::Sequence(folder),
-            options: SourceOptions::default(),
-            mirror: false,
-            frames: None,
-            output: BatchOutput::Frames(out.clone()),
-            progress: false,
-            log: false,
-            inference: Some(InferenceSettings {
-                model: "landscape".into(),
-                backend: BackendChoice::Tract,
-                ..default()
-            }),
-            write_mask: true,
-        })
-        .unwrap();
-    }
+    segment_frames(SourceSpec::Sequence(folder), None, &out, "landscape");
     let registry = ModelRegistry::load(&default_models_dir()).unwrap();
     let info = registry.get("landscape").unwrap();
     let mut backend = load_backend(BackendKind::Tract, &registry, info, 1).unwrap();
@@ -258,25 +235,7 @@ fn preview_composite_matches_its_cpu_reference() {
     let dir = tempfile::tempdir().unwrap();
     let source = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/segmentation/astronaut_384x288.png");
-    {
-        let _gpu = gpu_lock();
-        run_batch(BatchConfig {
-            source: SourceSpec::Image(source.clone()),
-            options: SourceOptions::default(),
-            mirror: false,
-            frames: Some(1),
-            output: BatchOutput::Frames(dir.path().to_owned()),
-            progress: false,
-            log: false,
-            inference: Some(InferenceSettings {
-                model: "landscape".into(),
-                backend: BackendChoice::Tract,
-                ..default()
-            }),
-            write_mask: true,
-        })
-        .unwrap();
-    }
+    segment_frames(SourceSpec::Image(source.clone()), Some(1), dir.path(), "landscape");
     let frame = read_png(&source);
     let mask = read_png(&BatchOutput::mask_path(dir.path(), 0));
     let out = read_png(&BatchOutput::frame_path(dir.path(), 0));
