@@ -18,23 +18,12 @@ pub fn make_ready(app: &mut bevy::app::App) {
 /// Runs the headless mode into a PNG folder with a segmentation model (tract, lockstep), writing
 /// masks too.
 pub fn segment_frames(source: SourceSpec, frames: Option<u64>, dir: &Path, model: &str) {
-    let _gpu = gpu_lock();
-    run_batch(BatchConfig {
-        source,
-        options: SourceOptions::default(),
-        mirror: false,
-        frames,
-        output: BatchOutput::Frames(dir.to_owned()),
-        progress: false,
-        log: false,
-        inference: Some(bevy_backdrop::inference::InferenceSettings {
-            model: model.into(),
-            backend: bevy_backdrop::inference::BackendChoice::Tract,
-            ..Default::default()
-        }),
-        write_mask: true,
-    })
-    .expect("headless run with segmentation succeeds");
+    let inference = bevy_backdrop::inference::InferenceSettings {
+        model: model.into(),
+        backend: bevy_backdrop::inference::BackendChoice::Tract,
+        ..Default::default()
+    };
+    headless(source, frames, dir, Some(inference));
 }
 
 /// GPU tests take turns: two Bevy renderers on 2 cores only slow each other down, and lavapipe
@@ -74,6 +63,15 @@ pub fn read_png(path: &Path) -> image::RgbaImage {
 
 /// Runs the headless mode into a PNG folder.
 pub fn render_frames(source: SourceSpec, frames: Option<u64>, dir: &Path) -> BatchSummary {
+    headless(source, frames, dir, None)
+}
+
+fn headless(
+    source: SourceSpec,
+    frames: Option<u64>,
+    dir: &Path,
+    inference: Option<bevy_backdrop::inference::InferenceSettings>,
+) -> BatchSummary {
     let _gpu = gpu_lock();
     let summary = run_batch(BatchConfig {
         source,
@@ -83,8 +81,8 @@ pub fn render_frames(source: SourceSpec, frames: Option<u64>, dir: &Path) -> Bat
         output: BatchOutput::Frames(dir.to_owned()),
         progress: false,
         log: false,
-        inference: None,
-        write_mask: false,
+        write_mask: inference.is_some(),
+        inference,
     })
     .expect("headless run succeeds");
     println!("{summary}");
