@@ -16,6 +16,9 @@ use bevy_backdrop::batch::{BatchConfig, BatchOutput, run_batch};
 use bevy_backdrop::capture::{
     CameraMode, CaptureSettings, CaptureStatus, LiveCapture, SourceOptions, SourceSpec,
 };
+use bevy_backdrop::effects::{
+    Background, BackdropSettings, BlurSettings, CompositeSettings, FrameChain,
+};
 use bevy_backdrop::inference::{
     BackendChoice, InferenceMode, InferencePlugin, InferenceSettings, SwitchBackend, SwitchModel,
 };
@@ -66,6 +69,14 @@ struct Cli {
     #[arg(long, value_name = "DIR")]
     models_dir: Option<PathBuf>,
 
+    /// What replaces the background: none, blur, or color:RRGGBB.
+    #[arg(long, value_name = "BG", default_value = "blur")]
+    background: Background,
+
+    /// Background blur radius in frame pixels (the Gaussian's 3σ extent).
+    #[arg(long, value_name = "PX", default_value_t = BlurSettings::REFERENCE.radius)]
+    blur_radius: f32,
+
     /// Run without a window: render every source frame in order and write it to --output.
     #[arg(long, requires = "output")]
     headless: bool,
@@ -112,7 +123,21 @@ impl Cli {
                 .clone()
                 .unwrap_or_else(bevy_backdrop::inference::models::default_models_dir),
             mode: InferenceMode::Live,
+            custom: None,
         })
+    }
+
+    fn effects(&self) -> BackdropSettings {
+        BackdropSettings {
+            blur: BlurSettings {
+                radius: self.blur_radius,
+            },
+            composite: CompositeSettings {
+                background: self.background,
+                ..default()
+            },
+            ..default()
+        }
     }
 
     fn options(&self) -> SourceOptions {
@@ -125,6 +150,10 @@ impl Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(why) = cli.effects().validate() {
+        eprintln!("backdrop: {why}");
+        return ExitCode::from(2);
+    }
     if cli.list_cameras {
         return list_cameras();
     }
@@ -179,6 +208,7 @@ fn headless(cli: &Cli) -> ExitCode {
         log: true,
         inference: cli.inference(),
         write_mask: cli.write_mask,
+        effects: cli.effects(),
     };
     match run_batch(config) {
         Ok(summary) => {
@@ -217,6 +247,8 @@ fn windowed(cli: &Cli) -> ExitCode {
             app.add_plugins(BackdropPlugins.build().disable::<InferencePlugin>());
         }
     }
+    let camera = app.world().resource::<FrameChain>().camera;
+    app.world_mut().entity_mut(camera).insert(cli.effects());
     if let Some(frames) = cli.quit_after_frames {
         app.insert_resource(QuitAfter {
             frames,

@@ -13,23 +13,11 @@ pub fn shader_asset_path(name: &str) -> String {
     format!("embedded://bevy_backdrop/shaders/{name}")
 }
 
-/// Registers an embedded shader; use through [`embed_shader!`](crate::embed_shader).
+/// Registers an embedded shader under [`shader_asset_path`]`(name)`.
 pub fn register_shader(app: &mut App, name: &str, bytes: &'static [u8]) {
     let on_disk = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("shaders").join(name);
     let embedded_path = Path::new("bevy_backdrop/shaders").join(name);
     app.world_mut()
         .resource_mut::<EmbeddedAssetRegistry>()
         .insert_asset(on_disk, &embedded_path, bytes);
-}
-
-/// `embed_shader!(app, "preview.wgsl")` embeds `shaders/preview.wgsl`.
-#[macro_export]
-macro_rules! embed_shader {
-    ($app:expr, $name:literal) => {
-        $crate::shaders::register_shader(
-            $app,
-            $name,
-            include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $name)),
-        )
-    };
 }

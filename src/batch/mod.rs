@@ -19,7 +19,7 @@ use crate::capture::{
     CaptureError, Frame, FramePlugin, FrameSystems, IncomingFrame, SourceOptions, SourceSpec,
     open_source,
 };
-use crate::effects::{EffectsPlugin, FrameChain};
+use crate::effects::{BackdropSettings, EffectsPlugin, FrameChain};
 use crate::inference::preprocess::upsample_mask;
 use crate::inference::{
     CurrentMask, InferenceMode, InferencePlugin, InferenceSettings, InferenceStatus, Mask,
@@ -91,6 +91,8 @@ pub struct BatchConfig {
     pub inference: Option<InferenceSettings>,
     /// Also write `mask_00000.png`…: the raw model mask upsampled to frame size (PNG output only).
     pub write_mask: bool,
+    /// The effects chain's settings.
+    pub effects: BackdropSettings,
 }
 
 /// What a finished run did.
@@ -194,8 +196,10 @@ pub fn run_batch(config: BatchConfig) -> Result<BatchSummary, BatchError> {
         })
         .add_plugins(InferencePlugin);
     }
-    app.add_plugins(EffectsPlugin)
-        .insert_resource(BatchDriver {
+    app.add_plugins(EffectsPlugin);
+    let camera = app.world().resource::<FrameChain>().camera;
+    app.world_mut().entity_mut(camera).insert(config.effects.clone());
+    app.insert_resource(BatchDriver {
             frames: Mutex::new(reader.frames),
             total,
             mirror: config.mirror,

@@ -2,10 +2,20 @@
 //! `Image` target, and the stages' post-process passes run on that camera. The window shows the
 //! target letterboxed ([`crate::display`]); the headless mode reads it back.
 //!
-//! Each stage has its own folder here. For now one stage runs: `preview` (background dimmed
-//! outside the raw mask); mask decode, bilateral upsample, temporal, blur and composite follow.
+//! The stages, one folder each (settings, CPU reference, WGSL in `shaders/`), run in this order
+//! on the chain camera: `mask_decode` → `bilateral` → `blur` → `composite`; `chain.rs` holds what
+//! they share on the GPU side.
 
-pub mod preview;
+pub mod bilateral;
+pub mod blur;
+mod chain;
+pub mod composite;
+pub mod mask_decode;
+pub mod reference;
+
+pub use bilateral::JointBilateralSettings;
+pub use blur::BlurSettings;
+pub use composite::{Background, CompositeSettings};
 
 use bevy::camera::visibility::RenderLayers;
 use bevy::camera::{ClearColorConfig, CompositingSpace, RenderTarget};
@@ -20,27 +30,92 @@ pub const FRAME_LAYER: usize = 1;
 pub struct EffectsPlugin;
 
 /// Every stage's settings for one chain, on the chain's camera. Stages derive their uniforms
-/// from it at extract time; a stage is switched by its flag here.
-#[derive(Component, Clone, Debug, Default)]
+/// from it at extract time; a stage is switched by its settings here, never by a component's
+/// presence.
+#[derive(Component, Clone, Debug, Default, PartialEq)]
 pub struct BackdropSettings {
-    pub preview: PreviewSettings,
+    pub bilateral: JointBilateralSettings,
+    pub blur: BlurSettings,
+    pub composite: CompositeSettings,
+    /// What the chain shows: the picture, or one stage's output (for inspection and tests).
+    pub view: ChainView,
 }
 
-/// The preview composite: the background outside the mask is darkened.
-#[derive(Clone, Debug)]
-pub struct PreviewSettings {
-    pub enabled: bool,
-    /// How much of the background's brightness goes: 0 keeps it, 1 makes it black.
-    pub dim: f32,
-}
-
-impl Default for PreviewSettings {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            dim: 0.75,
-        }
+impl BackdropSettings {
+    /// Checks every value against its allowed range.
+    pub fn validate(&self) -> Result<(), String> {
+        self.composite.validate()?;
+        let finite_non_negative = |name: &str, v: f32| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(())
+            } else {
+                Err(format!("{name} must be a number ≥ 0, got {v}"))
+            }
+        };
+        finite_non_negative("bilateral sigma space", self.bilateral.sigma_space)?;
+        finite_non_negative("bilateral sigma colour", self.bilateral.sigma_color)?;
+        finite_non_negative("blur radius", self.blur.radius)
     }
+}
+
+/// What a chain renders.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ChainView {
+    /// The composited picture.
+    #[default]
+    Final,
+    /// The decoded model mask (person probability, grey), bilinear at frame size.
+    DecodedMask,
+    /// The refined (bilateral-upsampled) mask, grey.
+    RefinedMask,
+    /// The blurred background.
+    BlurredBackground,
+}
+
+/// The whole chain on the CPU: what the GPU should show for this frame, raw model output and
+/// settings. `raw` is pixel-interleaved at `mask_width`×`mask_height`.
+pub fn reference_chain(
+    frame: &reference::Picture,
+    raw: &[f32],
+    mask_width: u32,
+    mask_height: u32,
+    kind: crate::inference::OutputKind,
+    settings: &BackdropSettings,
+) -> reference::Picture {
+    use reference::{Picture, centre};
+    let decoded = mask_decode::reference(raw, mask_width, mask_height, kind);
+    let grey = |values: Vec<f32>| Picture {
+        width: frame.width,
+        height: frame.height,
+        data: values.into_iter().map(|v| [v.clamp(0.0, 1.0); 3]).collect(),
+    };
+    let pixels = || (0..frame.height).flat_map(|y| (0..frame.width).map(move |x| (x, y)));
+    if settings.view == ChainView::DecodedMask {
+        return grey(
+            pixels()
+                .map(|(x, y)| decoded.sample(centre(x, frame.width), centre(y, frame.height)))
+                .collect(),
+        );
+    }
+    let refined = bilateral::reference(frame, &decoded, &settings.bilateral);
+    if settings.view == ChainView::RefinedMask {
+        return grey(refined.data);
+    }
+    let blurred = blur::BlurPlan::for_radius(settings.blur.radius)
+        .map(|plan| blur::reference(frame, &refined, &plan));
+    if settings.view == ChainView::BlurredBackground {
+        return match &blurred {
+            Some(b) => Picture {
+                width: frame.width,
+                height: frame.height,
+                data: pixels()
+                    .map(|(x, y)| b.sample(centre(x, frame.width), centre(y, frame.height)))
+                    .collect(),
+            },
+            None => frame.clone(),
+        };
+    }
+    composite::reference(frame, &refined, blurred.as_ref(), &settings.composite)
 }
 
 /// One effects chain: its camera and the frame-sized image it renders into.
@@ -65,7 +140,7 @@ pub struct FitChainToFrame;
 impl Plugin for EffectsPlugin {
     fn build(&self, app: &mut App) {
         // Stages first: they register what the chain camera's components require.
-        app.add_plugins(preview::PreviewPlugin);
+        app.add_plugins(chain::ChainRenderPlugin);
         let target = app
             .world_mut()
             .resource_mut::<Assets<Image>>()

@@ -57,6 +57,21 @@ pub struct InferenceSettings {
     /// Folder with `models.ron` and the model files.
     pub models_dir: PathBuf,
     pub mode: InferenceMode,
+    /// A model of your own instead of one from the table (then `model` and `backend` are unused).
+    pub custom: Option<CustomModel>,
+}
+
+/// A backend the app makes itself: its table row and how to make it.
+#[derive(Clone)]
+pub struct CustomModel {
+    pub info: ModelInfo,
+    pub make: Arc<dyn Fn() -> Box<dyn SegmentationBackend> + Send + Sync>,
+}
+
+impl std::fmt::Debug for CustomModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "CustomModel({:?})", self.info.id)
+    }
 }
 
 impl Default for InferenceSettings {
@@ -67,6 +82,7 @@ impl Default for InferenceSettings {
             threads: 1,
             models_dir: models::default_models_dir(),
             mode: InferenceMode::Live,
+            custom: None,
         }
     }
 }
@@ -88,8 +104,13 @@ pub struct Mask {
     pub frame_seq: u64,
     pub width: u32,
     pub height: u32,
-    /// Person probability per pixel, row-major.
+    /// Person probability per pixel, row-major (decoded on the CPU, for `--write-mask` and tests;
+    /// the effects chain decodes `raw` on the GPU).
     pub probability: Vec<f32>,
+    /// The model's output, pixel-interleaved (two values a pixel for two-class logits).
+    pub raw: Vec<f32>,
+    /// What `raw` holds.
+    pub kind: OutputKind,
     pub model_id: String,
     pub backend: BackendKind,
     pub preprocess_ms: f64,
@@ -133,7 +154,7 @@ pub struct InferencePlugin;
 
 impl Plugin for InferencePlugin {
     fn build(&self, app: &mut App) {
-        let image = new_mask_image(1, 1, &[0.0]);
+        let image = new_mask_image(1, 1, TextureFormat::R16Float, &[0.0]);
         let image = app.world_mut().resource_mut::<Assets<Image>>().add(image);
         app.init_resource::<InferenceSettings>()
             .init_resource::<InferenceStatus>()
@@ -220,6 +241,16 @@ fn start_load(settings: &InferenceSettings, engine: &mut Engine, status: &mut In
     let (model_id, choice, threads) = (settings.model.clone(), settings.backend, settings.threads);
     let dir = settings.models_dir.clone();
     status.loading = Some(format!("{model_id} ({choice})"));
+    if let Some(custom) = settings.custom.clone() {
+        engine.loading = Some(AsyncComputeTaskPool::get().spawn(async move {
+            LoadOutput {
+                generation,
+                backend_line: "a backend of the app's own".into(),
+                result: Ok((custom.info.clone(), (custom.make)())),
+            }
+        }));
+        return;
+    }
     engine.loading = Some(AsyncComputeTaskPool::get().spawn(async move {
         let (kind, backend_line) = backend::resolve_backend(choice);
         let result = ModelRegistry::load(&dir)
@@ -334,10 +365,11 @@ fn accept_job(
                 depth_or_array_layers: 1,
             };
             if let Some(mut image) = images.get_mut(&current.image) {
-                if image.texture_descriptor.size == size {
-                    image.data = Some(mask_texels(&mask.probability));
+                let format = raw_mask_format(mask.kind);
+                if image.texture_descriptor.size == size && image.texture_descriptor.format == format {
+                    image.data = Some(mask_texels(&mask.raw));
                 } else {
-                    *image = new_mask_image(mask.width, mask.height, &mask.probability);
+                    *image = new_mask_image(mask.width, mask.height, format, &mask.raw);
                 }
             }
             current.mask = Some(Arc::new(mask));
@@ -410,12 +442,22 @@ pub fn run_model(
     let preprocessed = Instant::now();
     let raw = backend.run(&input)?;
     let inference_ms = preprocessed.elapsed().as_secs_f64() * 1e3;
+    if raw.len() != info.output_len() {
+        return Err(ModelError::WrongShape {
+            path: info.file.clone(),
+            what: "output length",
+            found: raw.len().to_string(),
+            expected: info.output_len().to_string(),
+        });
+    }
     Ok(Mask {
         frame_id: frame.id,
         frame_seq,
         width: info.input.width,
         height: info.input.height,
         probability: decode_to_probability(&raw, info),
+        raw: interleaved(raw, info),
+        kind: info.output,
         model_id: info.id.clone(),
         backend: match backend.backend_name() {
             "ort" => BackendKind::Ort,
@@ -445,6 +487,23 @@ pub fn decode_to_probability(raw: &[f32], info: &ModelInfo) -> Vec<f32> {
     }
 }
 
+/// Two-class NCHW outputs are planar; textures want the two values of a pixel side by side.
+fn interleaved(raw: Vec<f32>, info: &ModelInfo) -> Vec<f32> {
+    if info.output != OutputKind::TwoClassLogits || info.input.layout == models::Layout::Nhwc {
+        return raw;
+    }
+    let pixels = raw.len() / 2;
+    (0..pixels).flat_map(|i| [raw[i], raw[pixels + i]]).collect()
+}
+
+/// Texture format of the raw mask: one or two half floats a pixel (filterable everywhere).
+pub fn raw_mask_format(kind: OutputKind) -> TextureFormat {
+    match kind {
+        OutputKind::TwoClassLogits => TextureFormat::Rg16Float,
+        _ => TextureFormat::R16Float,
+    }
+}
+
 fn report_mask_age(frame: Res<CurrentFrame>, current: Res<CurrentMask>, mut diagnostics: Diagnostics) {
     if let Some(mask) = &current.mask {
         let age = frame.uploaded.saturating_sub(mask.frame_seq);
@@ -452,14 +511,14 @@ fn report_mask_age(frame: Res<CurrentFrame>, current: Res<CurrentMask>, mut diag
     }
 }
 
-fn mask_texels(probability: &[f32]) -> Vec<u8> {
-    probability
+fn mask_texels(values: &[f32]) -> Vec<u8> {
+    values
         .iter()
         .flat_map(|&p| half::f16::from_f32(p).to_le_bytes())
         .collect()
 }
 
-fn new_mask_image(width: u32, height: u32, probability: &[f32]) -> Image {
+fn new_mask_image(width: u32, height: u32, format: TextureFormat, values: &[f32]) -> Image {
     Image::new(
         Extent3d {
             width,
@@ -467,8 +526,8 @@ fn new_mask_image(width: u32, height: u32, probability: &[f32]) -> Image {
             depth_or_array_layers: 1,
         },
         TextureDimension::D2,
-        mask_texels(probability),
-        TextureFormat::R16Float,
+        mask_texels(values),
+        format,
         RenderAssetUsages::default(),
     )
 }

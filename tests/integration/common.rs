@@ -82,6 +82,7 @@ fn headless(
         progress: false,
         log: false,
         write_mask: inference.is_some(),
+        effects: Default::default(),
         inference,
     })
     .expect("headless run succeeds");

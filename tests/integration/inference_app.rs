@@ -3,7 +3,6 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
@@ -39,6 +38,7 @@ fn app_with(models_dir: std::path::PathBuf, model: &str) -> App {
             threads: 1,
             models_dir,
             mode: InferenceMode::Live,
+            custom: None,
         })
         .add_plugins(
             BackdropPlugins
@@ -226,31 +226,4 @@ fn headless_masks_belong_to_their_own_frame() {
         assert!(worst <= 0.5 / 255.0 + 1e-4, "mask {k} is not frame {k}'s: max |Δ| {worst}");
         assert!(iou(&as_f32, mask) > 0.99);
     }
-}
-
-/// The preview composite on the GPU against its CPU reference: out = frame · (1 − dim + dim · m),
-/// in gamma-encoded values (the chain composites in sRGB space), m the bilinear mask.
-#[test]
-fn preview_composite_matches_its_cpu_reference() {
-    let dir = tempfile::tempdir().unwrap();
-    let source = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/segmentation/astronaut_384x288.png");
-    segment_frames(SourceSpec::Image(source.clone()), Some(1), dir.path(), "landscape");
-    let frame = read_png(&source);
-    let mask = read_png(&BatchOutput::mask_path(dir.path(), 0));
-    let out = read_png(&BatchOutput::frame_path(dir.path(), 0));
-    let dim = bevy_backdrop::effects::PreviewSettings::default().dim;
-    let mut worst = 0.0f32;
-    let mut dimmed = 0;
-    for ((f, m), o) in frame.pixels().zip(mask.pixels()).zip(out.pixels()) {
-        let keep = 1.0 - dim + dim * (m.0[0] as f32 / 255.0);
-        dimmed += usize::from(keep < 0.5);
-        for c in 0..3 {
-            let expected = f.0[c] as f32 * keep;
-            worst = worst.max((expected - o.0[c] as f32).abs());
-        }
-    }
-    println!("preview composite: max |GPU − CPU| = {worst:.2} levels; {dimmed} background pixels");
-    assert!(dimmed > 10_000, "the mask should cover a real background");
-    assert!(worst <= 2.0, "max difference {worst} levels > 2/255");
 }

@@ -6,6 +6,7 @@
 mod bad_input;
 mod cli;
 mod common;
+mod effects;
 mod headless;
 mod inference;
 mod inference_app;

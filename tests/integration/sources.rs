@@ -104,6 +104,7 @@ fn headless_writes_a_video_and_reads_a_video() {
             log: false,
             inference: None,
             write_mask: false,
+            effects: Default::default(),
         })
         .unwrap()
     };

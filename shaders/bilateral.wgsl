@@ -1,0 +1,43 @@
+// Joint bilateral upsample: the decoded mask (tex_b, model resolution) to frame resolution, guided
+// by the frame's colours (tex_a). The reference demo's tap pattern: s = sigmaSpace · max(W/w, H/h)
+// output pixels, step max(1, 0.66·√s), offsets from −s + o to s (o = step/2 when step > 1). Unlike
+// the demo, distances are measured in output pixels (σ = s), so the kernel stays round on
+// non-square frames.
+
+#import bevy_core_pipeline::fullscreen_vertex_shader::FullscreenVertexOutput
+#import bevy_backdrop::chain::{tex_a, tex_b, linear_sampler, chain, bilateral_gauss}
+
+@fragment
+fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
+    let frame_size = vec2<f32>(textureDimensions(tex_a));
+    let mask_size = vec2<f32>(textureDimensions(tex_b));
+    let plain = textureSampleLevel(tex_b, linear_sampler, in.uv, 0.0).r;
+    let s = chain.sigma_space * max(frame_size.x / mask_size.x, frame_size.y / mask_size.y);
+    if s <= 0.0 {
+        return vec4<f32>(plain, 0.0, 0.0, 1.0);
+    }
+    let step = max(1.0, 0.66 * sqrt(s));
+    let start = -s + select(0.0, step * 0.5, step > 1.0);
+    let centre = textureSampleLevel(tex_a, linear_sampler, in.uv, 0.0).rgb;
+    var weight_sum = 0.0;
+    var sum = 0.0;
+    for (var dy = start; dy <= s; dy += step) {
+        for (var dx = start; dx <= s; dx += step) {
+            let offset = vec2<f32>(dx, dy);
+            let uv = in.uv + offset / frame_size;
+            let colour = textureSampleLevel(tex_a, linear_sampler, uv, 0.0).rgb;
+            let person = textureSampleLevel(tex_b, linear_sampler, uv, 0.0).r;
+            var w = bilateral_gauss(length(offset), s);
+            if chain.sigma_color > 0.0 {
+                w *= bilateral_gauss(length(colour - centre), chain.sigma_color);
+            }
+            weight_sum += w;
+            sum += w * person;
+        }
+    }
+    var refined = plain;
+    if weight_sum > 0.0 {
+        refined = sum / weight_sum;
+    }
+    return vec4<f32>(refined, 0.0, 0.0, 1.0);
+}

@@ -1,0 +1,511 @@
+//! The GPU side the stages share: one uniform per chain view (derived from [`BackdropSettings`]
+//! at extract time), the view's intermediate textures, one bind-group layout (three textures, a
+//! linear sampler, the uniform), pipelines specialised per stage and target format, and the
+//! render systems in the chain camera's `Core2d` post-process set.
+
+use bevy::core_pipeline::schedule::Core2d;
+use bevy::core_pipeline::tonemapping::tonemapping;
+use bevy::core_pipeline::{Core2dSystems, FullscreenShader};
+use bevy::prelude::*;
+use bevy::render::extract_component::{ComponentUniforms, DynamicUniformIndex, UniformComponentPlugin};
+use bevy::render::render_asset::RenderAssets;
+use bevy::render::render_resource::binding_types::{sampler, texture_2d, uniform_buffer};
+use bevy::render::render_resource::*;
+use bevy::shader::ShaderDefVal;
+use bevy::render::renderer::{RenderContext, RenderDevice, ViewQuery};
+use bevy::render::sync_world::RenderEntity;
+use bevy::render::texture::{GpuImage, TextureCache};
+use bevy::render::view::{ExtractedView, ViewTarget};
+use bevy::render::{Extract, ExtractSchedule, Render, RenderApp, RenderStartup, RenderSystems};
+
+use super::blur::{BlurPlan, half_size};
+use super::composite::Background;
+use super::{BackdropSettings, ChainView, ChainCamera, mask_decode};
+use crate::inference::{CurrentMask, OutputKind};
+
+pub struct ChainRenderPlugin;
+
+/// The per-view uniform every stage binds (layout mirrors `shaders/chain.wgsl`).
+#[derive(Component, Clone, Copy, Default, ShaderType)]
+pub struct ChainUniform {
+    background_color: Vec4,
+    output_kind: u32,
+    sigma_space: f32,
+    sigma_color: f32,
+    blur_sigma: f32,
+    blur_taps: i32,
+    coverage_low: f32,
+    coverage_high: f32,
+    background: u32,
+    view: u32,
+}
+
+/// Which passes a view runs this frame.
+#[derive(Component, Clone, Copy, Debug)]
+struct ChainPasses {
+    /// Blur pass pairs (0: no blur).
+    blur_iterations: u32,
+    /// The composite shows the decoded mask (it binds that texture instead of the blur).
+    shows_decoded: bool,
+}
+
+/// The raw model mask this frame (none before the first mask: the chain passes the frame through).
+#[derive(Resource, Default)]
+struct ExtractedMask(Option<AssetId<Image>>);
+
+impl Plugin for ChainRenderPlugin {
+    fn build(&self, app: &mut App) {
+        for (name, bytes) in SHADERS {
+            crate::shaders::register_shader(app, name, bytes);
+        }
+        // The shared import must stay loaded for the stages' shaders to resolve it.
+        let library: Handle<Shader> = app
+            .world()
+            .resource::<AssetServer>()
+            .load(crate::shaders::shader_asset_path("chain.wgsl"));
+        std::mem::forget(library);
+
+        app.add_plugins(UniformComponentPlugin::<ChainUniform>::default());
+        let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
+            return;
+        };
+        render_app
+            .init_resource::<ExtractedMask>()
+            .init_resource::<SpecializedRenderPipelines<ChainPipelines>>()
+            .add_systems(RenderStartup, init_pipelines)
+            .add_systems(ExtractSchedule, extract_chains)
+            .add_systems(
+                Render,
+                (
+                    prepare_pipelines.in_set(RenderSystems::Prepare),
+                    prepare_textures.in_set(RenderSystems::PrepareResources),
+                ),
+            )
+            .add_systems(
+                Core2d,
+                (decode_pass, bilateral_pass, blur_passes, composite_pass)
+                    .chain()
+                    .after(tonemapping)
+                    .in_set(Core2dSystems::PostProcess),
+            );
+    }
+}
+
+const SHADERS: [(&str, &[u8]); 5] = [
+    ("chain.wgsl", include_bytes!("../../shaders/chain.wgsl")),
+    ("mask_decode.wgsl", include_bytes!("../../shaders/mask_decode.wgsl")),
+    ("bilateral.wgsl", include_bytes!("../../shaders/bilateral.wgsl")),
+    ("blur.wgsl", include_bytes!("../../shaders/blur.wgsl")),
+    ("composite.wgsl", include_bytes!("../../shaders/composite.wgsl")),
+];
+
+fn extract_chains(
+    mut commands: Commands,
+    mut extracted_mask: ResMut<ExtractedMask>,
+    mask: Extract<Option<Res<CurrentMask>>>,
+    chains: Extract<Query<(RenderEntity, &BackdropSettings), With<ChainCamera>>>,
+) {
+    let current = mask.as_ref().and_then(|m| m.mask.as_ref().map(|mask| (m.image.id(), mask.kind)));
+    extracted_mask.0 = current.map(|(id, _)| id);
+    let kind = current.map_or(OutputKind::Probability, |(_, kind)| kind);
+    for (entity, settings) in &chains {
+        let settings = match settings.validate() {
+            Ok(()) => settings.clone(),
+            Err(why) => {
+                warn_once!("effects: {why}; using the default settings");
+                BackdropSettings::default()
+            }
+        };
+        let plan = BlurPlan::for_radius(settings.blur.radius);
+        let wants_blur = settings.composite.background == Background::Blur
+            || settings.view == ChainView::BlurredBackground;
+        let plan = plan.filter(|_| wants_blur);
+        let (background, colour) = match settings.composite.background {
+            Background::None => (0, Vec4::ZERO),
+            Background::Blur if plan.is_some() => (1, Vec4::ZERO),
+            Background::Blur => (0, Vec4::ZERO),
+            Background::Color(c) => (2, Vec4::new(c.red, c.green, c.blue, 1.0)),
+        };
+        let (view, background) = match settings.view {
+            ChainView::Final => (0, background),
+            ChainView::DecodedMask => (1, background),
+            ChainView::RefinedMask => (2, background),
+            // Without a blur, the "blurred" background is the frame itself.
+            ChainView::BlurredBackground if plan.is_none() => (0, 0),
+            ChainView::BlurredBackground => (3, background),
+        };
+        commands.entity(entity).insert((
+            ChainUniform {
+                background_color: colour,
+                output_kind: mask_decode::kind_code(kind),
+                sigma_space: settings.bilateral.sigma_space,
+                sigma_color: settings.bilateral.sigma_color,
+                blur_sigma: plan.map_or(1.0, |p| p.sigma),
+                blur_taps: plan.map_or(0, |p| p.taps),
+                coverage_low: settings.composite.coverage.0,
+                coverage_high: settings.composite.coverage.1,
+                background,
+                view,
+            },
+            ChainPasses {
+                blur_iterations: plan.map_or(0, |p| p.iterations),
+                shows_decoded: settings.view == ChainView::DecodedMask,
+            },
+        ));
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Stage {
+    Decode,
+    Bilateral,
+    BlurFromFrame,
+    BlurHorizontal,
+    BlurVertical,
+    Composite,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct ChainPipelineKey {
+    stage: Stage,
+    format: TextureFormat,
+}
+
+#[derive(Resource)]
+struct ChainPipelines {
+    layout: BindGroupLayoutDescriptor,
+    sampler: Sampler,
+    fullscreen_shader: FullscreenShader,
+    decode: Handle<Shader>,
+    bilateral: Handle<Shader>,
+    blur: Handle<Shader>,
+    composite: Handle<Shader>,
+}
+
+const MASK_FORMAT: TextureFormat = TextureFormat::R16Float;
+const BLUR_FORMAT: TextureFormat = TextureFormat::Rgba16Float;
+
+fn init_pipelines(
+    mut commands: Commands,
+    render_device: Res<RenderDevice>,
+    fullscreen_shader: Res<FullscreenShader>,
+    asset_server: Res<AssetServer>,
+) {
+    let texture = || texture_2d(TextureSampleType::Float { filterable: true });
+    let layout = BindGroupLayoutDescriptor::new(
+        "backdrop_chain_layout",
+        &BindGroupLayoutEntries::sequential(
+            ShaderStages::FRAGMENT,
+            (
+                texture(),
+                texture(),
+                texture(),
+                sampler(SamplerBindingType::Filtering),
+                uniform_buffer::<ChainUniform>(true),
+            ),
+        ),
+    );
+    let sampler = render_device.create_sampler(&SamplerDescriptor {
+        label: Some("backdrop_chain_linear_clamp"),
+        mag_filter: FilterMode::Linear,
+        min_filter: FilterMode::Linear,
+        ..default()
+    });
+    let load = |name: &str| asset_server.load(crate::shaders::shader_asset_path(name));
+    commands.insert_resource(ChainPipelines {
+        layout,
+        sampler,
+        fullscreen_shader: fullscreen_shader.clone(),
+        decode: load("mask_decode.wgsl"),
+        bilateral: load("bilateral.wgsl"),
+        blur: load("blur.wgsl"),
+        composite: load("composite.wgsl"),
+    });
+}
+
+impl SpecializedRenderPipeline for ChainPipelines {
+    type Key = ChainPipelineKey;
+
+    fn specialize(&self, key: ChainPipelineKey) -> RenderPipelineDescriptor {
+        let (shader, shader_defs): (_, Vec<ShaderDefVal>) = match key.stage {
+            Stage::Decode => (self.decode.clone(), vec![]),
+            Stage::Bilateral => (self.bilateral.clone(), vec![]),
+            Stage::BlurFromFrame => (self.blur.clone(), vec!["FROM_FRAME".into()]),
+            Stage::BlurHorizontal => (self.blur.clone(), vec![]),
+            Stage::BlurVertical => (self.blur.clone(), vec!["VERTICAL".into()]),
+            Stage::Composite => (self.composite.clone(), vec![]),
+        };
+        RenderPipelineDescriptor {
+            label: Some(format!("backdrop_chain_{:?}", key.stage).into()),
+            layout: vec![self.layout.clone()],
+            vertex: self.fullscreen_shader.to_vertex_state(),
+            fragment: Some(FragmentState {
+                shader,
+                shader_defs,
+                targets: vec![Some(ColorTargetState {
+                    format: key.format,
+                    blend: None,
+                    write_mask: ColorWrites::ALL,
+                })],
+                ..default()
+            }),
+            ..default()
+        }
+    }
+}
+
+/// The pipelines a view uses.
+#[derive(Component)]
+struct ChainPipelineIds {
+    decode: CachedRenderPipelineId,
+    bilateral: CachedRenderPipelineId,
+    blur_from_frame: CachedRenderPipelineId,
+    blur_horizontal: CachedRenderPipelineId,
+    blur_vertical: CachedRenderPipelineId,
+    composite: CachedRenderPipelineId,
+}
+
+fn prepare_pipelines(
+    mut commands: Commands,
+    cache: Res<PipelineCache>,
+    mut specialized: ResMut<SpecializedRenderPipelines<ChainPipelines>>,
+    pipelines: Res<ChainPipelines>,
+    views: Query<(Entity, &ExtractedView), With<ChainUniform>>,
+) {
+    for (entity, view) in &views {
+        let mut get = |stage, format| specialized.specialize(&cache, &pipelines, ChainPipelineKey { stage, format });
+        let ids = ChainPipelineIds {
+            decode: get(Stage::Decode, MASK_FORMAT),
+            bilateral: get(Stage::Bilateral, MASK_FORMAT),
+            blur_from_frame: get(Stage::BlurFromFrame, BLUR_FORMAT),
+            blur_horizontal: get(Stage::BlurHorizontal, BLUR_FORMAT),
+            blur_vertical: get(Stage::BlurVertical, BLUR_FORMAT),
+            composite: get(Stage::Composite, view.target_format),
+        };
+        commands.entity(entity).insert(ids);
+    }
+}
+
+/// A view's intermediate textures, from the texture cache.
+#[derive(Component)]
+struct ChainTextures {
+    decoded: TextureView,
+    refined: TextureView,
+    blur_a: TextureView,
+    blur_b: TextureView,
+}
+
+fn prepare_textures(
+    mut commands: Commands,
+    mut cache: ResMut<TextureCache>,
+    device: Res<RenderDevice>,
+    mask: Res<ExtractedMask>,
+    images: Res<RenderAssets<GpuImage>>,
+    views: Query<(Entity, &ViewTarget), With<ChainUniform>>,
+) {
+    let Some(raw) = mask.0.and_then(|id| images.get(id)) else {
+        return;
+    };
+    let mut texture = |label: &'static str, width: u32, height: u32, format| {
+        cache
+            .get(
+                &device,
+                TextureDescriptor {
+                    label: Some(label),
+                    size: Extent3d {
+                        width: width.max(1),
+                        height: height.max(1),
+                        depth_or_array_layers: 1,
+                    },
+                    mip_level_count: 1,
+                    sample_count: 1,
+                    dimension: TextureDimension::D2,
+                    format,
+                    usage: TextureUsages::RENDER_ATTACHMENT | TextureUsages::TEXTURE_BINDING,
+                    view_formats: &[],
+                },
+            )
+            .default_view
+    };
+    for (entity, target) in &views {
+        let size = target.main_texture().size();
+        let (hw, hh) = half_size(size.width, size.height);
+        let textures = ChainTextures {
+            decoded: texture("backdrop_decoded_mask", raw.texture_descriptor.size.width, raw.texture_descriptor.size.height, MASK_FORMAT),
+            refined: texture("backdrop_refined_mask", size.width, size.height, MASK_FORMAT),
+            blur_a: texture("backdrop_blur_a", hw, hh, BLUR_FORMAT),
+            blur_b: texture("backdrop_blur_b", hw, hh, BLUR_FORMAT),
+        };
+        commands.entity(entity).insert(textures);
+    }
+}
+
+/// Everything a stage's pass needs, gathered once per pass.
+struct PassContext<'a> {
+    pipelines: &'a ChainPipelines,
+    cache: &'a PipelineCache,
+    uniform: BindingResource<'a>,
+    offset: u32,
+}
+
+impl PassContext<'_> {
+    /// One fullscreen triangle of `pipeline` into `target`, reading `inputs`.
+    fn draw(
+        &self,
+        ctx: &mut RenderContext,
+        label: &'static str,
+        pipeline: CachedRenderPipelineId,
+        inputs: [&TextureView; 3],
+        target: &TextureView,
+    ) {
+        let Some(pipeline) = self.cache.get_render_pipeline(pipeline) else {
+            return;
+        };
+        let bind_group = ctx.render_device().create_bind_group(
+            label,
+            &self.cache.get_bind_group_layout(&self.pipelines.layout),
+            &BindGroupEntries::sequential((
+                inputs[0],
+                inputs[1],
+                inputs[2],
+                &self.pipelines.sampler,
+                self.uniform.clone(),
+            )),
+        );
+        let mut pass = ctx.command_encoder().begin_render_pass(&RenderPassDescriptor {
+            label: Some(label),
+            color_attachments: &[Some(RenderPassColorAttachment {
+                view: target,
+                depth_slice: None,
+                resolve_target: None,
+                ops: Operations::default(),
+            })],
+            depth_stencil_attachment: None,
+            timestamp_writes: None,
+            occlusion_query_set: None,
+            multiview_mask: None,
+        });
+        pass.set_pipeline(pipeline);
+        pass.set_bind_group(0, &bind_group, &[self.offset]);
+        pass.draw(0..3, 0..1);
+    }
+}
+
+type ChainViewQuery<'w, 's> = ViewQuery<
+    'w,
+    's,
+    (
+        &'static ViewTarget,
+        &'static ChainTextures,
+        &'static ChainPipelineIds,
+        &'static ChainPasses,
+        &'static DynamicUniformIndex<ChainUniform>,
+    ),
+>;
+
+fn pass_context<'a>(
+    pipelines: &'a ChainPipelines,
+    cache: &'a PipelineCache,
+    uniforms: &'a ComponentUniforms<ChainUniform>,
+    index: &DynamicUniformIndex<ChainUniform>,
+) -> Option<PassContext<'a>> {
+    Some(PassContext {
+        pipelines,
+        cache,
+        uniform: uniforms.uniforms().binding()?,
+        offset: index.index(),
+    })
+}
+
+fn decode_pass(
+    view: ChainViewQuery,
+    pipelines: Res<ChainPipelines>,
+    cache: Res<PipelineCache>,
+    uniforms: Res<ComponentUniforms<ChainUniform>>,
+    mask: Res<ExtractedMask>,
+    images: Res<RenderAssets<GpuImage>>,
+    mut ctx: RenderContext,
+) {
+    let (_, textures, ids, _, index) = view.into_inner();
+    let (Some(raw), Some(pass)) = (
+        mask.0.and_then(|id| images.get(id)),
+        pass_context(&pipelines, &cache, &uniforms, index),
+    ) else {
+        return;
+    };
+    let raw = &raw.texture_view;
+    pass.draw(&mut ctx, "backdrop_mask_decode", ids.decode, [raw, raw, raw], &textures.decoded);
+}
+
+fn bilateral_pass(
+    view: ChainViewQuery,
+    pipelines: Res<ChainPipelines>,
+    cache: Res<PipelineCache>,
+    uniforms: Res<ComponentUniforms<ChainUniform>>,
+    mask: Res<ExtractedMask>,
+    mut ctx: RenderContext,
+) {
+    let (target, textures, ids, _, index) = view.into_inner();
+    let (Some(_), Some(pass)) = (mask.0, pass_context(&pipelines, &cache, &uniforms, index)) else {
+        return;
+    };
+    let frame = target.main_texture_view();
+    pass.draw(
+        &mut ctx,
+        "backdrop_bilateral",
+        ids.bilateral,
+        [frame, &textures.decoded, &textures.decoded],
+        &textures.refined,
+    );
+}
+
+fn blur_passes(
+    view: ChainViewQuery,
+    pipelines: Res<ChainPipelines>,
+    cache: Res<PipelineCache>,
+    uniforms: Res<ComponentUniforms<ChainUniform>>,
+    mask: Res<ExtractedMask>,
+    mut ctx: RenderContext,
+) {
+    let (target, textures, ids, passes, index) = view.into_inner();
+    let (Some(_), Some(pass)) = (mask.0, pass_context(&pipelines, &cache, &uniforms, index)) else {
+        return;
+    };
+    let (a, b, mask) = (&textures.blur_a, &textures.blur_b, &textures.refined);
+    for iteration in 0..passes.blur_iterations {
+        if iteration == 0 {
+            let frame = target.main_texture_view();
+            pass.draw(&mut ctx, "backdrop_blur_h", ids.blur_from_frame, [frame, mask, mask], a);
+        } else {
+            pass.draw(&mut ctx, "backdrop_blur_h", ids.blur_horizontal, [b, mask, mask], a);
+        }
+        pass.draw(&mut ctx, "backdrop_blur_v", ids.blur_vertical, [a, mask, mask], b);
+    }
+}
+
+fn composite_pass(
+    view: ChainViewQuery,
+    pipelines: Res<ChainPipelines>,
+    cache: Res<PipelineCache>,
+    uniforms: Res<ComponentUniforms<ChainUniform>>,
+    mask: Res<ExtractedMask>,
+    mut ctx: RenderContext,
+) {
+    let (target, textures, ids, passes, index) = view.into_inner();
+    let (Some(_), Some(pass)) = (mask.0, pass_context(&pipelines, &cache, &uniforms, index)) else {
+        return;
+    };
+    let third = if passes.shows_decoded {
+        &textures.decoded
+    } else {
+        &textures.blur_b
+    };
+    let post = target.post_process_write();
+    pass.draw(
+        &mut ctx,
+        "backdrop_composite",
+        ids.composite,
+        [post.source, &textures.refined, third],
+        post.destination,
+    );
+}

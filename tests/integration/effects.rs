@@ -1,0 +1,323 @@
+//! The effects chain on the GPU against its CPU reference (`effects::reference_chain`): each
+//! stage through the chain's inspection views, at 64×48, 641×479, 1×1 and 3840×2160, plus the
+//! halo property of the mask-weighted blur.
+
+use std::sync::Arc;
+
+use bevy::color::Srgba;
+use bevy_backdrop::batch::{BatchConfig, BatchOutput, run_batch};
+use bevy_backdrop::capture::{SourceOptions, SourceSpec};
+use bevy_backdrop::effects::reference::{Picture, Plane, centre};
+use bevy_backdrop::effects::{
+    Background, BackdropSettings, BlurSettings, ChainView, CompositeSettings,
+    JointBilateralSettings, bilateral, blur, composite, mask_decode, reference_chain,
+};
+use bevy_backdrop::inference::models::{InputRange, Layout, ModelInput};
+use bevy_backdrop::inference::{
+    CustomModel, InferenceSettings, ModelError, ModelInfo, OutputKind, SegmentationBackend,
+};
+
+use crate::common::{gpu_lock, noise_image, read_png};
+
+/// A "model" that always returns the same output.
+struct FixedOutput(Vec<f32>);
+
+impl SegmentationBackend for FixedOutput {
+    fn backend_name(&self) -> &'static str {
+        "fixed test output"
+    }
+
+    fn run(&mut self, _input: &[f32]) -> Result<Vec<f32>, ModelError> {
+        Ok(self.0.clone())
+    }
+}
+
+/// A raw model output: a soft blob (a head and shoulders, roughly), in the encoding `kind` asks for.
+fn blob_output(width: u32, height: u32, kind: OutputKind) -> Vec<f32> {
+    let mut out = Vec::new();
+    for y in 0..height {
+        for x in 0..width {
+            let (u, v) = (centre(x, width) - 0.5, centre(y, height) - 0.55);
+            let d = (u * u * 3.0 + v * v * 2.0).sqrt();
+            let p = (1.0 / (1.0 + ((d - 0.3) * 25.0).exp())).clamp(1e-4, 1.0 - 1e-4);
+            let logit = (p / (1.0 - p)).ln();
+            match kind {
+                OutputKind::Probability => out.push(p),
+                OutputKind::Logits => out.push(logit),
+                OutputKind::TwoClassLogits => out.extend([-logit / 2.0, logit / 2.0]),
+            }
+        }
+    }
+    out
+}
+
+/// A picture with edges and texture: the noise fixture, smoothed a little, with a bright disc
+/// roughly where the blob is (so the bilateral guide has an edge to follow).
+fn frame_image(width: u32, height: u32) -> image::RgbaImage {
+    let noise = noise_image(width, height, 3);
+    image::RgbaImage::from_fn(width, height, |x, y| {
+        let (u, v) = (centre(x, width) - 0.5, centre(y, height) - 0.55);
+        let inside = (u * u * 3.0 + v * v * 2.0).sqrt() < 0.3;
+        let n = noise.get_pixel(x, y).0;
+        if inside {
+            image::Rgba([200 + n[0] / 8, 160 + n[1] / 8, 140 + n[2] / 8, 255])
+        } else {
+            image::Rgba([40 + n[0] / 3, 70 + n[1] / 4, 90 + n[2] / 5, 255])
+        }
+    })
+}
+
+/// Renders one frame through the chain on the GPU with the given model output.
+fn gpu_chain(
+    frame: &image::RgbaImage,
+    raw: &[f32],
+    mask_size: (u32, u32),
+    kind: OutputKind,
+    settings: &BackdropSettings,
+) -> image::RgbaImage {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("frame.png");
+    frame.save(&input).unwrap();
+    let info = ModelInfo {
+        id: "fixed".into(),
+        name: "fixed output".into(),
+        file: "none".into(),
+        input: ModelInput {
+            width: mask_size.0,
+            height: mask_size.1,
+            layout: Layout::Nhwc,
+            range: InputRange::ZeroToOne,
+        },
+        output: kind,
+        licence: "test".into(),
+        sha256: None,
+    };
+    let raw = raw.to_vec();
+    let out = dir.path().join("out");
+    let _gpu = gpu_lock();
+    run_batch(BatchConfig {
+        source: SourceSpec::Image(input),
+        options: SourceOptions::default(),
+        mirror: false,
+        frames: Some(1),
+        output: BatchOutput::Frames(out.clone()),
+        progress: false,
+        log: false,
+        inference: Some(InferenceSettings {
+            custom: Some(CustomModel {
+                info,
+                make: Arc::new(move || Box::new(FixedOutput(raw.clone()))),
+            }),
+            ..Default::default()
+        }),
+        write_mask: false,
+        effects: settings.clone(),
+    })
+    .unwrap();
+    read_png(&BatchOutput::frame_path(&out, 0))
+}
+
+fn cpu_chain(
+    frame: &image::RgbaImage,
+    raw: &[f32],
+    mask_size: (u32, u32),
+    kind: OutputKind,
+    settings: &BackdropSettings,
+) -> image::RgbaImage {
+    let picture = Picture::from_rgba8(frame.as_raw(), frame.width(), frame.height());
+    let out = reference_chain(&picture, raw, mask_size.0, mask_size.1, kind, settings);
+    image::RgbaImage::from_raw(frame.width(), frame.height(), out.to_rgba8()).unwrap()
+}
+
+/// Largest difference in levels (of 255), over RGB.
+fn max_levels(a: &image::RgbaImage, b: &image::RgbaImage) -> u8 {
+    crate::common::max_channel_difference(a, b)
+}
+
+fn check(size: (u32, u32), mask_size: (u32, u32), kind: OutputKind, settings: BackdropSettings, what: &str) {
+    let frame = frame_image(size.0, size.1);
+    let raw = blob_output(mask_size.0, mask_size.1, kind);
+    let gpu = gpu_chain(&frame, &raw, mask_size, kind, &settings);
+    let cpu = cpu_chain(&frame, &raw, mask_size, kind, &settings);
+    assert_eq!(gpu.dimensions(), size);
+    let diff = max_levels(&gpu, &cpu);
+    println!("{what} at {}×{}: max |GPU − CPU| = {diff}/255", size.0, size.1);
+    assert!(diff <= 2, "{what} at {size:?}: GPU and CPU differ by {diff}/255");
+}
+
+fn view(view: ChainView) -> BackdropSettings {
+    BackdropSettings {
+        view,
+        ..Default::default()
+    }
+}
+
+const SIZES: [((u32, u32), (u32, u32)); 2] = [((64, 48), (32, 24)), ((641, 479), (256, 144))];
+
+#[test]
+fn mask_decode_matches_cpu_for_every_output_kind() {
+    for (size, mask) in SIZES {
+        for kind in [OutputKind::Probability, OutputKind::Logits, OutputKind::TwoClassLogits] {
+            check(size, mask, kind, view(ChainView::DecodedMask), &format!("decode {kind:?}"));
+        }
+    }
+}
+
+#[test]
+fn bilateral_matches_cpu() {
+    for (size, mask) in SIZES {
+        check(size, mask, OutputKind::Logits, view(ChainView::RefinedMask), "bilateral");
+        let plain = BackdropSettings {
+            bilateral: JointBilateralSettings {
+                sigma_space: 0.0,
+                sigma_color: 0.1,
+            },
+            ..view(ChainView::RefinedMask)
+        };
+        check(size, mask, OutputKind::Logits, plain, "bilinear (sigma space 0)");
+    }
+}
+
+#[test]
+fn blur_matches_cpu() {
+    for (size, mask) in SIZES {
+        check(size, mask, OutputKind::Probability, view(ChainView::BlurredBackground), "blur r=18");
+        let wide = BackdropSettings {
+            blur: BlurSettings { radius: 120.0 },
+            ..view(ChainView::BlurredBackground)
+        };
+        check(size, mask, OutputKind::Probability, wide, "blur r=120 (several passes)");
+    }
+}
+
+#[test]
+fn composite_matches_cpu_for_every_background() {
+    for (size, mask) in SIZES {
+        for background in [Background::Blur, Background::Color(Srgba::hex("1e90ff").unwrap()), Background::None] {
+            let settings = BackdropSettings {
+                composite: CompositeSettings {
+                    background,
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            check(size, mask, OutputKind::Probability, settings, &format!("composite {background:?}"));
+        }
+    }
+}
+
+#[test]
+fn neutral_settings_pass_the_frame_through() {
+    let frame = frame_image(641, 479);
+    let raw = blob_output(256, 144, OutputKind::Probability);
+    let settings = BackdropSettings {
+        composite: CompositeSettings {
+            background: Background::None,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let out = gpu_chain(&frame, &raw, (256, 144), OutputKind::Probability, &settings);
+    assert!(max_levels(&frame, &out) <= 1);
+}
+
+#[test]
+fn a_one_pixel_frame_works() {
+    check((1, 1), (4, 4), OutputKind::Probability, BackdropSettings::default(), "composite blur 1×1");
+    check((1, 1), (4, 4), OutputKind::Logits, view(ChainView::RefinedMask), "bilateral 1×1");
+}
+
+#[test]
+fn a_4k_frame_matches_cpu_at_random_pixels() {
+    let (w, h) = (3840, 2160);
+    let frame = frame_image(w, h);
+    let raw = blob_output(256, 144, OutputKind::Probability);
+    let settings = BackdropSettings {
+        composite: CompositeSettings {
+            background: Background::Color(Srgba::hex("30a050").unwrap()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let gpu = gpu_chain(&frame, &raw, (256, 144), OutputKind::Probability, &settings);
+    assert_eq!(gpu.dimensions(), (w, h));
+    let picture = Picture::from_rgba8(frame.as_raw(), w, h);
+    let decoded = mask_decode::reference(&raw, 256, 144, OutputKind::Probability);
+    // A fixed-seed walk over the frame, and the blob's edge where all the work is.
+    let mut state = 0x2545_f491_u32;
+    let mut worst = 0.0f32;
+    let mut mixed = 0;
+    for _ in 0..1000 {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        let (x, y) = (state % w, (state / w) % h);
+        let refined = bilateral::reference_at(&picture, &decoded, &settings.bilateral, x, y);
+        let one = Plane::new(1, 1, vec![refined]);
+        let single = Picture {
+            width: 1,
+            height: 1,
+            data: vec![picture.at(x, y)],
+        };
+        let expected = composite::reference_at(&single, &one, None, &settings.composite, 0, 0);
+        mixed += usize::from((0.05..0.95).contains(&refined));
+        let got = gpu.get_pixel(x, y).0;
+        for c in 0..3 {
+            worst = worst.max((expected[c] * 255.0 - got[c] as f32).abs());
+        }
+    }
+    println!("4K: max |GPU − CPU| over 1000 pixels = {worst:.2} levels ({mixed} on the soft edge)");
+    assert!(worst <= 2.5, "4K pixels differ by {worst} levels");
+}
+
+/// Halo: near the person, a plain blur mixes the person into the background; the mask-weighted
+/// blur must stay close to the truth (the same blur of a frame with no person).
+#[test]
+fn the_weighted_blur_leaves_no_halo() {
+    let (w, h) = (160u32, 64u32);
+    let radius = 18.0;
+    let edge = 60.0; // person left of x = 60, a 6-px soft ramp
+    let mask_at = |x: u32| ((edge + 3.0 - (x as f32 + 0.5)) / 6.0).clamp(0.0, 1.0);
+    let background = |x: u32, y: u32| [0.2 + 0.3 * (x as f32 / w as f32), 0.3 + 0.2 * ((y as f32) / 9.0).sin().abs(), 0.4];
+    let person = [0.95, 0.85, 0.8];
+    let mut with_person = Vec::new();
+    let mut mask = Vec::new();
+    let mut truth_frame = Vec::new();
+    for y in 0..h {
+        for x in 0..w {
+            let m = mask_at(x);
+            let b = background(x, y);
+            with_person.push([0, 1, 2].map(|c| b[c] + (person[c] - b[c]) * m));
+            truth_frame.push(b);
+            mask.push(m);
+        }
+    }
+    let frame = Picture { width: w, height: h, data: with_person };
+    let clean = Picture { width: w, height: h, data: truth_frame };
+    let mask = Plane::new(w, h, mask);
+    let no_mask = Plane::new(w, h, vec![0.0; (w * h) as usize]);
+    let plan = blur::BlurPlan::for_radius(radius).unwrap();
+    let weighted = blur::reference(&frame, &mask, &plan);
+    let plain = blur::reference(&frame, &no_mask, &plan);
+    let truth = blur::reference(&clean, &no_mask, &plan);
+    // The band from 2 px to R outside the 0.5 contour, at full resolution.
+    let (mut weighted_error, mut plain_error, mut n) = (0.0f64, 0.0f64, 0);
+    for y in 0..h {
+        for x in 0..w {
+            let outside = x as f32 + 0.5 - edge;
+            if !(2.0..=radius).contains(&outside) {
+                continue;
+            }
+            let (u, v) = (centre(x, w), centre(y, h));
+            let (t, a, b) = (truth.sample(u, v), weighted.sample(u, v), plain.sample(u, v));
+            for c in 0..3 {
+                weighted_error += (a[c] - t[c]).abs() as f64;
+                plain_error += (b[c] - t[c]).abs() as f64;
+            }
+            n += 3;
+        }
+    }
+    let (weighted_error, plain_error) = (weighted_error / n as f64, plain_error / n as f64);
+    println!("halo band: weighted blur mean error {weighted_error:.4}, plain blur {plain_error:.4} ({:.1}×)", plain_error / weighted_error);
+    assert!(plain_error >= 3.0 * weighted_error, "weighted {weighted_error} vs plain {plain_error}");
+}
