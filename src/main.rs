@@ -17,7 +17,7 @@ use bevy_backdrop::capture::{
     CameraMode, CaptureSettings, CaptureStatus, LiveCapture, SourceOptions, SourceSpec,
 };
 use bevy_backdrop::effects::{
-    Background, BackdropSettings, BlurSettings, CompositeSettings, FrameChain,
+    Background, BackdropSettings, BlurSettings, ChainView, CompositeSettings, FrameChain,
 };
 use bevy_backdrop::inference::{
     BackendChoice, InferenceMode, InferencePlugin, InferenceSettings, SwitchBackend, SwitchModel,
@@ -76,6 +76,11 @@ struct Cli {
     /// Background blur radius in frame pixels (the Gaussian's 3σ extent).
     #[arg(long, value_name = "PX", default_value_t = BlurSettings::REFERENCE.radius)]
     blur_radius: f32,
+
+    /// What to show: final, or a stage's output: decoded (model mask), refined (bilateral mask),
+    /// blurred (background).
+    #[arg(long, value_name = "VIEW", default_value = "final")]
+    view: ChainView,
 
     /// Run without a window: render every source frame in order and write it to --output.
     #[arg(long, requires = "output")]
@@ -136,6 +141,7 @@ impl Cli {
                 background: self.background,
                 ..default()
             },
+            view: self.view,
             ..default()
         }
     }

@@ -47,6 +47,9 @@ struct ChainPasses {
     blur_iterations: u32,
     /// The composite shows the decoded mask (it binds that texture instead of the blur).
     shows_decoded: bool,
+    /// False when the settings leave the frame as it is (no background, final view): then no
+    /// pass runs at all.
+    active: bool,
 }
 
 /// The raw model mask this frame (none before the first mask: the chain passes the frame through).
@@ -150,6 +153,7 @@ fn extract_chains(
             ChainPasses {
                 blur_iterations: plan.map_or(0, |p| p.iterations),
                 shows_decoded: settings.view == ChainView::DecodedMask,
+                active: settings.view != ChainView::Final || background != 0,
             },
         ));
     }
@@ -426,7 +430,10 @@ fn decode_pass(
     images: Res<RenderAssets<GpuImage>>,
     mut ctx: RenderContext,
 ) {
-    let (_, textures, ids, _, index) = view.into_inner();
+    let (_, textures, ids, passes, index) = view.into_inner();
+    if !passes.active {
+        return;
+    }
     let (Some(raw), Some(pass)) = (
         mask.0.and_then(|id| images.get(id)),
         pass_context(&pipelines, &cache, &uniforms, index),
@@ -445,7 +452,10 @@ fn bilateral_pass(
     mask: Res<ExtractedMask>,
     mut ctx: RenderContext,
 ) {
-    let (target, textures, ids, _, index) = view.into_inner();
+    let (target, textures, ids, passes, index) = view.into_inner();
+    if !passes.active {
+        return;
+    }
     let (Some(_), Some(pass)) = (mask.0, pass_context(&pipelines, &cache, &uniforms, index)) else {
         return;
     };
@@ -468,6 +478,9 @@ fn blur_passes(
     mut ctx: RenderContext,
 ) {
     let (target, textures, ids, passes, index) = view.into_inner();
+    if !passes.active {
+        return;
+    }
     let (Some(_), Some(pass)) = (mask.0, pass_context(&pipelines, &cache, &uniforms, index)) else {
         return;
     };
@@ -492,6 +505,9 @@ fn composite_pass(
     mut ctx: RenderContext,
 ) {
     let (target, textures, ids, passes, index) = view.into_inner();
+    if !passes.active {
+        return;
+    }
     let (Some(_), Some(pass)) = (mask.0, pass_context(&pipelines, &cache, &uniforms, index)) else {
         return;
     };

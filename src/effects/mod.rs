@@ -72,6 +72,20 @@ pub enum ChainView {
     BlurredBackground,
 }
 
+impl std::str::FromStr for ChainView {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        match text {
+            "final" => Ok(Self::Final),
+            "decoded" => Ok(Self::DecodedMask),
+            "refined" => Ok(Self::RefinedMask),
+            "blurred" => Ok(Self::BlurredBackground),
+            other => Err(format!("view must be final, decoded, refined or blurred, got {other:?}")),
+        }
+    }
+}
+
 /// The whole chain on the CPU: what the GPU should show for this frame, raw model output and
 /// settings. `raw` is pixel-interleaved at `mask_width`×`mask_height`.
 pub fn reference_chain(

@@ -29,6 +29,27 @@ impl Default for JointBilateralSettings {
     }
 }
 
+/// Where the mask varies by less than this over a pixel's whole footprint, the taps are skipped
+/// (any weighted mean is then within this of the plain sample). A quarter of an 8-bit step.
+pub const UNIFORM_EPSILON: f32 = 1.0 / 1024.0;
+
+/// True when every mask texel the taps around (u, v) can reach lies within [`UNIFORM_EPSILON`].
+fn flat_footprint(mask: &Plane, u: f32, v: f32, reach_x: f32, reach_y: f32) -> bool {
+    let (mw, mh) = (mask.width as f32, mask.height as f32);
+    let bound = |c: f32, size: f32| c.clamp(0.0, size - 1.0) as u32;
+    let (x0, x1) = (bound((u * mw - 0.5 - reach_x).floor(), mw), bound((u * mw - 0.5 + reach_x).floor() + 1.0, mw));
+    let (y0, y1) = (bound((v * mh - 0.5 - reach_y).floor(), mh), bound((v * mh - 0.5 + reach_y).floor() + 1.0, mh));
+    let (mut lowest, mut highest) = (f32::MAX, f32::MIN);
+    for y in y0..=y1 {
+        for x in x0..=x1 {
+            let value = mask.at(x, y);
+            lowest = lowest.min(value);
+            highest = highest.max(value);
+        }
+    }
+    highest - lowest <= UNIFORM_EPSILON
+}
+
 fn gauss(x: f32, sigma: f32) -> f32 {
     (-(x * x) / (8.0 * sigma * sigma)).exp()
 }
@@ -40,6 +61,10 @@ pub fn reference_at(frame: &Picture, mask: &Plane, settings: &JointBilateralSett
     let plain = mask.sample(u, v);
     let s = settings.sigma_space * (fw / mask.width as f32).max(fh / mask.height as f32);
     if s <= 0.0 {
+        return plain;
+    }
+    let (reach_x, reach_y) = (s / fw * mask.width as f32, s / fh * mask.height as f32);
+    if flat_footprint(mask, u, v, reach_x, reach_y) {
         return plain;
     }
     let step = (0.66 * s.sqrt()).max(1.0);
