@@ -407,56 +407,51 @@ type ChainViewQuery<'w, 's> = ViewQuery<
     ),
 >;
 
-fn pass_context<'a>(
-    pipelines: &'a ChainPipelines,
-    cache: &'a PipelineCache,
-    uniforms: &'a ComponentUniforms<ChainUniform>,
-    index: &DynamicUniformIndex<ChainUniform>,
-) -> Option<PassContext<'a>> {
-    Some(PassContext {
-        pipelines,
-        cache,
-        uniform: uniforms.uniforms().binding()?,
-        offset: index.index(),
-    })
+/// What every stage's system reads besides its view.
+#[derive(bevy::ecs::system::SystemParam)]
+struct StageParams<'w> {
+    pipelines: Res<'w, ChainPipelines>,
+    cache: Res<'w, PipelineCache>,
+    uniforms: Res<'w, ComponentUniforms<ChainUniform>>,
+    mask: Res<'w, ExtractedMask>,
+}
+
+impl StageParams<'_> {
+    /// The pass context, or `None` when the chain does nothing this frame (no mask yet, or
+    /// settings that leave the frame as it is).
+    fn context(&self, passes: &ChainPasses, index: &DynamicUniformIndex<ChainUniform>) -> Option<PassContext<'_>> {
+        if !passes.active || self.mask.0.is_none() {
+            return None;
+        }
+        Some(PassContext {
+            pipelines: &self.pipelines,
+            cache: &self.cache,
+            uniform: self.uniforms.uniforms().binding()?,
+            offset: index.index(),
+        })
+    }
 }
 
 fn decode_pass(
     view: ChainViewQuery,
-    pipelines: Res<ChainPipelines>,
-    cache: Res<PipelineCache>,
-    uniforms: Res<ComponentUniforms<ChainUniform>>,
-    mask: Res<ExtractedMask>,
+    stage: StageParams,
     images: Res<RenderAssets<GpuImage>>,
     mut ctx: RenderContext,
 ) {
     let (_, textures, ids, passes, index) = view.into_inner();
-    if !passes.active {
+    let Some(pass) = stage.context(passes, index) else {
         return;
-    }
-    let (Some(raw), Some(pass)) = (
-        mask.0.and_then(|id| images.get(id)),
-        pass_context(&pipelines, &cache, &uniforms, index),
-    ) else {
+    };
+    let Some(raw) = stage.mask.0.and_then(|id| images.get(id)) else {
         return;
     };
     let raw = &raw.texture_view;
     pass.draw(&mut ctx, "backdrop_mask_decode", ids.decode, [raw, raw, raw], &textures.decoded);
 }
 
-fn bilateral_pass(
-    view: ChainViewQuery,
-    pipelines: Res<ChainPipelines>,
-    cache: Res<PipelineCache>,
-    uniforms: Res<ComponentUniforms<ChainUniform>>,
-    mask: Res<ExtractedMask>,
-    mut ctx: RenderContext,
-) {
+fn bilateral_pass(view: ChainViewQuery, stage: StageParams, mut ctx: RenderContext) {
     let (target, textures, ids, passes, index) = view.into_inner();
-    if !passes.active {
-        return;
-    }
-    let (Some(_), Some(pass)) = (mask.0, pass_context(&pipelines, &cache, &uniforms, index)) else {
+    let Some(pass) = stage.context(passes, index) else {
         return;
     };
     let frame = target.main_texture_view();
@@ -469,19 +464,9 @@ fn bilateral_pass(
     );
 }
 
-fn blur_passes(
-    view: ChainViewQuery,
-    pipelines: Res<ChainPipelines>,
-    cache: Res<PipelineCache>,
-    uniforms: Res<ComponentUniforms<ChainUniform>>,
-    mask: Res<ExtractedMask>,
-    mut ctx: RenderContext,
-) {
+fn blur_passes(view: ChainViewQuery, stage: StageParams, mut ctx: RenderContext) {
     let (target, textures, ids, passes, index) = view.into_inner();
-    if !passes.active {
-        return;
-    }
-    let (Some(_), Some(pass)) = (mask.0, pass_context(&pipelines, &cache, &uniforms, index)) else {
+    let Some(pass) = stage.context(passes, index) else {
         return;
     };
     let (a, b, mask) = (&textures.blur_a, &textures.blur_b, &textures.refined);
@@ -496,19 +481,9 @@ fn blur_passes(
     }
 }
 
-fn composite_pass(
-    view: ChainViewQuery,
-    pipelines: Res<ChainPipelines>,
-    cache: Res<PipelineCache>,
-    uniforms: Res<ComponentUniforms<ChainUniform>>,
-    mask: Res<ExtractedMask>,
-    mut ctx: RenderContext,
-) {
+fn composite_pass(view: ChainViewQuery, stage: StageParams, mut ctx: RenderContext) {
     let (target, textures, ids, passes, index) = view.into_inner();
-    if !passes.active {
-        return;
-    }
-    let (Some(_), Some(pass)) = (mask.0, pass_context(&pipelines, &cache, &uniforms, index)) else {
+    let Some(pass) = stage.context(passes, index) else {
         return;
     };
     let third = if passes.shows_decoded {
