@@ -1,4 +1,4 @@
-// What every effects-chain stage binds: up to three input textures, a linear clamp sampler, and the
+// What every effects-chain stage binds: up to four input textures, a linear clamp sampler, and the
 // chain's uniform (derived from BackdropSettings at extract time; see src/effects/chain.rs).
 #define_import_path bevy_backdrop::chain
 
@@ -16,17 +16,21 @@ struct ChainUniform {
     // Composite: coverage smoothstep edges (0 <= low < high < 1).
     coverage_low: f32,
     coverage_high: f32,
-    // 0: none, 1: blur, 2: colour.
+    // 0: none, 1: blur, 2: colour, 3: picture (image or video frame, tex_d).
     background: u32,
     // 0: final picture, 1: decoded mask, 2: refined mask, 3: blurred background.
     view: u32,
+    // Light wrap strength (0: off) and mode (0: screen, 1: linear dodge).
+    wrap_strength: f32,
+    wrap_mode: u32,
 }
 
 @group(0) @binding(0) var tex_a: texture_2d<f32>;
 @group(0) @binding(1) var tex_b: texture_2d<f32>;
 @group(0) @binding(2) var tex_c: texture_2d<f32>;
-@group(0) @binding(3) var linear_sampler: sampler;
-@group(0) @binding(4) var<uniform> chain: ChainUniform;
+@group(0) @binding(3) var tex_d: texture_2d<f32>;
+@group(0) @binding(4) var linear_sampler: sampler;
+@group(0) @binding(5) var<uniform> chain: ChainUniform;
 
 // The reference demo's Gaussian: exp(-x² / (8σ²)), an effective standard deviation of 2σ.
 fn bilateral_gauss(x: f32, sigma: f32) -> f32 {

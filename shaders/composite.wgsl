@@ -1,11 +1,13 @@
-// Composite: m' = smoothstep(low, high, m) of the refined mask, out = mix(background, frame, m'),
-// the background being the frame itself (none), the blurred frame, or a colour. Other views show
-// a stage's output for inspection and tests.
+// Composite: m' = smoothstep(low, high, m) of the refined mask; light wrap
+// lw = strength · (1 − max(0, m − high)/(1 − high)) · background, added to the frame by screen or
+// linear dodge; out = mix(background, frame', m'). The background is the frame itself (none), the
+// blurred frame, a colour, or a picture cover-cropped to the frame. Other views show a stage's
+// output for inspection and tests.
 //   tex_a: frame, tex_b: refined mask (frame size), tex_c: blurred background (half size), or the
-//   decoded mask for the decoded-mask view.
+//   decoded mask for the decoded-mask view; tex_d: the background picture.
 
 #import bevy_core_pipeline::fullscreen_vertex_shader::FullscreenVertexOutput
-#import bevy_backdrop::chain::{tex_a, tex_b, tex_c, linear_sampler, chain}
+#import bevy_backdrop::chain::{tex_a, tex_b, tex_c, tex_d, linear_sampler, chain}
 
 @fragment
 fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
@@ -26,11 +28,31 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
         default: {}
     }
     var background = frame.rgb;
-    if chain.background == 1u {
+    if chain.background == 0u {
+        return frame;
+    } else if chain.background == 1u {
         background = textureSampleLevel(tex_c, linear_sampler, in.uv, 0.0).rgb;
     } else if chain.background == 2u {
         background = chain.background_color.rgb;
+    } else {
+        background = textureSampleLevel(tex_d, linear_sampler, cover_uv(in.uv), 0.0).rgb;
     }
-    let coverage = smoothstep(chain.coverage_low, chain.coverage_high, person);
-    return vec4<f32>(mix(background, frame.rgb, coverage), frame.a);
+    let high = chain.coverage_high;
+    let wrap = chain.wrap_strength * (1.0 - max(0.0, person - high) / (1.0 - high));
+    let light = wrap * background;
+    var lit = 1.0 - (1.0 - frame.rgb) * (1.0 - light);
+    if chain.wrap_mode == 1u {
+        lit = min(frame.rgb + light, vec3<f32>(1.0));
+    }
+    let coverage = smoothstep(chain.coverage_low, high, person);
+    return vec4<f32>(mix(background, lit, coverage), frame.a);
+}
+
+// The picture scaled to cover the frame (aspect kept, centred, overflow cropped).
+fn cover_uv(uv: vec2<f32>) -> vec2<f32> {
+    let frame = vec2<f32>(textureDimensions(tex_a));
+    let picture = vec2<f32>(textureDimensions(tex_d));
+    let scale = max(frame.x / picture.x, frame.y / picture.y);
+    let shown = picture * scale;
+    return (uv * frame + (shown - frame) * 0.5) / shown;
 }

@@ -138,7 +138,7 @@ impl Cli {
                 radius: self.blur_radius,
             },
             composite: CompositeSettings {
-                background: self.background,
+                background: self.background.clone(),
                 ..default()
             },
             view: self.view,

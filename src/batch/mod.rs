@@ -146,6 +146,8 @@ pub enum BatchError {
     Interrupted,
     #[error("segmentation: {0}")]
     Inference(String),
+    #[error("background: {0}")]
+    Background(String),
     #[error("--write-mask needs a model (not --model none) and PNG output (a folder)")]
     MaskWithoutModel,
 }
@@ -196,7 +198,8 @@ pub fn run_batch(config: BatchConfig) -> Result<BatchSummary, BatchError> {
         })
         .add_plugins(InferencePlugin);
     }
-    app.add_plugins(EffectsPlugin);
+    app.add_plugins(EffectsPlugin)
+        .insert_resource(crate::effects::background::BackgroundPlayback::Lockstep);
     let camera = app.world().resource::<FrameChain>().camera;
     app.world_mut().entity_mut(camera).insert(config.effects.clone());
     app.insert_resource(BatchDriver {
@@ -405,12 +408,16 @@ fn capture_batch(
     chain: Res<FrameChain>,
     mask: Option<Res<CurrentMask>>,
     inference: Option<Res<InferenceStatus>>,
+    background: Res<crate::effects::background::BackgroundPicture>,
     current: Res<crate::capture::CurrentFrame>,
     mut commands: Commands,
     mut exit: MessageWriter<AppExit>,
 ) {
     if driver.fed.take().is_none() {
         return;
+    }
+    if let Some(problem) = background.problems.last() {
+        return driver.fail(BatchError::Background(problem.clone()), &mut exit);
     }
     let mask = match &mask {
         None => None,

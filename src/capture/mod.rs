@@ -236,7 +236,7 @@ fn poll_worker(
     mut live: ResMut<LiveCapture>,
     mut incoming: ResMut<IncomingFrame>,
 ) {
-    let events = std::mem::take(&mut *live.worker.shared.events.lock().unwrap());
+    let events = live.worker.take_events();
     for event in events {
         match event {
             WorkerEvent::Opened(name) => {
@@ -269,12 +269,12 @@ fn poll_worker(
             }
         }
     }
-    if let Some(frame) = live.worker.shared.newest.lock().unwrap().take() {
+    if let Some(frame) = live.worker.take_newest() {
         incoming.0 = Some(frame);
     }
 }
 
-enum WorkerEvent {
+pub(crate) enum WorkerEvent {
     Opened(String),
     Failed(CaptureError),
 }
@@ -290,7 +290,7 @@ struct WorkerShared {
 
 /// A thread that owns one source. Dropping it asks the thread to stop; it is not joined, since a
 /// camera can block in a read for a while and the app must not wait for it.
-struct Worker {
+pub(crate) struct Worker {
     shared: Arc<WorkerShared>,
 }
 
@@ -301,7 +301,7 @@ impl Drop for Worker {
 }
 
 impl Worker {
-    fn spawn(spec: SourceSpec, options: SourceOptions, mirror: bool) -> Self {
+    pub(crate) fn spawn(spec: SourceSpec, options: SourceOptions, mirror: bool) -> Self {
         let shared = Arc::new(WorkerShared {
             mirror: AtomicBool::new(mirror),
             ..default()
@@ -320,6 +320,18 @@ impl Worker {
                 }));
         }
         Self { shared }
+    }
+}
+
+impl Worker {
+    /// The newest frame, if one arrived since the last call.
+    pub(crate) fn take_newest(&self) -> Option<Frame> {
+        self.shared.newest.lock().unwrap().take()
+    }
+
+    /// What happened on the worker since the last call.
+    pub(crate) fn take_events(&self) -> Vec<WorkerEvent> {
+        std::mem::take(&mut *self.shared.events.lock().unwrap())
     }
 }
 

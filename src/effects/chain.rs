@@ -19,7 +19,8 @@ use bevy::render::view::{ExtractedView, ViewTarget};
 use bevy::render::{Extract, ExtractSchedule, Render, RenderApp, RenderStartup, RenderSystems};
 
 use super::blur::{BlurPlan, half_size};
-use super::composite::Background;
+use super::background::BackgroundPicture;
+use super::composite::{Background, WrapMode};
 use super::{BackdropSettings, ChainView, ChainCamera, mask_decode};
 use crate::inference::{CurrentMask, OutputKind};
 
@@ -38,6 +39,8 @@ pub struct ChainUniform {
     coverage_high: f32,
     background: u32,
     view: u32,
+    wrap_strength: f32,
+    wrap_mode: u32,
 }
 
 /// Which passes a view runs this frame.
@@ -55,6 +58,10 @@ struct ChainPasses {
 /// The raw model mask this frame (none before the first mask: the chain passes the frame through).
 #[derive(Resource, Default)]
 struct ExtractedMask(Option<AssetId<Image>>);
+
+/// The background picture this frame (image or the current video frame), if one is loaded.
+#[derive(Resource, Default)]
+struct ExtractedPicture(Option<AssetId<Image>>);
 
 impl Plugin for ChainRenderPlugin {
     fn build(&self, app: &mut App) {
@@ -74,6 +81,7 @@ impl Plugin for ChainRenderPlugin {
         };
         render_app
             .init_resource::<ExtractedMask>()
+            .init_resource::<ExtractedPicture>()
             .init_resource::<SpecializedRenderPipelines<ChainPipelines>>()
             .add_systems(RenderStartup, init_pipelines)
             .add_systems(ExtractSchedule, extract_chains)
@@ -105,9 +113,12 @@ const SHADERS: [(&str, &[u8]); 5] = [
 fn extract_chains(
     mut commands: Commands,
     mut extracted_mask: ResMut<ExtractedMask>,
+    mut extracted_picture: ResMut<ExtractedPicture>,
     mask: Extract<Option<Res<CurrentMask>>>,
+    picture: Extract<Option<Res<BackgroundPicture>>>,
     chains: Extract<Query<(RenderEntity, &BackdropSettings), With<ChainCamera>>>,
 ) {
+    extracted_picture.0 = picture.as_ref().and_then(|p| p.ready().map(|h| h.id()));
     let current = mask.as_ref().and_then(|m| m.mask.as_ref().map(|mask| (m.image.id(), mask.kind)));
     extracted_mask.0 = current.map(|(id, _)| id);
     let kind = current.map_or(OutputKind::Probability, |(_, kind)| kind);
@@ -123,11 +134,14 @@ fn extract_chains(
         let wants_blur = settings.composite.background == Background::Blur
             || settings.view == ChainView::BlurredBackground;
         let plan = plan.filter(|_| wants_blur);
-        let (background, colour) = match settings.composite.background {
+        let (background, colour) = match &settings.composite.background {
             Background::None => (0, Vec4::ZERO),
             Background::Blur if plan.is_some() => (1, Vec4::ZERO),
             Background::Blur => (0, Vec4::ZERO),
             Background::Color(c) => (2, Vec4::new(c.red, c.green, c.blue, 1.0)),
+            Background::Image(_) | Background::Video(_) if extracted_picture.0.is_some() => (3, Vec4::ZERO),
+            // The picture is not there (yet, or it failed to load): leave the frame as it is.
+            Background::Image(_) | Background::Video(_) => (0, Vec4::ZERO),
         };
         let (view, background) = match settings.view {
             ChainView::Final => (0, background),
@@ -149,6 +163,11 @@ fn extract_chains(
                 coverage_high: settings.composite.coverage.1,
                 background,
                 view,
+                wrap_strength: settings.composite.light_wrap.strength,
+                wrap_mode: match settings.composite.light_wrap.mode {
+                    WrapMode::Screen => 0,
+                    WrapMode::LinearDodge => 1,
+                },
             },
             ChainPasses {
                 blur_iterations: plan.map_or(0, |p| p.iterations),
@@ -201,6 +220,7 @@ fn init_pipelines(
         &BindGroupLayoutEntries::sequential(
             ShaderStages::FRAGMENT,
             (
+                texture(),
                 texture(),
                 texture(),
                 texture(),
@@ -359,7 +379,7 @@ impl PassContext<'_> {
         ctx: &mut RenderContext,
         label: &'static str,
         pipeline: CachedRenderPipelineId,
-        inputs: [&TextureView; 3],
+        inputs: [&TextureView; 4],
         target: &TextureView,
     ) {
         let Some(pipeline) = self.cache.get_render_pipeline(pipeline) else {
@@ -372,6 +392,7 @@ impl PassContext<'_> {
                 inputs[0],
                 inputs[1],
                 inputs[2],
+                inputs[3],
                 &self.pipelines.sampler,
                 self.uniform.clone(),
             )),
@@ -446,7 +467,7 @@ fn decode_pass(
         return;
     };
     let raw = &raw.texture_view;
-    pass.draw(&mut ctx, "backdrop_mask_decode", ids.decode, [raw, raw, raw], &textures.decoded);
+    pass.draw(&mut ctx, "backdrop_mask_decode", ids.decode, [raw, raw, raw, raw], &textures.decoded);
 }
 
 fn bilateral_pass(view: ChainViewQuery, stage: StageParams, mut ctx: RenderContext) {
@@ -459,7 +480,7 @@ fn bilateral_pass(view: ChainViewQuery, stage: StageParams, mut ctx: RenderConte
         &mut ctx,
         "backdrop_bilateral",
         ids.bilateral,
-        [frame, &textures.decoded, &textures.decoded],
+        [frame, &textures.decoded, &textures.decoded, frame],
         &textures.refined,
     );
 }
@@ -473,15 +494,21 @@ fn blur_passes(view: ChainViewQuery, stage: StageParams, mut ctx: RenderContext)
     for iteration in 0..passes.blur_iterations {
         if iteration == 0 {
             let frame = target.main_texture_view();
-            pass.draw(&mut ctx, "backdrop_blur_h", ids.blur_from_frame, [frame, mask, mask], a);
+            pass.draw(&mut ctx, "backdrop_blur_h", ids.blur_from_frame, [frame, mask, mask, mask], a);
         } else {
-            pass.draw(&mut ctx, "backdrop_blur_h", ids.blur_horizontal, [b, mask, mask], a);
+            pass.draw(&mut ctx, "backdrop_blur_h", ids.blur_horizontal, [b, mask, mask, mask], a);
         }
-        pass.draw(&mut ctx, "backdrop_blur_v", ids.blur_vertical, [a, mask, mask], b);
+        pass.draw(&mut ctx, "backdrop_blur_v", ids.blur_vertical, [a, mask, mask, mask], b);
     }
 }
 
-fn composite_pass(view: ChainViewQuery, stage: StageParams, mut ctx: RenderContext) {
+fn composite_pass(
+    view: ChainViewQuery,
+    stage: StageParams,
+    picture: Res<ExtractedPicture>,
+    images: Res<RenderAssets<GpuImage>>,
+    mut ctx: RenderContext,
+) {
     let (target, textures, ids, passes, index) = view.into_inner();
     let Some(pass) = stage.context(passes, index) else {
         return;
@@ -491,12 +518,13 @@ fn composite_pass(view: ChainViewQuery, stage: StageParams, mut ctx: RenderConte
     } else {
         &textures.blur_b
     };
+    let picture = picture.0.and_then(|id| images.get(id)).map(|p| &p.texture_view);
     let post = target.post_process_write();
     pass.draw(
         &mut ctx,
         "backdrop_composite",
         ids.composite,
-        [post.source, &textures.refined, third],
+        [post.source, &textures.refined, third, picture.unwrap_or(post.source)],
         post.destination,
     );
 }

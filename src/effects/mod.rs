@@ -6,6 +6,7 @@
 //! on the chain camera: `mask_decode` → `bilateral` → `blur` → `composite`; `chain.rs` holds what
 //! they share on the GPU side.
 
+pub mod background;
 pub mod bilateral;
 pub mod blur;
 mod chain;
@@ -15,7 +16,7 @@ pub mod reference;
 
 pub use bilateral::JointBilateralSettings;
 pub use blur::BlurSettings;
-pub use composite::{Background, CompositeSettings};
+pub use composite::{Background, CompositeSettings, LightWrapSettings, WrapMode};
 
 use bevy::camera::visibility::RenderLayers;
 use bevy::camera::{ClearColorConfig, CompositingSpace, RenderTarget};
@@ -86,10 +87,12 @@ impl std::str::FromStr for ChainView {
     }
 }
 
-/// The whole chain on the CPU: what the GPU should show for this frame, raw model output and
-/// settings. `raw` is pixel-interleaved at `mask_width`×`mask_height`.
+/// The whole chain on the CPU: what the GPU should show for this frame, raw model output,
+/// background picture (image or video frame) and settings. `raw` is pixel-interleaved at
+/// `mask_width`×`mask_height`.
 pub fn reference_chain(
     frame: &reference::Picture,
+    picture: Option<&reference::Picture>,
     raw: &[f32],
     mask_width: u32,
     mask_height: u32,
@@ -129,7 +132,7 @@ pub fn reference_chain(
             None => frame.clone(),
         };
     }
-    composite::reference(frame, &refined, blurred.as_ref(), &settings.composite)
+    composite::reference(frame, &refined, blurred.as_ref(), picture, &settings.composite)
 }
 
 /// One effects chain: its camera and the frame-sized image it renders into.
@@ -154,7 +157,7 @@ pub struct FitChainToFrame;
 impl Plugin for EffectsPlugin {
     fn build(&self, app: &mut App) {
         // Stages first: they register what the chain camera's components require.
-        app.add_plugins(chain::ChainRenderPlugin);
+        app.add_plugins((chain::ChainRenderPlugin, background::BackgroundPlugin));
         let target = app
             .world_mut()
             .resource_mut::<Assets<Image>>()

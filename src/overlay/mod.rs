@@ -30,6 +30,7 @@ fn status_line(
     status: Option<Res<CaptureStatus>>,
     current: Res<CurrentFrame>,
     inference: Option<Res<InferenceStatus>>,
+    background: Option<Res<crate::effects::background::BackgroundPicture>>,
     diagnostics: Res<DiagnosticsStore>,
 ) -> Result {
     // No window camera (a headless app): nothing to draw on.
@@ -81,7 +82,13 @@ fn status_line(
                         }
                     }
                     let inference_problems = inference.iter().flat_map(|s| &s.problems);
-                    for problem in status.iter().flat_map(|s| &s.problems).chain(inference_problems) {
+                    let background_problems = background.iter().flat_map(|b| &b.problems);
+                    for problem in status
+                        .iter()
+                        .flat_map(|s| &s.problems)
+                        .chain(inference_problems)
+                        .chain(background_problems)
+                    {
                         ui.label(
                             egui::RichText::new(format!("⚠ {problem}"))
                                 .color(egui::Color32::from_rgb(255, 170, 90)),

@@ -10,7 +10,8 @@ use bevy_backdrop::capture::{SourceOptions, SourceSpec};
 use bevy_backdrop::effects::reference::{Picture, Plane, centre};
 use bevy_backdrop::effects::{
     Background, BackdropSettings, BlurSettings, ChainView, CompositeSettings,
-    JointBilateralSettings, bilateral, blur, composite, mask_decode, reference_chain,
+    JointBilateralSettings, LightWrapSettings, WrapMode, bilateral, blur, composite, mask_decode,
+    reference_chain,
 };
 use bevy_backdrop::inference::models::{InputRange, Layout, ModelInput};
 use bevy_backdrop::inference::{
@@ -67,18 +68,9 @@ fn frame_image(width: u32, height: u32) -> image::RgbaImage {
     })
 }
 
-/// Renders one frame through the chain on the GPU with the given model output.
-fn gpu_chain(
-    frame: &image::RgbaImage,
-    raw: &[f32],
-    mask_size: (u32, u32),
-    kind: OutputKind,
-    settings: &BackdropSettings,
-) -> image::RgbaImage {
-    let dir = tempfile::tempdir().unwrap();
-    let input = dir.path().join("frame.png");
-    frame.save(&input).unwrap();
-    let info = ModelInfo {
+/// The table row of a test "model" whose output has this size and kind.
+fn fixed_model(mask_size: (u32, u32), kind: OutputKind) -> ModelInfo {
+    ModelInfo {
         id: "fixed".into(),
         name: "fixed output".into(),
         file: "none".into(),
@@ -91,7 +83,21 @@ fn gpu_chain(
         output: kind,
         licence: "test".into(),
         sha256: None,
-    };
+    }
+}
+
+/// Renders one frame through the chain on the GPU with the given model output.
+fn gpu_chain(
+    frame: &image::RgbaImage,
+    raw: &[f32],
+    mask_size: (u32, u32),
+    kind: OutputKind,
+    settings: &BackdropSettings,
+) -> image::RgbaImage {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("frame.png");
+    frame.save(&input).unwrap();
+    let info = fixed_model(mask_size, kind);
     let raw = raw.to_vec();
     let out = dir.path().join("out");
     let _gpu = gpu_lock();
@@ -125,7 +131,14 @@ fn cpu_chain(
     settings: &BackdropSettings,
 ) -> image::RgbaImage {
     let picture = Picture::from_rgba8(frame.as_raw(), frame.width(), frame.height());
-    let out = reference_chain(&picture, raw, mask_size.0, mask_size.1, kind, settings);
+    let background = match &settings.composite.background {
+        Background::Image(path) => {
+            let bg = read_png(path);
+            Some(Picture::from_rgba8(bg.as_raw(), bg.width(), bg.height()))
+        }
+        _ => None,
+    };
+    let out = reference_chain(&picture, background.as_ref(), raw, mask_size.0, mask_size.1, kind, settings);
     image::RgbaImage::from_raw(frame.width(), frame.height(), out.to_rgba8()).unwrap()
 }
 
@@ -196,7 +209,7 @@ fn composite_matches_cpu_for_every_background() {
         for background in [Background::Blur, Background::Color(Srgba::hex("1e90ff").unwrap()), Background::None] {
             let settings = BackdropSettings {
                 composite: CompositeSettings {
-                    background,
+                    background: background.clone(),
                     ..Default::default()
                 },
                 ..Default::default()
@@ -259,7 +272,7 @@ fn a_4k_frame_matches_cpu_at_random_pixels() {
             height: 1,
             data: vec![picture.at(x, y)],
         };
-        let expected = composite::reference_at(&single, &one, None, &settings.composite, 0, 0);
+        let expected = composite::reference_at(&single, &one, None, None, &settings.composite, 0, 0);
         mixed += usize::from((0.05..0.95).contains(&refined));
         let got = gpu.get_pixel(x, y).0;
         for c in 0..3 {
@@ -268,6 +281,113 @@ fn a_4k_frame_matches_cpu_at_random_pixels() {
     }
     println!("4K: max |GPU − CPU| over 1000 pixels = {worst:.2} levels ({mixed} on the soft edge)");
     assert!(worst <= 2.5, "4K pixels differ by {worst} levels");
+}
+
+#[test]
+fn image_background_with_light_wrap_matches_cpu_in_both_modes() {
+    let dir = tempfile::tempdir().unwrap();
+    // Another aspect than the frames': cover-crop has to scale and crop.
+    let picture = dir.path().join("background.png");
+    noise_image(100, 37, 9).save(&picture).unwrap();
+    for (size, mask) in SIZES {
+        for mode in [WrapMode::Screen, WrapMode::LinearDodge] {
+            let settings = BackdropSettings {
+                composite: CompositeSettings {
+                    background: Background::Image(picture.clone()),
+                    light_wrap: LightWrapSettings { strength: 0.6, mode },
+                    ..Default::default()
+                },
+                ..Default::default()
+            };
+            check(size, mask, OutputKind::Probability, settings, &format!("image background, wrap {mode:?}"));
+        }
+    }
+}
+
+#[test]
+fn a_background_of_another_aspect_is_cover_cropped_without_stretch() {
+    let dir = tempfile::tempdir().unwrap();
+    // 200×100 of vertical stripes, 10 px period, on a 100×100 frame: scale 1 (the height fits),
+    // 50 px cropped each side.
+    let picture = dir.path().join("stripes.png");
+    let stripes = image::RgbaImage::from_fn(200, 100, |x, y| {
+        let v = if (x / 5) % 2 == 0 { 230 } else { 30 };
+        image::Rgba([v, (y * 2) as u8, (x / 2) as u8, 255])
+    });
+    stripes.save(&picture).unwrap();
+    let settings = BackdropSettings {
+        composite: CompositeSettings {
+            background: Background::Image(picture),
+            light_wrap: LightWrapSettings { strength: 0.0, mode: WrapMode::Screen },
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let frame = frame_image(100, 100);
+    let nobody = vec![0.0; 32 * 32];
+    let out = gpu_chain(&frame, &nobody, (32, 32), OutputKind::Probability, &settings);
+    for (x, y) in [(50, 50), (0, 0), (99, 99), (37, 12)] {
+        let expected = stripes.get_pixel(x + 50, y).0;
+        let got = out.get_pixel(x, y).0;
+        for c in 0..3 {
+            assert!(expected[c].abs_diff(got[c]) <= 2, "({x},{y}): {got:?} vs picture {expected:?}");
+        }
+    }
+}
+
+#[test]
+fn a_video_background_advances_and_loops() {
+    use bevy_backdrop::capture::video::VideoWriter;
+    let dir = tempfile::tempdir().unwrap();
+    let video = dir.path().join("colours.mp4");
+    let colours = [[220u8, 30, 30], [30, 200, 40], [40, 60, 220]];
+    let mut writer = VideoWriter::create(&video, 48, 32, 10.0).unwrap();
+    for c in colours {
+        writer.write(&[c[0], c[1], c[2], 255].repeat(48 * 32)).unwrap();
+    }
+    writer.finish().unwrap();
+
+    let frames_dir = dir.path().join("frames");
+    std::fs::create_dir(&frames_dir).unwrap();
+    for k in 0..7 {
+        frame_image(64, 48).save(frames_dir.join(format!("f{k}.png"))).unwrap();
+    }
+    let settings = BackdropSettings {
+        composite: CompositeSettings {
+            background: Background::Video(video),
+            light_wrap: LightWrapSettings { strength: 0.0, mode: WrapMode::Screen },
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let out = dir.path().join("out");
+    let info = fixed_model((8, 8), OutputKind::Probability);
+    let _gpu = gpu_lock();
+    run_batch(BatchConfig {
+        source: SourceSpec::Sequence(frames_dir),
+        options: SourceOptions::default(),
+        mirror: false,
+        frames: None,
+        output: BatchOutput::Frames(out.clone()),
+        progress: false,
+        log: false,
+        inference: Some(InferenceSettings {
+            custom: Some(CustomModel {
+                info,
+                make: Arc::new(|| Box::new(FixedOutput(vec![0.0; 64]))),
+            }),
+            ..Default::default()
+        }),
+        write_mask: false,
+        effects: settings,
+    })
+    .unwrap();
+    for k in 0..7u64 {
+        let got = read_png(&BatchOutput::frame_path(&out, k)).get_pixel(32, 24).0;
+        let want = colours[(k % 3) as usize];
+        let off = (0..3).map(|c| got[c].abs_diff(want[c])).max().unwrap();
+        assert!(off <= 12, "frame {k} shows {got:?}, the video's frame {} is {want:?}", k % 3);
+    }
 }
 
 /// Halo: near the person, a plain blur mixes the person into the background; the mask-weighted

@@ -1,0 +1,170 @@
+//! The background picture for `Background::Image` and `Background::Video`: loaded (or played, on a
+//! second frame source) into an `Image` the composite cover-crops. Values stay gamma-encoded
+//! (`Rgba8Unorm`), like everything in the chain. A file that cannot be used is reported and the
+//! frame is left as it is.
+
+use bevy::asset::RenderAssetUsages;
+use bevy::prelude::*;
+use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+
+use super::{Background, BackdropSettings, FrameChain};
+use crate::capture::{CurrentFrame, Frame, SourceOptions, SourceSpec};
+
+pub struct BackgroundPlugin;
+
+/// How a video background advances.
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BackgroundPlayback {
+    /// At the video's own rate, newest frame wins (the window).
+    #[default]
+    Live,
+    /// One video frame per new source frame (the headless mode: repeatable output).
+    Lockstep,
+}
+
+/// The picture the composite uses, and what it was made from.
+#[derive(Resource, Default)]
+pub struct BackgroundPicture {
+    image: Option<Handle<Image>>,
+    made_from: Option<Background>,
+    feed: Option<VideoFeed>,
+    /// Source frame the lockstep video last advanced for.
+    advanced_for: Option<u64>,
+    /// The newest problems with background files.
+    pub problems: Vec<String>,
+}
+
+impl BackgroundPicture {
+    /// The picture, once one is loaded.
+    pub fn ready(&self) -> Option<&Handle<Image>> {
+        self.image.as_ref()
+    }
+
+    fn report(&mut self, problem: String) {
+        error!("background: {problem}");
+        self.problems.push(problem);
+        let excess = self.problems.len().saturating_sub(4);
+        self.problems.drain(..excess);
+    }
+}
+
+enum VideoFeed {
+    #[cfg(not(target_arch = "wasm32"))]
+    Live(crate::capture::Worker),
+    #[cfg(not(target_arch = "wasm32"))]
+    Lockstep(crate::capture::video::VideoSource),
+}
+
+impl Plugin for BackgroundPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<BackgroundPicture>()
+            .init_resource::<BackgroundPlayback>()
+            .add_systems(
+                PreUpdate,
+                follow_background.after(super::FitChainToFrame),
+            );
+    }
+}
+
+fn picture_image(frame: &Frame) -> Image {
+    Image::new(
+        Extent3d {
+            width: frame.width,
+            height: frame.height,
+            depth_or_array_layers: 1,
+        },
+        TextureDimension::D2,
+        frame.rgba.as_ref().clone(),
+        // Not sRGB: sampling returns the encoded values the chain works in.
+        TextureFormat::Rgba8Unorm,
+        RenderAssetUsages::default(),
+    )
+}
+
+fn show(picture: &mut BackgroundPicture, images: &mut Assets<Image>, frame: &Frame) {
+    if let Some(mut image) = picture.image.as_ref().and_then(|h| images.get_mut(h)) {
+        *image = picture_image(frame);
+        return;
+    }
+    picture.image = Some(images.add(picture_image(frame)));
+}
+
+fn follow_background(
+    chain: Res<FrameChain>,
+    settings: Query<&BackdropSettings>,
+    playback: Res<BackgroundPlayback>,
+    current: Res<CurrentFrame>,
+    mut picture: ResMut<BackgroundPicture>,
+    mut images: ResMut<Assets<Image>>,
+) {
+    let Ok(settings) = settings.get(chain.camera) else {
+        return;
+    };
+    let wanted = &settings.composite.background;
+    if picture.made_from.as_ref() != Some(wanted) {
+        picture.made_from = Some(wanted.clone());
+        picture.image = None;
+        picture.feed = None;
+        picture.advanced_for = None;
+        match wanted {
+            Background::Image(path) => match crate::capture::still::decode_image_file(path) {
+                Ok((width, height, rgba)) => show(&mut picture, &mut images, &Frame::new(0, width, height, rgba)),
+                Err(e) => picture.report(format!("{e} — the background is left as it is")),
+            },
+            #[cfg(not(target_arch = "wasm32"))]
+            Background::Video(path) => match *playback {
+                BackgroundPlayback::Live => {
+                    let spec = SourceSpec::Video(path.clone());
+                    picture.feed = Some(VideoFeed::Live(crate::capture::Worker::spawn(
+                        spec,
+                        SourceOptions::default(),
+                        false,
+                    )));
+                }
+                BackgroundPlayback::Lockstep => match crate::capture::video::VideoSource::open(path) {
+                    Ok(source) => picture.feed = Some(VideoFeed::Lockstep(source)),
+                    Err(e) => picture.report(format!("{e} — the background is left as it is")),
+                },
+            },
+            _ => {}
+        }
+    }
+    // Lockstep advances once per source frame (a re-upload of the same frame does not count).
+    let frame_id = current.frame.as_ref().map(|f| f.id);
+    let new_frame = frame_id.is_some() && frame_id != picture.advanced_for;
+    if new_frame {
+        picture.advanced_for = frame_id;
+    }
+    advance_video(&mut picture, &mut images, new_frame);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn advance_video(picture: &mut BackgroundPicture, images: &mut Assets<Image>, new_frame: bool) {
+    use crate::capture::{FrameSource, WorkerEvent};
+    let next = match picture.feed.as_mut() {
+        None => return,
+        Some(VideoFeed::Live(worker)) => {
+            for event in worker.take_events() {
+                if let WorkerEvent::Failed(e) = event {
+                    picture.feed = None;
+                    picture.report(format!("{e} — the background is left as it is"));
+                    return;
+                }
+            }
+            worker.take_newest().map(Ok)
+        }
+        Some(VideoFeed::Lockstep(source)) => new_frame.then(|| source.next_frame()),
+    };
+    match next {
+        Some(Ok(frame)) => show(picture, images, &frame),
+        Some(Err(e)) => {
+            picture.feed = None;
+            picture.image = None;
+            picture.report(format!("{e} — the background is left as it is"));
+        }
+        None => {}
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn advance_video(_: &mut BackgroundPicture, _: &mut Assets<Image>, _: bool) {}
