@@ -23,6 +23,10 @@ struct ChainUniform {
     // Light wrap strength (0: off) and mode (0: screen, 1: linear dodge).
     wrap_strength: f32,
     wrap_mode: u32,
+    // Temporal: weight of the history where the frame is still (0: off), and how fast motion
+    // (colour change) hands over to the new mask.
+    temporal_smoothing: f32,
+    temporal_sensitivity: f32,
 }
 
 @group(0) @binding(0) var tex_a: texture_2d<f32>;

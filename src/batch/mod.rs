@@ -345,6 +345,7 @@ impl BatchDriver {
 fn feed_batch(
     mut driver: ResMut<BatchDriver>,
     mut incoming: ResMut<IncomingFrame>,
+    mut reset: ResMut<crate::effects::TemporalReset>,
     mut exit: MessageWriter<AppExit>,
     adapter: Option<Res<RenderAdapterInfo>>,
 ) {
@@ -396,6 +397,10 @@ fn feed_batch(
     if driver.settle > 0 {
         driver.settle -= 1;
         driver.pending = Some(frame);
+        if driver.settle == 0 {
+            // The renders while the size settled were not the picture: no history from them.
+            reset.0 += 1;
+        }
         return;
     }
     driver.fed = Some(frame);

@@ -21,7 +21,7 @@ use bevy::render::{Extract, ExtractSchedule, Render, RenderApp, RenderStartup, R
 use super::blur::{BlurPlan, half_size};
 use super::background::BackgroundPicture;
 use super::composite::{Background, WrapMode};
-use super::{BackdropSettings, ChainView, ChainCamera, mask_decode};
+use super::{BackdropSettings, ChainView, ChainCamera, TemporalReset, mask_decode};
 use crate::inference::{CurrentMask, OutputKind};
 
 pub struct ChainRenderPlugin;
@@ -41,6 +41,8 @@ pub struct ChainUniform {
     view: u32,
     wrap_strength: f32,
     wrap_mode: u32,
+    temporal_smoothing: f32,
+    temporal_sensitivity: f32,
 }
 
 /// Which passes a view runs this frame.
@@ -53,11 +55,14 @@ struct ChainPasses {
     /// False when the settings leave the frame as it is (no background, final view): then no
     /// pass runs at all.
     active: bool,
+    /// Temporal smoothing runs (smoothing > 0).
+    temporal: bool,
 }
 
-/// The raw model mask this frame (none before the first mask: the chain passes the frame through).
+/// The raw model mask this frame (none before the first mask: the chain passes the frame through),
+/// with its upload number (a new number is a new mask), and the temporal reset generation.
 #[derive(Resource, Default)]
-struct ExtractedMask(Option<AssetId<Image>>);
+struct ExtractedMask(Option<AssetId<Image>>, u64, u64);
 
 /// The background picture this frame (image or the current video frame), if one is loaded.
 #[derive(Resource, Default)]
@@ -82,6 +87,7 @@ impl Plugin for ChainRenderPlugin {
         render_app
             .init_resource::<ExtractedMask>()
             .init_resource::<ExtractedPicture>()
+            .init_resource::<TemporalHistories>()
             .init_resource::<SpecializedRenderPipelines<ChainPipelines>>()
             .add_systems(RenderStartup, init_pipelines)
             .add_systems(ExtractSchedule, extract_chains)
@@ -94,7 +100,7 @@ impl Plugin for ChainRenderPlugin {
             )
             .add_systems(
                 Core2d,
-                (decode_pass, bilateral_pass, blur_passes, composite_pass)
+                (decode_pass, bilateral_pass, temporal_pass, blur_passes, composite_pass)
                     .chain()
                     .after(tonemapping)
                     .in_set(Core2dSystems::PostProcess),
@@ -102,10 +108,11 @@ impl Plugin for ChainRenderPlugin {
     }
 }
 
-const SHADERS: [(&str, &[u8]); 5] = [
+const SHADERS: [(&str, &[u8]); 6] = [
     ("chain.wgsl", include_bytes!("../../shaders/chain.wgsl")),
     ("mask_decode.wgsl", include_bytes!("../../shaders/mask_decode.wgsl")),
     ("bilateral.wgsl", include_bytes!("../../shaders/bilateral.wgsl")),
+    ("temporal.wgsl", include_bytes!("../../shaders/temporal.wgsl")),
     ("blur.wgsl", include_bytes!("../../shaders/blur.wgsl")),
     ("composite.wgsl", include_bytes!("../../shaders/composite.wgsl")),
 ];
@@ -116,11 +123,17 @@ fn extract_chains(
     mut extracted_picture: ResMut<ExtractedPicture>,
     mask: Extract<Option<Res<CurrentMask>>>,
     picture: Extract<Option<Res<BackgroundPicture>>>,
+    reset: Extract<Option<Res<TemporalReset>>>,
     chains: Extract<Query<(RenderEntity, &BackdropSettings), With<ChainCamera>>>,
 ) {
     extracted_picture.0 = picture.as_ref().and_then(|p| p.ready().map(|h| h.id()));
     let current = mask.as_ref().and_then(|m| m.mask.as_ref().map(|mask| (m.image.id(), mask.kind)));
     extracted_mask.0 = current.map(|(id, _)| id);
+    extracted_mask.1 = mask
+        .as_ref()
+        .and_then(|m| m.mask.as_ref().map(|mask| mask.frame_seq))
+        .unwrap_or(0);
+    extracted_mask.2 = reset.as_ref().map_or(0, |r| r.0);
     let kind = current.map_or(OutputKind::Probability, |(_, kind)| kind);
     for (entity, settings) in &chains {
         let settings = match settings.validate() {
@@ -168,11 +181,14 @@ fn extract_chains(
                     WrapMode::Screen => 0,
                     WrapMode::LinearDodge => 1,
                 },
+                temporal_smoothing: settings.temporal.smoothing,
+                temporal_sensitivity: settings.temporal.motion_sensitivity,
             },
             ChainPasses {
                 blur_iterations: plan.map_or(0, |p| p.iterations),
                 shows_decoded: settings.view == ChainView::DecodedMask,
                 active: settings.view != ChainView::Final || background != 0,
+                temporal: settings.temporal.smoothing > 0.0,
             },
         ));
     }
@@ -182,6 +198,7 @@ fn extract_chains(
 enum Stage {
     Decode,
     Bilateral,
+    Temporal,
     BlurFromFrame,
     BlurHorizontal,
     BlurVertical,
@@ -201,6 +218,7 @@ struct ChainPipelines {
     fullscreen_shader: FullscreenShader,
     decode: Handle<Shader>,
     bilateral: Handle<Shader>,
+    temporal: Handle<Shader>,
     blur: Handle<Shader>,
     composite: Handle<Shader>,
 }
@@ -242,6 +260,7 @@ fn init_pipelines(
         fullscreen_shader: fullscreen_shader.clone(),
         decode: load("mask_decode.wgsl"),
         bilateral: load("bilateral.wgsl"),
+        temporal: load("temporal.wgsl"),
         blur: load("blur.wgsl"),
         composite: load("composite.wgsl"),
     });
@@ -254,6 +273,7 @@ impl SpecializedRenderPipeline for ChainPipelines {
         let (shader, shader_defs): (_, Vec<ShaderDefVal>) = match key.stage {
             Stage::Decode => (self.decode.clone(), vec![]),
             Stage::Bilateral => (self.bilateral.clone(), vec![]),
+            Stage::Temporal => (self.temporal.clone(), vec![]),
             Stage::BlurFromFrame => (self.blur.clone(), vec!["FROM_FRAME".into()]),
             Stage::BlurHorizontal => (self.blur.clone(), vec![]),
             Stage::BlurVertical => (self.blur.clone(), vec!["VERTICAL".into()]),
@@ -266,11 +286,20 @@ impl SpecializedRenderPipeline for ChainPipelines {
             fragment: Some(FragmentState {
                 shader,
                 shader_defs,
-                targets: vec![Some(ColorTargetState {
-                    format: key.format,
-                    blend: None,
-                    write_mask: ColorWrites::ALL,
-                })],
+                targets: {
+                    let target = |format| {
+                        Some(ColorTargetState {
+                            format,
+                            blend: None,
+                            write_mask: ColorWrites::ALL,
+                        })
+                    };
+                    match key.stage {
+                        // The smoothed mask and a copy of the frame.
+                        Stage::Temporal => vec![target(MASK_FORMAT), target(key.format)],
+                        _ => vec![target(key.format)],
+                    }
+                },
                 ..default()
             }),
             ..default()
@@ -283,6 +312,7 @@ impl SpecializedRenderPipeline for ChainPipelines {
 struct ChainPipelineIds {
     decode: CachedRenderPipelineId,
     bilateral: CachedRenderPipelineId,
+    temporal: CachedRenderPipelineId,
     blur_from_frame: CachedRenderPipelineId,
     blur_horizontal: CachedRenderPipelineId,
     blur_vertical: CachedRenderPipelineId,
@@ -301,6 +331,7 @@ fn prepare_pipelines(
         let ids = ChainPipelineIds {
             decode: get(Stage::Decode, MASK_FORMAT),
             bilateral: get(Stage::Bilateral, MASK_FORMAT),
+            temporal: get(Stage::Temporal, view.target_format),
             blur_from_frame: get(Stage::BlurFromFrame, BLUR_FORMAT),
             blur_horizontal: get(Stage::BlurHorizontal, BLUR_FORMAT),
             blur_vertical: get(Stage::BlurVertical, BLUR_FORMAT),
@@ -382,6 +413,18 @@ impl PassContext<'_> {
         inputs: [&TextureView; 4],
         target: &TextureView,
     ) {
+        self.draw_to(ctx, label, pipeline, inputs, &[target]);
+    }
+
+    /// Like `draw`, into several targets (one per fragment output).
+    fn draw_to(
+        &self,
+        ctx: &mut RenderContext,
+        label: &'static str,
+        pipeline: CachedRenderPipelineId,
+        inputs: [&TextureView; 4],
+        targets: &[&TextureView],
+    ) {
         let Some(pipeline) = self.cache.get_render_pipeline(pipeline) else {
             return;
         };
@@ -397,14 +440,20 @@ impl PassContext<'_> {
                 self.uniform.clone(),
             )),
         );
+        let attachments: Vec<_> = targets
+            .iter()
+            .map(|view| {
+                Some(RenderPassColorAttachment {
+                    view,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: Operations::default(),
+                })
+            })
+            .collect();
         let mut pass = ctx.command_encoder().begin_render_pass(&RenderPassDescriptor {
             label: Some(label),
-            color_attachments: &[Some(RenderPassColorAttachment {
-                view: target,
-                depth_slice: None,
-                resolve_target: None,
-                ops: Operations::default(),
-            })],
+            color_attachments: &attachments,
             depth_stencil_attachment: None,
             timestamp_writes: None,
             occlusion_query_set: None,
@@ -453,6 +502,129 @@ impl StageParams<'_> {
     }
 }
 
+/// A view's temporal history: two smoothed masks and two frame copies, ping-ponged; owned here
+/// (not the texture cache) because they must be the same textures next frame.
+struct TemporalState {
+    size: Extent3d,
+    masks: [TextureView; 2],
+    frames: [TextureView; 2],
+    /// Which of the pairs holds the latest history.
+    current: usize,
+    /// The upload number of the mask the history last took in.
+    last_mask: Option<u64>,
+    /// The [`TemporalReset`] generation the history belongs to.
+    generation: u64,
+    /// Textures are new: the history must be cleared to "none" (−1) before use.
+    fresh: bool,
+}
+
+/// Histories by view entity.
+#[derive(Resource, Default)]
+struct TemporalHistories(bevy::platform::collections::HashMap<Entity, TemporalState>);
+
+impl TemporalHistories {
+    /// The mask the later stages use: the smoothed history when temporal runs, else the refined.
+    fn mask_for<'a>(&'a self, entity: Entity, passes: &ChainPasses, textures: &'a ChainTextures) -> &'a TextureView {
+        match self.0.get(&entity) {
+            Some(state) if passes.temporal && state.last_mask.is_some() => &state.masks[state.current],
+            _ => &textures.refined,
+        }
+    }
+}
+
+fn new_temporal_state(device: &RenderDevice, size: Extent3d, frame_format: TextureFormat) -> TemporalState {
+    let texture = |label, format| {
+        device
+            .create_texture(&TextureDescriptor {
+                label: Some(label),
+                size,
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: TextureDimension::D2,
+                format,
+                usage: TextureUsages::RENDER_ATTACHMENT | TextureUsages::TEXTURE_BINDING,
+                view_formats: &[],
+            })
+            .create_view(&TextureViewDescriptor::default())
+    };
+    TemporalState {
+        size,
+        masks: [
+            texture("backdrop_temporal_mask_a", MASK_FORMAT),
+            texture("backdrop_temporal_mask_b", MASK_FORMAT),
+        ],
+        frames: [
+            texture("backdrop_temporal_frame_a", frame_format),
+            texture("backdrop_temporal_frame_b", frame_format),
+        ],
+        current: 0,
+        last_mask: None,
+        generation: 0,
+        fresh: true,
+    }
+}
+
+fn temporal_pass(
+    view: ChainViewQuery,
+    stage: StageParams,
+    mut histories: ResMut<TemporalHistories>,
+    mut ctx: RenderContext,
+) {
+    let entity = view.entity();
+    let (target, textures, ids, passes, index) = view.into_inner();
+    if !passes.temporal {
+        histories.0.remove(&entity);
+        return;
+    }
+    let Some(pass) = stage.context(passes, index) else {
+        return;
+    };
+    let frame = target.main_texture_view();
+    let size = target.main_texture().size();
+    let state = histories.0.entry(entity).or_insert_with(|| {
+        new_temporal_state(ctx.render_device(), size, target.main_texture_format())
+    });
+    if state.size != size || state.generation != stage.mask.2 {
+        // A new frame size, or a reset asked for: the old history means nothing here.
+        *state = new_temporal_state(ctx.render_device(), size, target.main_texture_format());
+        state.generation = stage.mask.2;
+    }
+    if state.fresh {
+        ctx.command_encoder().begin_render_pass(&RenderPassDescriptor {
+            label: Some("backdrop_temporal_reset"),
+            color_attachments: &[Some(RenderPassColorAttachment {
+                view: &state.masks[state.current],
+                depth_slice: None,
+                resolve_target: None,
+                ops: Operations {
+                    load: LoadOp::Clear(LinearRgba::new(-1.0, 0.0, 0.0, 1.0).into()),
+                    store: StoreOp::Store,
+                },
+            })],
+            depth_stencil_attachment: None,
+            timestamp_writes: None,
+            occlusion_query_set: None,
+            multiview_mask: None,
+        });
+        state.fresh = false;
+    }
+    // Once per new mask: between masks the history stands.
+    let mask_number = stage.mask.1;
+    if state.last_mask == Some(mask_number) {
+        return;
+    }
+    let (now, next) = (state.current, 1 - state.current);
+    pass.draw_to(
+        &mut ctx,
+        "backdrop_temporal",
+        ids.temporal,
+        [frame, &textures.refined, &state.masks[now], &state.frames[now]],
+        &[&state.masks[next], &state.frames[next]],
+    );
+    state.current = next;
+    state.last_mask = Some(mask_number);
+}
+
 fn decode_pass(
     view: ChainViewQuery,
     stage: StageParams,
@@ -485,12 +657,19 @@ fn bilateral_pass(view: ChainViewQuery, stage: StageParams, mut ctx: RenderConte
     );
 }
 
-fn blur_passes(view: ChainViewQuery, stage: StageParams, mut ctx: RenderContext) {
+fn blur_passes(
+    view: ChainViewQuery,
+    stage: StageParams,
+    histories: Res<TemporalHistories>,
+    mut ctx: RenderContext,
+) {
+    let entity = view.entity();
     let (target, textures, ids, passes, index) = view.into_inner();
     let Some(pass) = stage.context(passes, index) else {
         return;
     };
-    let (a, b, mask) = (&textures.blur_a, &textures.blur_b, &textures.refined);
+    let mask = histories.mask_for(entity, passes, textures);
+    let (a, b) = (&textures.blur_a, &textures.blur_b);
     for iteration in 0..passes.blur_iterations {
         if iteration == 0 {
             let frame = target.main_texture_view();
@@ -506,9 +685,11 @@ fn composite_pass(
     view: ChainViewQuery,
     stage: StageParams,
     picture: Res<ExtractedPicture>,
+    histories: Res<TemporalHistories>,
     images: Res<RenderAssets<GpuImage>>,
     mut ctx: RenderContext,
 ) {
+    let entity = view.entity();
     let (target, textures, ids, passes, index) = view.into_inner();
     let Some(pass) = stage.context(passes, index) else {
         return;
@@ -524,7 +705,7 @@ fn composite_pass(
         &mut ctx,
         "backdrop_composite",
         ids.composite,
-        [post.source, &textures.refined, third, picture.unwrap_or(post.source)],
+        [post.source, histories.mask_for(entity, passes, textures), third, picture.unwrap_or(post.source)],
         post.destination,
     );
 }

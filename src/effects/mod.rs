@@ -13,10 +13,12 @@ mod chain;
 pub mod composite;
 pub mod mask_decode;
 pub mod reference;
+pub mod temporal;
 
 pub use bilateral::JointBilateralSettings;
 pub use blur::BlurSettings;
 pub use composite::{Background, CompositeSettings, LightWrapSettings, WrapMode};
+pub use temporal::TemporalSettings;
 
 use bevy::camera::visibility::RenderLayers;
 use bevy::camera::{ClearColorConfig, CompositingSpace, RenderTarget};
@@ -36,6 +38,7 @@ pub struct EffectsPlugin;
 #[derive(Component, Clone, Debug, Default, PartialEq)]
 pub struct BackdropSettings {
     pub bilateral: JointBilateralSettings,
+    pub temporal: TemporalSettings,
     pub blur: BlurSettings,
     pub composite: CompositeSettings,
     /// What the chain shows: the picture, or one stage's output (for inspection and tests).
@@ -55,9 +58,20 @@ impl BackdropSettings {
         };
         finite_non_negative("bilateral sigma space", self.bilateral.sigma_space)?;
         finite_non_negative("bilateral sigma colour", self.bilateral.sigma_color)?;
-        finite_non_negative("blur radius", self.blur.radius)
+        finite_non_negative("blur radius", self.blur.radius)?;
+        finite_non_negative("temporal motion sensitivity", self.temporal.motion_sensitivity)?;
+        let smoothing = self.temporal.smoothing;
+        if !(0.0..1.0).contains(&smoothing) {
+            return Err(format!("temporal smoothing must be in [0, 1), got {smoothing}"));
+        }
+        Ok(())
     }
 }
+
+/// Bump to drop every chain's temporal history (the next mask starts it afresh): for a cut in the
+/// picture the chain cannot see, such as the headless mode's first frame of a new size.
+#[derive(Resource, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TemporalReset(pub u64);
 
 /// What a chain renders.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -193,7 +207,8 @@ impl Plugin for EffectsPlugin {
                 BackdropSettings::default(),
             ))
             .id();
-        app.insert_resource(FrameChain { camera, target })
+        app.init_resource::<TemporalReset>()
+            .insert_resource(FrameChain { camera, target })
             .configure_sets(PreUpdate, FitChainToFrame.after(FrameSystems::Upload))
             .add_systems(PreUpdate, fit_chain_to_frame.in_set(FitChainToFrame));
     }

@@ -11,3 +11,4 @@ mod headless;
 mod inference;
 mod inference_app;
 mod sources;
+mod temporal;
