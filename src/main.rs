@@ -18,6 +18,7 @@ use bevy_backdrop::capture::{
 };
 use bevy_backdrop::effects::{
     Background, BackdropSettings, BlurSettings, ChainView, CompositeSettings, FrameChain,
+    LightWrapSettings, TemporalSettings, WrapMode,
 };
 use bevy_backdrop::inference::{
     BackendChoice, InferenceMode, InferencePlugin, InferenceSettings, SwitchBackend, SwitchModel,
@@ -76,6 +77,18 @@ struct Cli {
     /// Background blur radius in frame pixels (the Gaussian's 3σ extent).
     #[arg(long, value_name = "PX", default_value_t = BlurSettings::REFERENCE.radius)]
     blur_radius: f32,
+
+    /// Temporal smoothing of the mask where the picture is still, in [0, 1): 0 is off.
+    #[arg(long, value_name = "F", default_value_t = TemporalSettings::default().smoothing)]
+    temporal: f32,
+
+    /// Light wrap strength in [0, 1] (0: off) for replaced backgrounds.
+    #[arg(long, value_name = "F", default_value_t = LightWrapSettings::default().strength)]
+    light_wrap: f32,
+
+    /// Light wrap blend: screen or dodge (linear dodge).
+    #[arg(long, value_name = "MODE", default_value = "screen", value_parser = ["screen", "dodge"])]
+    wrap_mode: String,
 
     /// What to show: final, or a stage's output: decoded (model mask), refined (bilateral mask),
     /// blurred (background).
@@ -139,6 +152,18 @@ impl Cli {
             },
             composite: CompositeSettings {
                 background: self.background.clone(),
+                light_wrap: LightWrapSettings {
+                    strength: self.light_wrap,
+                    mode: if self.wrap_mode == "dodge" {
+                        WrapMode::LinearDodge
+                    } else {
+                        WrapMode::Screen
+                    },
+                },
+                ..default()
+            },
+            temporal: TemporalSettings {
+                smoothing: self.temporal,
                 ..default()
             },
             view: self.view,
