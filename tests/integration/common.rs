@@ -72,6 +72,19 @@ fn headless(
     dir: &Path,
     inference: Option<bevy_backdrop::inference::InferenceSettings>,
 ) -> BatchSummary {
+    let write_mask = inference.is_some();
+    headless_with(source, frames, dir, inference, write_mask, Default::default())
+}
+
+/// The headless mode into a PNG folder, with every knob the tests turn.
+pub fn headless_with(
+    source: SourceSpec,
+    frames: Option<u64>,
+    dir: &Path,
+    inference: Option<bevy_backdrop::inference::InferenceSettings>,
+    write_mask: bool,
+    effects: bevy_backdrop::effects::BackdropSettings,
+) -> BatchSummary {
     let _gpu = gpu_lock();
     let summary = run_batch(BatchConfig {
         source,
@@ -81,11 +94,25 @@ fn headless(
         output: BatchOutput::Frames(dir.to_owned()),
         progress: false,
         log: false,
-        write_mask: inference.is_some(),
-        effects: Default::default(),
+        write_mask,
+        effects,
         inference,
     })
     .expect("headless run succeeds");
     println!("{summary}");
     summary
+}
+
+/// Inference settings that run a backend of the test's own.
+pub fn custom_model(
+    info: bevy_backdrop::inference::ModelInfo,
+    make: impl Fn() -> Box<dyn bevy_backdrop::inference::SegmentationBackend> + Send + Sync + 'static,
+) -> bevy_backdrop::inference::InferenceSettings {
+    bevy_backdrop::inference::InferenceSettings {
+        custom: Some(bevy_backdrop::inference::CustomModel {
+            info,
+            make: std::sync::Arc::new(make),
+        }),
+        ..Default::default()
+    }
 }

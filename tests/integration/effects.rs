@@ -2,11 +2,9 @@
 //! stage through the chain's inspection views, at 64×48, 641×479, 1×1 and 3840×2160, plus the
 //! halo property of the mask-weighted blur.
 
-use std::sync::Arc;
-
 use bevy::color::Srgba;
-use bevy_backdrop::batch::{BatchConfig, BatchOutput, run_batch};
-use bevy_backdrop::capture::{SourceOptions, SourceSpec};
+use bevy_backdrop::batch::BatchOutput;
+use bevy_backdrop::capture::SourceSpec;
 use bevy_backdrop::effects::reference::{Picture, Plane, centre};
 use bevy_backdrop::effects::{
     Background, BackdropSettings, BlurSettings, ChainView, CompositeSettings,
@@ -14,11 +12,9 @@ use bevy_backdrop::effects::{
     reference_chain,
 };
 use bevy_backdrop::inference::models::{InputRange, Layout, ModelInput};
-use bevy_backdrop::inference::{
-    CustomModel, InferenceSettings, ModelError, ModelInfo, OutputKind, SegmentationBackend,
-};
+use bevy_backdrop::inference::{ModelError, ModelInfo, OutputKind, SegmentationBackend};
 
-use crate::common::{gpu_lock, noise_image, read_png};
+use crate::common::{custom_model, headless_with, noise_image, read_png};
 
 /// A "model" that always returns the same output.
 struct FixedOutput(Vec<f32>);
@@ -100,26 +96,8 @@ fn gpu_chain(
     let info = fixed_model(mask_size, kind);
     let raw = raw.to_vec();
     let out = dir.path().join("out");
-    let _gpu = gpu_lock();
-    run_batch(BatchConfig {
-        source: SourceSpec::Image(input),
-        options: SourceOptions::default(),
-        mirror: false,
-        frames: Some(1),
-        output: BatchOutput::Frames(out.clone()),
-        progress: false,
-        log: false,
-        inference: Some(InferenceSettings {
-            custom: Some(CustomModel {
-                info,
-                make: Arc::new(move || Box::new(FixedOutput(raw.clone()))),
-            }),
-            ..Default::default()
-        }),
-        write_mask: false,
-        effects: settings.clone(),
-    })
-    .unwrap();
+    let model = custom_model(info, move || Box::new(FixedOutput(raw.clone())));
+    headless_with(SourceSpec::Image(input), Some(1), &out, Some(model), false, settings.clone());
     read_png(&BatchOutput::frame_path(&out, 0))
 }
 
@@ -361,27 +339,8 @@ fn a_video_background_advances_and_loops() {
         ..Default::default()
     };
     let out = dir.path().join("out");
-    let info = fixed_model((8, 8), OutputKind::Probability);
-    let _gpu = gpu_lock();
-    run_batch(BatchConfig {
-        source: SourceSpec::Sequence(frames_dir),
-        options: SourceOptions::default(),
-        mirror: false,
-        frames: None,
-        output: BatchOutput::Frames(out.clone()),
-        progress: false,
-        log: false,
-        inference: Some(InferenceSettings {
-            custom: Some(CustomModel {
-                info,
-                make: Arc::new(|| Box::new(FixedOutput(vec![0.0; 64]))),
-            }),
-            ..Default::default()
-        }),
-        write_mask: false,
-        effects: settings,
-    })
-    .unwrap();
+    let model = custom_model(fixed_model((8, 8), OutputKind::Probability), || Box::new(FixedOutput(vec![0.0; 64])));
+    headless_with(SourceSpec::Sequence(frames_dir), None, &out, Some(model), false, settings);
     for k in 0..7u64 {
         let got = read_png(&BatchOutput::frame_path(&out, k)).get_pixel(32, 24).0;
         let want = colours[(k % 3) as usize];

@@ -2,21 +2,18 @@
 //! behaviour the stage is for — less flicker on still masks, no trailing on moving ones, and
 //! masks that stay the same shape.
 
-use std::sync::Arc;
-
-use bevy_backdrop::batch::{BatchConfig, BatchOutput, run_batch};
-use bevy_backdrop::capture::{SourceOptions, SourceSpec};
+use bevy_backdrop::batch::BatchOutput;
+use bevy_backdrop::capture::SourceSpec;
 use bevy_backdrop::effects::reference::{Picture, Plane};
 use bevy_backdrop::effects::temporal::reference_step;
 use bevy_backdrop::effects::{BackdropSettings, ChainView, TemporalSettings, bilateral, mask_decode};
 use bevy_backdrop::inference::models::{InputRange, Layout, ModelInput};
 use bevy_backdrop::inference::preprocess::frame_to_tensor;
 use bevy_backdrop::inference::{
-    BackendChoice, CustomModel, InferenceSettings, ModelError, ModelInfo, OutputKind,
-    SegmentationBackend,
+    BackendChoice, InferenceSettings, ModelError, ModelInfo, OutputKind, SegmentationBackend,
 };
 
-use crate::common::{gpu_lock, max_channel_difference, noise_image, read_png};
+use crate::common::{custom_model, headless_with, max_channel_difference, noise_image, read_png};
 use crate::inference::iou;
 
 /// A "model" whose person probability is the input's red channel: masks follow the frames.
@@ -70,27 +67,8 @@ fn render(dir: &std::path::Path, frames: &[image::RgbaImage], mask: (u32, u32), 
     for (k, frame) in frames.iter().enumerate() {
         frame.save(input.join(format!("f{k:03}.png"))).unwrap();
     }
-    let _gpu = gpu_lock();
-    run_batch(BatchConfig {
-        source: SourceSpec::Sequence(input),
-        options: SourceOptions::default(),
-        mirror: false,
-        frames: None,
-        output: BatchOutput::Frames(out.clone()),
-        progress: false,
-        log: false,
-        inference: Some(InferenceSettings {
-            backend: BackendChoice::Tract,
-            custom: Some(CustomModel {
-                info: red_model(mask.0, mask.1),
-                make: Arc::new(|| Box::new(RedIsPerson)),
-            }),
-            ..Default::default()
-        }),
-        write_mask: false,
-        effects: settings,
-    })
-    .unwrap();
+    let model = custom_model(red_model(mask.0, mask.1), || Box::new(RedIsPerson));
+    headless_with(SourceSpec::Sequence(input), None, &out, Some(model), false, settings);
     (0..frames.len()).map(|k| read_png(&BatchOutput::frame_path(&out, k as u64))).collect()
 }
 
@@ -212,24 +190,12 @@ fn smoothing_keeps_the_shape_of_a_moving_person() {
         for (k, f) in frames.iter().enumerate() {
             f.save(input.join(format!("f{k}.png"))).unwrap();
         }
-        let _gpu = gpu_lock();
-        run_batch(BatchConfig {
-            source: SourceSpec::Sequence(input),
-            options: SourceOptions::default(),
-            mirror: false,
-            frames: None,
-            output: BatchOutput::Frames(out.clone()),
-            progress: false,
-            log: false,
-            inference: Some(InferenceSettings {
-                model: "landscape".into(),
-                backend: BackendChoice::Tract,
-                ..Default::default()
-            }),
-            write_mask: false,
-            effects: settings,
-        })
-        .unwrap();
+        let model = InferenceSettings {
+            model: "landscape".into(),
+            backend: BackendChoice::Tract,
+            ..Default::default()
+        };
+        headless_with(SourceSpec::Sequence(input), None, &out, Some(model), false, settings);
         (0..frames.len())
             .map(|k| read_png(&BatchOutput::frame_path(&out, k as u64)).pixels().map(|p| p.0[0] as f32 / 255.0).collect::<Vec<_>>())
             .collect::<Vec<_>>()
