@@ -408,6 +408,7 @@ fn feed_batch(
 
 /// Requests the read-back of the frame fed in this update, once its own mask is in place (the
 /// lockstep inference computed it in `Update`).
+#[expect(clippy::too_many_arguments, reason = "a Bevy system reads what it needs")]
 fn capture_batch(
     mut driver: ResMut<BatchDriver>,
     chain: Res<FrameChain>,
@@ -495,11 +496,9 @@ fn write_frames(
     #[cfg(not(target_arch = "wasm32"))]
     let mut video: Option<crate::capture::video::VideoWriter> = None;
     let mut size = (0, 0);
-    let mut expected = 0;
-    for Captured { k, image, mask } in frames {
+    for (expected, Captured { k, image, mask }) in frames.into_iter().enumerate() {
         // Screenshots arrive in the order they were requested.
-        debug_assert_eq!(k, expected);
-        expected += 1;
+        debug_assert_eq!(k, expected as u64);
         let rgba = image
             .try_into_dynamic()
             .map_err(|e| output_error(output.path(), format!("frame {k}: {e}")))?

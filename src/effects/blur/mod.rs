@@ -134,8 +134,8 @@ mod tests {
         let mask = Plane::new(21, 13, (0..21 * 13).map(|i| (i % 7) as f32 / 6.0).collect());
         let out = reference(&frame, &mask, &BlurPlan::for_radius(12.0).unwrap());
         for p in &out.data {
-            for c in 0..3 {
-                assert!((p[c] - frame.data[0][c]).abs() < 1e-5);
+            for (value, expected) in p.iter().zip(frame.data[0]) {
+                assert!((value - expected).abs() < 1e-5);
             }
         }
     }
