@@ -11,7 +11,7 @@ WITH_ORT = export ORT_DYLIB_PATH="$${ORT_DYLIB_PATH:-$$(scripts/ort_dylib.sh)}";
 .PHONY: run test bench setup
 
 setup:
-	@scripts/setup.sh
+	@scripts/phase.sh "set-up (Debian packages, onnxruntime)" scripts/setup.sh
 
 run: setup
 	@$(WITH_ORT) scripts/phase.sh "build + run" $(CARGO) run --release -- $(ARGS)
