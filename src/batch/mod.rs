@@ -553,7 +553,7 @@ fn write_frames(
 
 /// The raw model mask at frame size: bilinear upsampling, 8-bit person probability.
 pub fn mask_to_luma(mask: &Mask, width: u32, height: u32) -> image::GrayImage {
-    let up = upsample_mask(&mask.probability, mask.width, mask.height, width, height);
+    let up = upsample_mask(&mask.probability(), mask.width, mask.height, width, height);
     let bytes = up.iter().map(|p| (p.clamp(0.0, 1.0) * 255.0).round() as u8).collect();
     image::GrayImage::from_raw(width, height, bytes).expect("upsampled to the frame size")
 }

@@ -350,6 +350,20 @@ struct ChainTextures {
     blur_b: TextureView,
 }
 
+/// A texture a stage renders into and a later stage samples.
+fn stage_texture(label: &'static str, size: Extent3d, format: TextureFormat) -> TextureDescriptor<'static> {
+    TextureDescriptor {
+        label: Some(label),
+        size,
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: TextureDimension::D2,
+        format,
+        usage: TextureUsages::RENDER_ATTACHMENT | TextureUsages::TEXTURE_BINDING,
+        view_formats: &[],
+    }
+}
+
 fn prepare_textures(
     mut commands: Commands,
     mut cache: ResMut<TextureCache>,
@@ -362,25 +376,12 @@ fn prepare_textures(
         return;
     };
     let mut texture = |label: &'static str, width: u32, height: u32, format| {
-        cache
-            .get(
-                &device,
-                TextureDescriptor {
-                    label: Some(label),
-                    size: Extent3d {
-                        width: width.max(1),
-                        height: height.max(1),
-                        depth_or_array_layers: 1,
-                    },
-                    mip_level_count: 1,
-                    sample_count: 1,
-                    dimension: TextureDimension::D2,
-                    format,
-                    usage: TextureUsages::RENDER_ATTACHMENT | TextureUsages::TEXTURE_BINDING,
-                    view_formats: &[],
-                },
-            )
-            .default_view
+        let size = Extent3d {
+            width: width.max(1),
+            height: height.max(1),
+            depth_or_array_layers: 1,
+        };
+        cache.get(&device, stage_texture(label, size, format)).default_view
     };
     for (entity, target) in &views {
         let size = target.main_texture().size();
@@ -535,16 +536,7 @@ impl TemporalHistories {
 fn new_temporal_state(device: &RenderDevice, size: Extent3d, frame_format: TextureFormat) -> TemporalState {
     let texture = |label, format| {
         device
-            .create_texture(&TextureDescriptor {
-                label: Some(label),
-                size,
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: TextureDimension::D2,
-                format,
-                usage: TextureUsages::RENDER_ATTACHMENT | TextureUsages::TEXTURE_BINDING,
-                view_formats: &[],
-            })
+            .create_texture(&stage_texture(label, size, format))
             .create_view(&TextureViewDescriptor::default())
     };
     TemporalState {

@@ -104,9 +104,6 @@ pub struct Mask {
     pub frame_seq: u64,
     pub width: u32,
     pub height: u32,
-    /// Person probability per pixel, row-major (decoded on the CPU, for `--write-mask` and tests;
-    /// the effects chain decodes `raw` on the GPU).
-    pub probability: Vec<f32>,
     /// The model's output, pixel-interleaved (two values a pixel for two-class logits).
     pub raw: Vec<f32>,
     /// What `raw` holds.
@@ -455,7 +452,6 @@ pub fn run_model(
         frame_seq,
         width: info.input.width,
         height: info.input.height,
-        probability: decode_to_probability(&raw, info),
         raw: interleaved(raw, info),
         kind: info.output,
         model_id: info.id.clone(),
@@ -468,22 +464,24 @@ pub fn run_model(
     })
 }
 
-/// Raw model output → person probability per pixel, by the model table's output kind.
-///
-/// This stays on the CPU until the effects chain's mask-decode stage does it on the GPU.
-pub fn decode_to_probability(raw: &[f32], info: &ModelInfo) -> Vec<f32> {
-    let sigmoid = |x: f32| 1.0 / (1.0 + (-x).exp());
-    let pixels = info.input.width as usize * info.input.height as usize;
-    match (info.output, info.input.layout) {
-        (OutputKind::Probability, _) => raw.to_vec(),
-        (OutputKind::Logits, _) => raw.iter().map(|&x| sigmoid(x)).collect(),
-        (OutputKind::TwoClassLogits, models::Layout::Nhwc) => raw
+/// Pixel-interleaved raw model output → person probability per pixel: as is, sigmoid of one
+/// logit, or the softmax of two (background, person) logits. The effects chain does this on the
+/// GPU (`mask_decode`); this is the same math on the CPU.
+pub fn decode_raw(raw: &[f32], kind: OutputKind) -> Vec<f32> {
+    match kind {
+        OutputKind::Probability => raw.to_vec(),
+        OutputKind::Logits => raw.iter().map(|&x| 1.0 / (1.0 + (-x).exp())).collect(),
+        OutputKind::TwoClassLogits => raw
             .chunks_exact(2)
-            .map(|pair| sigmoid(pair[1] - pair[0]))
+            .map(|p| 1.0 / (1.0 + (p[0] - p[1]).exp()))
             .collect(),
-        (OutputKind::TwoClassLogits, models::Layout::Nchw) => (0..pixels)
-            .map(|i| sigmoid(raw[pixels + i] - raw[i]))
-            .collect(),
+    }
+}
+
+impl Mask {
+    /// Person probability per pixel, row-major, decoded on the CPU (for `--write-mask` and tests).
+    pub fn probability(&self) -> Vec<f32> {
+        decode_raw(&self.raw, self.kind)
     }
 }
 

@@ -79,7 +79,7 @@ fn every_model_and_backend_matches_mediapipe() {
                 assert_eq!((w, h), (frame.width, frame.height));
                 if (frame.width, frame.height) == (model.input.width, model.input.height) {
                     let worst = mask
-                        .probability
+                        .probability()
                         .iter()
                         .zip(&expected)
                         .map(|(a, b)| (a - b).abs())
@@ -87,7 +87,7 @@ fn every_model_and_backend_matches_mediapipe() {
                     println!("{kind} {} {fixture}: max |Δ| {worst:.2e} at model resolution", model.id);
                     assert!(worst <= 1e-3, "{kind} {} {fixture}: max |Δ| {worst}", model.id);
                 } else {
-                    let up = upsample_mask(&mask.probability, mask.width, mask.height, w, h);
+                    let up = upsample_mask(&mask.probability(), mask.width, mask.height, w, h);
                     let score = iou(&up, &expected);
                     println!("{kind} {} {fixture}: IoU {score:.4} at frame resolution", model.id);
                     assert!(score >= 0.995, "{kind} {} {fixture}: IoU {score}", model.id);

@@ -213,7 +213,7 @@ fn headless_masks_belong_to_their_own_frame() {
     let mut backend = load_backend(BackendKind::Tract, &registry, info, 1).unwrap();
     let masks: Vec<Vec<f32>> = frames
         .iter()
-        .map(|frame| run_model(backend.as_mut(), info, frame, frame.id).unwrap().probability)
+        .map(|frame| run_model(backend.as_mut(), info, frame, frame.id).unwrap().probability())
         .collect();
     let max_diff = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
     // Neighbouring frames' masks differ, so a mask from the wrong frame would be caught.

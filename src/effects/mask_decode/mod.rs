@@ -15,15 +15,7 @@ pub fn kind_code(kind: OutputKind) -> u32 {
 
 /// `raw` is pixel-interleaved (two values a pixel for two-class logits).
 pub fn reference(raw: &[f32], width: u32, height: u32, kind: OutputKind) -> Plane {
-    let data = match kind {
-        OutputKind::Probability => raw.to_vec(),
-        OutputKind::Logits => raw.iter().map(|&x| 1.0 / (1.0 + (-x).exp())).collect(),
-        OutputKind::TwoClassLogits => raw
-            .chunks_exact(2)
-            .map(|p| 1.0 / (1.0 + (p[0] - p[1]).exp()))
-            .collect(),
-    };
-    Plane::new(width, height, data)
+    Plane::new(width, height, crate::inference::decode_raw(raw, kind))
 }
 
 #[cfg(test)]
