@@ -14,7 +14,8 @@
 //! ```
 //!
 //! The capture opens camera 0 by default and falls back to a bundled sample portrait; insert a
-//! [`capture::CaptureSettings`] resource first to choose another source.
+//! [`capture::CaptureSettings`] resource first to choose another source. For presets, install a
+//! [`preset::PresetCatalog`] before `DefaultPlugins` (its folders become asset sources).
 
 pub mod batch;
 pub mod capture;
@@ -22,6 +23,7 @@ pub mod display;
 pub mod effects;
 pub mod inference;
 pub mod overlay;
+pub mod preset;
 pub mod shaders;
 
 use bevy::app::PluginGroupBuilder;
@@ -39,6 +41,7 @@ impl PluginGroup for BackdropPlugins {
             .add(capture::CapturePlugin)
             .add(inference::InferencePlugin)
             .add(effects::EffectsPlugin)
+            .add(preset::PresetPlugin)
             .add(display::DisplayPlugin)
             .add(overlay::OverlayPlugin)
     }

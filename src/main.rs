@@ -23,6 +23,7 @@ use bevy_backdrop::effects::{
 use bevy_backdrop::inference::{
     BackendChoice, InferenceMode, InferencePlugin, InferenceSettings, SwitchBackend, SwitchModel,
 };
+use bevy_backdrop::preset::{PresetAction, PresetCatalog};
 
 /// Real-time virtual backgrounds: see yourself with the background blurred or replaced.
 #[derive(Parser, Debug)]
@@ -94,6 +95,11 @@ struct Cli {
     /// blurred (background).
     #[arg(long, value_name = "VIEW", default_value = "final")]
     view: ChainView,
+
+    /// A preset file (*.preset.ron, anywhere on disk) that replaces every setting it holds,
+    /// watched for edits. Without it the flags above hold until a preset is chosen (P).
+    #[arg(long, value_name = "PATH")]
+    preset: Option<PathBuf>,
 
     /// Run without a window: render every source frame in order and write it to --output.
     #[arg(long, requires = "output")]
@@ -240,6 +246,7 @@ fn headless(cli: &Cli) -> ExitCode {
         inference: cli.inference(),
         write_mask: cli.write_mask,
         effects: cli.effects(),
+        preset: cli.preset.clone(),
     };
     match run_batch(config) {
         Ok(summary) => {
@@ -254,7 +261,19 @@ fn headless(cli: &Cli) -> ExitCode {
 }
 
 fn windowed(cli: &Cli) -> ExitCode {
+    let mut catalog = PresetCatalog::shipped();
+    if let Some(path) = &cli.preset {
+        catalog = match catalog.with_start(path) {
+            Ok(catalog) => catalog,
+            Err(why) => {
+                eprintln!("backdrop: --preset {why}");
+                return ExitCode::from(2);
+            }
+        };
+    }
     let mut app = App::new();
+    // Preset folders become asset sources, which must exist before the AssetPlugin builds.
+    catalog.install(&mut app);
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
         primary_window: Some(Window {
             title: "backdrop".into(),
@@ -297,6 +316,8 @@ fn windowed(cli: &Cli) -> ExitCode {
 
 fn playground_keys(
     keys: Res<ButtonInput<KeyCode>>,
+    egui_input: Option<Res<bevy_egui::input::EguiWantsInput>>,
+    mut presets: MessageWriter<PresetAction>,
     live: Option<Res<LiveCapture>>,
     mut status: ResMut<CaptureStatus>,
     inference: Option<Res<InferenceSettings>>,
@@ -304,6 +325,14 @@ fn playground_keys(
     mut switch_backend: MessageWriter<SwitchBackend>,
     mut exit: MessageWriter<AppExit>,
 ) {
+    // Typing into the overlay (a path, a number) is not a command.
+    if egui_input.is_some_and(|e| e.wants_any_keyboard_input()) {
+        return;
+    }
+    if keys.just_pressed(KeyCode::KeyP) {
+        let shift = keys.any_pressed([KeyCode::ShiftLeft, KeyCode::ShiftRight]);
+        presets.write(PresetAction::Cycle(if shift { -1 } else { 1 }));
+    }
     if let Some(inference) = inference {
         if keys.just_pressed(KeyCode::KeyN) {
             let ids = bevy_backdrop::inference::ModelRegistry::load(&inference.models_dir)

@@ -20,6 +20,7 @@ use crate::capture::{
     open_source,
 };
 use crate::effects::{BackdropSettings, EffectsPlugin, FrameChain};
+use crate::preset::{Preset, PresetCatalog, PresetPlugin};
 use crate::inference::preprocess::upsample_mask;
 use crate::inference::{
     CurrentMask, InferenceMode, InferencePlugin, InferenceSettings, InferenceStatus, Mask,
@@ -93,6 +94,9 @@ pub struct BatchConfig {
     pub write_mask: bool,
     /// The effects chain's settings.
     pub effects: BackdropSettings,
+    /// A preset file that replaces every setting it holds (model, backend, threads and the
+    /// chain's settings) from frame 0, and is watched: an edit applies to the frames after it.
+    pub preset: Option<PathBuf>,
 }
 
 /// What a finished run did.
@@ -148,13 +152,33 @@ pub enum BatchError {
     Inference(String),
     #[error("background: {0}")]
     Background(String),
+    #[error("preset {0}")]
+    Preset(String),
     #[error("--write-mask needs a model (not --model none) and PNG output (a folder)")]
     MaskWithoutModel,
 }
 
 /// Runs a headless batch to the end. Blocks; returns what was written.
-pub fn run_batch(config: BatchConfig) -> Result<BatchSummary, BatchError> {
+pub fn run_batch(mut config: BatchConfig) -> Result<BatchSummary, BatchError> {
     let started = Instant::now();
+    let presets = match &config.preset {
+        Some(path) => {
+            // Read up front, so frame 0 already has it; a broken file stops the run here.
+            let preset = Preset::load_file(path).map_err(BatchError::Preset)?;
+            let catalog = PresetCatalog::shipped()
+                .with_start(path)
+                .map_err(BatchError::Preset)?;
+            let folder = path.parent().map(std::path::absolute).transpose().ok().flatten();
+            config.effects = preset.effects(&config.effects, folder.as_deref());
+            if let Some(inference) = config.inference.as_mut().filter(|i| i.custom.is_none()) {
+                inference.model = preset.model.clone();
+                inference.backend = preset.backend;
+                inference.threads = preset.threads as usize;
+            }
+            Some(catalog)
+        }
+        None => None,
+    };
     if config.write_mask
         && (config.inference.is_none() || matches!(config.output, BatchOutput::Video(_)))
     {
@@ -189,6 +213,11 @@ pub fn run_batch(config: BatchConfig) -> Result<BatchSummary, BatchError> {
 
     let shared = Arc::new(BatchShared::default());
     let mut app = App::new();
+    let with_presets = presets.is_some();
+    if let Some(catalog) = presets {
+        // Asset sources first: they are fixed when the AssetPlugin builds.
+        catalog.install(&mut app);
+    }
     app.add_plugins(headless_plugins(config.log))
         .add_plugins(FramePlugin);
     if let Some(inference) = &config.inference {
@@ -200,6 +229,9 @@ pub fn run_batch(config: BatchConfig) -> Result<BatchSummary, BatchError> {
     }
     app.add_plugins(EffectsPlugin)
         .insert_resource(crate::effects::background::BackgroundPlayback::Lockstep);
+    if with_presets {
+        app.add_plugins(PresetPlugin);
+    }
     let camera = app.world().resource::<FrameChain>().camera;
     app.world_mut().entity_mut(camera).insert(config.effects.clone());
     app.insert_resource(BatchDriver {

@@ -17,7 +17,7 @@ pub trait SegmentationBackend: Send + Sync {
 }
 
 /// Which backend to use: `--backend auto|ort|tract`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum BackendChoice {
     /// ONNX Runtime when its library loads, tract otherwise.
     #[default]

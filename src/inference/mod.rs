@@ -95,6 +95,10 @@ pub struct SwitchModel(pub String);
 #[derive(Message, Clone, Copy, Debug)]
 pub struct SwitchBackend(pub BackendChoice);
 
+/// Ask for another number of ONNX Runtime intra-op threads (reloads the model).
+#[derive(Message, Clone, Copy, Debug)]
+pub struct SwitchThreads(pub usize);
+
 /// A mask as the model produced it, at model resolution, tagged with its frame.
 #[derive(Clone, Debug)]
 pub struct Mask {
@@ -159,6 +163,7 @@ impl Plugin for InferencePlugin {
             .insert_resource(Engine::default())
             .add_message::<SwitchModel>()
             .add_message::<SwitchBackend>()
+            .add_message::<SwitchThreads>()
             .register_diagnostic(Diagnostic::new(INFERENCE_MS).with_suffix(" ms"))
             .register_diagnostic(Diagnostic::new(PREPROCESS_MS).with_suffix(" ms"))
             .register_diagnostic(Diagnostic::new(MASK_AGE))
@@ -290,14 +295,19 @@ fn finish_load(output: LoadOutput, engine: &mut Engine, status: &mut InferenceSt
 fn switch_requests(
     mut models: MessageReader<SwitchModel>,
     mut backends: MessageReader<SwitchBackend>,
+    mut threads: MessageReader<SwitchThreads>,
     mut settings: ResMut<InferenceSettings>,
     mut engine: ResMut<Engine>,
     mut status: ResMut<InferenceStatus>,
 ) {
     let model = models.read().last().cloned();
     let backend = backends.read().last().copied();
-    if model.is_none() && backend.is_none() {
+    let thread_count = threads.read().last().copied();
+    if model.is_none() && backend.is_none() && thread_count.is_none() {
         return;
+    }
+    if let Some(SwitchThreads(n)) = thread_count {
+        settings.threads = n.max(1);
     }
     if let Some(SwitchModel(id)) = model {
         settings.model = id;

@@ -1,5 +1,10 @@
-//! On-screen panels (bevy_egui). For now: the status line — which source plays, and every
-//! problem the capture met, so a user sees why the picture is not what they asked for.
+//! On-screen panels (bevy_egui): the status line — which source plays, the model, the preset,
+//! and every problem met, so a user sees why the picture is not what they asked for — and the
+//! preset editor.
+
+mod preset_panel;
+
+pub use preset_panel::PresetEditorVisible;
 
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, egui};
@@ -21,7 +26,11 @@ impl Plugin for OverlayPlugin {
             auto_create_primary_context: false,
             ..default()
         })
-        .add_systems(EguiPrimaryContextPass, status_line);
+        .init_resource::<PresetEditorVisible>()
+        .add_systems(
+            EguiPrimaryContextPass,
+            (status_line, preset_panel::preset_editor).chain(),
+        );
     }
 }
 
@@ -32,6 +41,8 @@ fn status_line(
     inference: Option<Res<InferenceStatus>>,
     background: Option<Res<crate::effects::background::BackgroundPicture>>,
     diagnostics: Res<DiagnosticsStore>,
+    presets: Option<Res<crate::preset::PresetState>>,
+    catalog: Option<Res<crate::preset::PresetCatalog>>,
 ) -> Result {
     // No window camera (a headless app): nothing to draw on.
     let Ok(ctx) = contexts.ctx_mut() else {
@@ -81,6 +92,19 @@ fn status_line(
                             ui.label(format!("loading {loading}…"));
                         }
                     }
+                    if let (Some(presets), Some(catalog)) = (&presets, &catalog) {
+                        let name = presets
+                            .active
+                            .map_or("starting settings".to_owned(), |i| catalog.name(i));
+                        let modified = if presets.modified { " (modified)" } else { "" };
+                        ui.label(
+                            egui::RichText::new(format!("preset {name}{modified}"))
+                                .color(egui::Color32::WHITE),
+                        );
+                    }
+                    let preset_problems = presets
+                        .iter()
+                        .flat_map(|p| p.errors.iter().flatten().chain(&p.save_problem));
                     let inference_problems = inference.iter().flat_map(|s| &s.problems);
                     let background_problems = background.iter().flat_map(|b| &b.problems);
                     for problem in status
@@ -88,6 +112,7 @@ fn status_line(
                         .flat_map(|s| &s.problems)
                         .chain(inference_problems)
                         .chain(background_problems)
+                        .chain(preset_problems)
                     {
                         ui.label(
                             egui::RichText::new(format!("⚠ {problem}"))
@@ -95,7 +120,7 @@ fn status_line(
                         );
                     }
                     ui.label(
-                        egui::RichText::new("M mirror · N next model · B backend · Esc quit")
+                        egui::RichText::new("M mirror · N next model · B backend · P / ⇧P preset · Esc quit")
                             .small()
                             .color(egui::Color32::GRAY),
                     );

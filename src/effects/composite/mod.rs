@@ -53,7 +53,7 @@ impl std::str::FromStr for Background {
 }
 
 /// How the background's light is added to the person's edge.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum WrapMode {
     /// `1 − (1 − f)(1 − lw)`: brightens without clipping.
     #[default]

@@ -1,0 +1,409 @@
+//! The `*.preset.ron` format: every setting a stage exposes, each with a default and an allowed
+//! range. Out-of-range values are rejected (never clamped), inside the deserializer, so RON
+//! reports the line and column of the bad value like any syntax error.
+
+use std::path::{Path, PathBuf};
+
+use bevy::asset::Asset;
+use bevy::color::{Alpha, Srgba};
+use bevy::reflect::TypePath;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::effects::{
+    Background, BackdropSettings, BlurSettings, CompositeSettings, JointBilateralSettings,
+    LightWrapSettings, TemporalSettings, WrapMode,
+};
+use crate::inference::BackendChoice;
+
+/// The first line of a preset the editor wrote (not a user's comment: saving over it is safe).
+pub const SAVED_HEADER: &str =
+    "// Saved by the backdrop preset editor. Fields, ranges and defaults: README, \"Presets\".\n";
+
+/// The compound extension presets are recognised by.
+pub const EXTENSION: &str = "preset.ron";
+
+/// An allowed range for a number in a preset. The same ranges bound the editor's sliders.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Limit {
+    pub min: f32,
+    pub max: f32,
+    /// `max` itself is not allowed (temporal smoothing of 1 would freeze the mask).
+    pub max_excluded: bool,
+}
+
+impl Limit {
+    const fn closed(min: f32, max: f32) -> Self {
+        Self {
+            min,
+            max,
+            max_excluded: false,
+        }
+    }
+
+    pub fn contains(&self, value: f32) -> bool {
+        value >= self.min && (value < self.max || (!self.max_excluded && value == self.max))
+    }
+
+    /// The largest allowed value an editor can offer.
+    pub fn editor_max(&self) -> f32 {
+        if self.max_excluded { self.max - 0.01 } else { self.max }
+    }
+
+    fn check(&self, field: &str, value: f32) -> Result<f32, String> {
+        if self.contains(value) {
+            Ok(value)
+        } else {
+            let close = if self.max_excluded { ')' } else { ']' };
+            Err(format!(
+                "{field} = {value} is out of range: it must be in [{}, {}{close}",
+                self.min, self.max
+            ))
+        }
+    }
+}
+
+pub const BLUR_RADIUS: Limit = Limit::closed(0.0, 200.0);
+pub const SIGMA_SPACE: Limit = Limit::closed(0.0, 10.0);
+pub const SIGMA_COLOR: Limit = Limit::closed(0.0, 1.0);
+pub const SMOOTHING: Limit = Limit {
+    min: 0.0,
+    max: 1.0,
+    max_excluded: true,
+};
+pub const MOTION_SENSITIVITY: Limit = Limit::closed(0.0, 100.0);
+pub const COVERAGE: Limit = Limit {
+    min: 0.0,
+    max: 1.0,
+    max_excluded: true,
+};
+pub const WRAP_STRENGTH: Limit = Limit::closed(0.0, 1.0);
+/// ONNX Runtime intra-op threads.
+pub const THREADS: (u32, u32) = (1, 64);
+
+macro_rules! limited {
+    ($name:ident, $limit:expr, $field:literal) => {
+        fn $name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f32, D::Error> {
+            let value = f32::deserialize(deserializer)?;
+            $limit.check($field, value).map_err(D::Error::custom)
+        }
+    };
+}
+
+limited!(blur_radius, BLUR_RADIUS, "blur_radius");
+limited!(sigma_space, SIGMA_SPACE, "sigma_space");
+limited!(sigma_color, SIGMA_COLOR, "sigma_color");
+limited!(smoothing, SMOOTHING, "smoothing");
+limited!(motion_sensitivity, MOTION_SENSITIVITY, "motion_sensitivity");
+limited!(wrap_strength, WRAP_STRENGTH, "strength");
+
+fn threads<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    let value = u32::deserialize(deserializer)?;
+    let (min, max) = THREADS;
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(D::Error::custom(format!(
+            "threads = {value} is out of range: it must be in [{min}, {max}]"
+        )))
+    }
+}
+
+fn model<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let id = String::deserialize(deserializer)?;
+    if id.trim().is_empty() {
+        return Err(D::Error::custom("model must name a model (general, landscape, …)"));
+    }
+    Ok(id)
+}
+
+fn coverage<'de, D: Deserializer<'de>>(deserializer: D) -> Result<(f32, f32), D::Error> {
+    let (low, high) = <(f32, f32)>::deserialize(deserializer)?;
+    COVERAGE.check("coverage low", low).map_err(D::Error::custom)?;
+    COVERAGE.check("coverage high", high).map_err(D::Error::custom)?;
+    if low >= high {
+        return Err(D::Error::custom(format!(
+            "coverage = ({low}, {high}): low must be below high"
+        )));
+    }
+    Ok((low, high))
+}
+
+/// A colour written as `"#RRGGBB"` (sRGB).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HexColor(pub Srgba);
+
+impl Serialize for HexColor {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0.to_hex()[..7])
+    }
+}
+
+impl<'de> Deserialize<'de> for HexColor {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Srgba::hex(&text)
+            .map(|c| Self(c.with_alpha(1.0)))
+            .map_err(|e| D::Error::custom(format!("{text:?} is not a colour like \"#3366cc\": {e}")))
+    }
+}
+
+/// What replaces the background. Paths are relative to the preset's own folder (or absolute).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum PresetBackground {
+    None,
+    Blur,
+    Color(HexColor),
+    Image(PathBuf),
+    Video(PathBuf),
+}
+
+impl PresetBackground {
+    /// The chain's background, with a relative path resolved against `dir`.
+    pub fn resolve(&self, dir: Option<&Path>) -> Background {
+        let path = |p: &PathBuf| match dir {
+            Some(dir) if p.is_relative() => dir.join(p),
+            _ => p.clone(),
+        };
+        match self {
+            Self::None => Background::None,
+            Self::Blur => Background::Blur,
+            Self::Color(c) => Background::Color(c.0),
+            Self::Image(p) => Background::Image(path(p)),
+            Self::Video(p) => Background::Video(path(p)),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PresetBilateral {
+    #[serde(deserialize_with = "sigma_space")]
+    pub sigma_space: f32,
+    #[serde(deserialize_with = "sigma_color")]
+    pub sigma_color: f32,
+}
+
+impl Default for PresetBilateral {
+    fn default() -> Self {
+        let JointBilateralSettings {
+            sigma_space,
+            sigma_color,
+        } = JointBilateralSettings::default();
+        Self {
+            sigma_space,
+            sigma_color,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PresetTemporal {
+    #[serde(deserialize_with = "smoothing")]
+    pub smoothing: f32,
+    #[serde(deserialize_with = "motion_sensitivity")]
+    pub motion_sensitivity: f32,
+}
+
+impl Default for PresetTemporal {
+    fn default() -> Self {
+        let TemporalSettings {
+            smoothing,
+            motion_sensitivity,
+        } = TemporalSettings::default();
+        Self {
+            smoothing,
+            motion_sensitivity,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PresetLightWrap {
+    #[serde(deserialize_with = "wrap_strength")]
+    pub strength: f32,
+    pub mode: WrapMode,
+}
+
+impl Default for PresetLightWrap {
+    fn default() -> Self {
+        let LightWrapSettings { strength, mode } = LightWrapSettings::default();
+        Self { strength, mode }
+    }
+}
+
+/// One look for the whole pipeline: the model that finds the person and every effect stage's
+/// settings. Any field left out takes its default; an unknown field or an out-of-range value is
+/// an error.
+#[derive(Asset, TypePath, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Preset {
+    /// Model id from `models/models.ron`.
+    #[serde(deserialize_with = "model")]
+    pub model: String,
+    pub backend: BackendChoice,
+    /// ONNX Runtime intra-op threads.
+    #[serde(deserialize_with = "threads")]
+    pub threads: u32,
+    pub background: PresetBackground,
+    /// Background blur radius in frame pixels.
+    #[serde(deserialize_with = "blur_radius")]
+    pub blur_radius: f32,
+    pub bilateral: PresetBilateral,
+    pub temporal: PresetTemporal,
+    /// Smoothstep edges on the refined mask: (low, high), 0 ≤ low < high < 1.
+    #[serde(deserialize_with = "coverage")]
+    pub coverage: (f32, f32),
+    pub light_wrap: PresetLightWrap,
+}
+
+impl Default for Preset {
+    fn default() -> Self {
+        let inference = crate::inference::InferenceSettings::default();
+        Self {
+            model: inference.model,
+            backend: inference.backend,
+            threads: inference.threads as u32,
+            background: PresetBackground::Blur,
+            blur_radius: BlurSettings::default().radius,
+            bilateral: PresetBilateral::default(),
+            temporal: PresetTemporal::default(),
+            coverage: CompositeSettings::default().coverage,
+            light_wrap: PresetLightWrap::default(),
+        }
+    }
+}
+
+/// Why a preset's text is not a preset. Lines and columns count from 1.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("line {line}, column {column}: {message}")]
+pub struct PresetSyntaxError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl Preset {
+    /// Reads a preset from its RON text.
+    pub fn parse(text: &[u8]) -> Result<Self, PresetSyntaxError> {
+        ron::Options::default()
+            .from_bytes::<Self>(text)
+            .map_err(|e| PresetSyntaxError {
+                line: e.span.start.line,
+                column: e.span.start.col,
+                message: e.code.to_string(),
+            })
+    }
+
+    /// The preset as RON text, one field per line, with a header comment.
+    pub fn to_ron(&self) -> String {
+        let pretty = ron::ser::PrettyConfig::new()
+            .depth_limit(2)
+            .indentor("    ".to_owned());
+        let body = ron::ser::to_string_pretty(self, pretty).expect("a preset always serialises");
+        format!("{SAVED_HEADER}{body}\n")
+    }
+
+    /// The chain settings this preset describes; `view` (an inspection switch, not part of a
+    /// look) is kept from `current`. Relative background paths resolve against `dir`.
+    pub fn effects(&self, current: &BackdropSettings, dir: Option<&Path>) -> BackdropSettings {
+        BackdropSettings {
+            bilateral: JointBilateralSettings {
+                sigma_space: self.bilateral.sigma_space,
+                sigma_color: self.bilateral.sigma_color,
+            },
+            temporal: TemporalSettings {
+                smoothing: self.temporal.smoothing,
+                motion_sensitivity: self.temporal.motion_sensitivity,
+            },
+            blur: BlurSettings {
+                radius: self.blur_radius,
+            },
+            composite: CompositeSettings {
+                coverage: self.coverage,
+                background: self.background.resolve(dir),
+                light_wrap: LightWrapSettings {
+                    strength: self.light_wrap.strength,
+                    mode: self.light_wrap.mode,
+                },
+            },
+            view: current.view,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_preset_is_all_defaults() {
+        assert_eq!(Preset::parse(b"()").unwrap(), Preset::default());
+        // Defaults are the app's defaults: a preset that says nothing changes nothing.
+        let settings = Preset::default().effects(&BackdropSettings::default(), None);
+        assert_eq!(settings, BackdropSettings::default());
+    }
+
+    #[test]
+    fn unknown_field_is_named_with_its_position() {
+        let e = Preset::parse(b"(\n    blur_radius: 10.0,\n    blur_raduis: 3.0,\n)").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
+        assert!(e.message.contains("blur_raduis"), "{e}");
+    }
+
+    #[test]
+    fn out_of_range_is_rejected_with_the_range() {
+        let e = Preset::parse(b"(\n  temporal: (smoothing: 1.0),\n)").unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+        assert!(e.message.contains("[0, 1)"), "{e}");
+        let e = Preset::parse(b"(blur_radius: -1)").unwrap_err();
+        assert!(e.message.contains("blur_radius = -1") && e.message.contains("[0, 200]"), "{e}");
+        let e = Preset::parse(b"(coverage: (0.7, 0.5))").unwrap_err();
+        assert!(e.message.contains("low must be below high"), "{e}");
+        let e = Preset::parse(b"(threads: 0)").unwrap_err();
+        assert!(e.message.contains("[1, 64]"), "{e}");
+        let e = Preset::parse(b"(background: Color(\"#12345\"))").unwrap_err();
+        assert!(e.message.contains("not a colour"), "{e}");
+        let e = Preset::parse(b"(light_wrap: (strength: NaN))").unwrap_err();
+        assert!(e.message.contains("out of range"), "{e}");
+    }
+
+    #[test]
+    fn saved_text_reads_back_the_same() {
+        let preset = Preset {
+            model: "general".into(),
+            backend: BackendChoice::Tract,
+            threads: 2,
+            background: PresetBackground::Color(HexColor(Srgba::rgb_u8(0x33, 0x66, 0xcc))),
+            blur_radius: 33.3,
+            bilateral: PresetBilateral {
+                sigma_space: 2.5,
+                sigma_color: 0.07,
+            },
+            temporal: PresetTemporal {
+                smoothing: 0.6,
+                motion_sensitivity: 12.0,
+            },
+            coverage: (0.4, 0.8),
+            light_wrap: PresetLightWrap {
+                strength: 0.45,
+                mode: WrapMode::LinearDodge,
+            },
+        };
+        let text = preset.to_ron();
+        assert_eq!(Preset::parse(text.as_bytes()).unwrap(), preset, "{text}");
+    }
+
+    #[test]
+    fn relative_background_paths_follow_the_preset() {
+        let image = PresetBackground::Image("../backgrounds/rocket.jpg".into());
+        assert_eq!(
+            image.resolve(Some(Path::new("/a/presets"))),
+            Background::Image("/a/presets/../backgrounds/rocket.jpg".into())
+        );
+        let absolute = PresetBackground::Video("/clips/x.mp4".into());
+        assert_eq!(absolute.resolve(Some(Path::new("/a"))), Background::Video("/clips/x.mp4".into()));
+    }
+}
