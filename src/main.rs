@@ -314,6 +314,7 @@ fn windowed(cli: &Cli) -> ExitCode {
     }
 }
 
+#[expect(clippy::too_many_arguments, reason = "a Bevy system reads what it needs")]
 fn playground_keys(
     keys: Res<ButtonInput<KeyCode>>,
     egui_input: Option<Res<bevy_egui::input::EguiWantsInput>>,

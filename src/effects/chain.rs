@@ -26,23 +26,24 @@ use crate::inference::{CurrentMask, OutputKind};
 
 pub struct ChainRenderPlugin;
 
-/// The per-view uniform every stage binds (layout mirrors `shaders/chain.wgsl`).
-#[derive(Component, Clone, Copy, Default, ShaderType)]
+/// The per-view uniform every stage binds (layout mirrors `shaders/chain.wgsl`): what the render
+/// world holds for a chain camera, derived from its [`super::BackdropSettings`] at extract.
+#[derive(Component, Clone, Copy, Debug, Default, ShaderType)]
 pub struct ChainUniform {
-    background_color: Vec4,
-    output_kind: u32,
-    sigma_space: f32,
-    sigma_color: f32,
-    blur_sigma: f32,
-    blur_taps: i32,
-    coverage_low: f32,
-    coverage_high: f32,
-    background: u32,
-    view: u32,
-    wrap_strength: f32,
-    wrap_mode: u32,
-    temporal_smoothing: f32,
-    temporal_sensitivity: f32,
+    pub background_color: Vec4,
+    pub output_kind: u32,
+    pub sigma_space: f32,
+    pub sigma_color: f32,
+    pub blur_sigma: f32,
+    pub blur_taps: i32,
+    pub coverage_low: f32,
+    pub coverage_high: f32,
+    pub background: u32,
+    pub view: u32,
+    pub wrap_strength: f32,
+    pub wrap_mode: u32,
+    pub temporal_smoothing: f32,
+    pub temporal_sensitivity: f32,
 }
 
 /// Which passes a view runs this frame.

@@ -16,6 +16,7 @@ pub mod reference;
 pub mod temporal;
 
 pub use bilateral::JointBilateralSettings;
+pub use chain::ChainUniform;
 pub use blur::BlurSettings;
 pub use composite::{Background, CompositeSettings, LightWrapSettings, WrapMode};
 pub use temporal::TemporalSettings;

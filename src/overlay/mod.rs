@@ -34,6 +34,7 @@ impl Plugin for OverlayPlugin {
     }
 }
 
+#[expect(clippy::too_many_arguments, reason = "a Bevy system reads what it needs")]
 fn status_line(
     mut contexts: EguiContexts,
     status: Option<Res<CaptureStatus>>,
@@ -120,7 +121,7 @@ fn status_line(
                         );
                     }
                     ui.label(
-                        egui::RichText::new("M mirror · N next model · B backend · P / ⇧P preset · Esc quit")
+                        egui::RichText::new("M mirror · N next model · B backend · P / Shift+P preset · Esc quit")
                             .small()
                             .color(egui::Color32::GRAY),
                     );

@@ -30,7 +30,7 @@ pub(super) struct ModelIds {
     ids: Vec<String>,
 }
 
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments, reason = "a Bevy system reads what it needs")]
 pub(super) fn preset_editor(
     mut contexts: EguiContexts,
     visible: Res<PresetEditorVisible>,

@@ -384,7 +384,13 @@ fn follow_preset_assets(
         if state.active == Some(index)
             && let Some(preset) = presets.get(*id)
         {
-            take_preset(&mut state, &catalog.files[index], preset.clone());
+            // The echo of our own save (or a touch that changed nothing) must not undo editor
+            // changes made since: only new text on disk replaces the live values.
+            let text = std::fs::read_to_string(&catalog.files[index]).ok();
+            if text.is_some() && text == state.seen_text {
+                continue;
+            }
+            take_preset(&mut state, preset.clone(), text);
         }
     }
     for failure in failures.read() {
@@ -409,11 +415,13 @@ fn follow_preset_assets(
     }
 }
 
-fn take_preset(state: &mut PresetState, file: &Path, preset: Preset) {
+/// Makes a preset the live values; `text` is its file's text now. The text only counts as seen
+/// when it holds this preset (not a broken or newer edit, which a save must ask before losing).
+fn take_preset(state: &mut PresetState, preset: Preset, text: Option<String>) {
+    state.seen_text = text.filter(|t| Preset::parse(t.as_bytes()).as_ref() == Ok(&preset));
     state.live = preset;
     state.modified = false;
     state.dirty = true;
-    state.seen_text = std::fs::read_to_string(file).ok();
 }
 
 fn handle_actions(
@@ -445,7 +453,8 @@ fn handle_actions(
             PresetAction::Revert => {
                 let Some(index) = state.active else { continue };
                 if let Some(preset) = presets.get(&state.handles[index]) {
-                    take_preset(&mut state, &catalog.files[index], preset.clone());
+                    let text = std::fs::read_to_string(&catalog.files[index]).ok();
+                    take_preset(&mut state, preset.clone(), text);
                 }
                 server.reload(state.handles[index].path().cloned().expect("loaded by path"));
             }
@@ -478,7 +487,10 @@ fn select(state: &mut PresetState, catalog: &PresetCatalog, presets: &Assets<Pre
     }
     state.active = Some(index);
     match presets.get(&state.handles[index]) {
-        Some(preset) => take_preset(state, &catalog.files[index], preset.clone()),
+        Some(preset) => {
+            let text = std::fs::read_to_string(&catalog.files[index]).ok();
+            take_preset(state, preset.clone(), text);
+        }
         // Not loaded (yet, or it failed): applied when it loads; its error is on screen.
         None => info!("preset {}: applied once it loads", catalog.files[index].display()),
     }
@@ -524,6 +536,7 @@ fn save_as_new(state: &mut PresetState, catalog: &mut PresetCatalog, server: &As
 
 /// Writes `live` into the chain's settings and asks inference for a change of model, backend or
 /// threads.
+#[expect(clippy::too_many_arguments, reason = "a Bevy system reads what it needs")]
 fn apply_live(
     state: Option<ResMut<PresetState>>,
     catalog: Res<PresetCatalog>,

@@ -52,6 +52,39 @@ fn headless_errors_name_the_problem() {
     let output = backdrop(&["--headless", "--source", "synthetic:64x48", "--output", out]);
     assert_eq!(output.status.code(), Some(1));
     assert!(stderr(&output).contains("--frames"), "{}", stderr(&output));
+
+    // A broken preset stops a headless run before any frame, naming file, line and column.
+    let preset = dir.path().join("bad.preset.ron");
+    std::fs::write(&preset, "(\n    blur_radius: 18.0,\n    coverage: (0.8, 0.2),\n)\n").unwrap();
+    let output = backdrop(&[
+        "--headless", "--source", "sample", "--output", out, "--preset", preset.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let expected = format!("{}:3:", preset.display());
+    assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
+    assert!(stderr(&output).contains("low must be below high"), "{}", stderr(&output));
+}
+
+#[test]
+fn headless_applies_a_preset_from_the_first_frame() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("frames");
+    // Anywhere on disk, overriding the flags: the synthetic pattern has no person, so every
+    // pixel is the preset's colour (not the --background flag's blue).
+    let preset = dir.path().join("red.preset.ron");
+    std::fs::write(&preset, "(background: Color(\"#ff0000\"), light_wrap: (strength: 0.0))").unwrap();
+    let output = {
+        let _gpu = gpu_lock();
+        backdrop(&[
+            "--headless", "--source", "synthetic:64x48", "--frames", "1", "--background",
+            "color:0000ff", "--backend", "tract", "--output", out.to_str().unwrap(), "--preset",
+            preset.to_str().unwrap(),
+        ])
+    };
+    assert!(output.status.success(), "{}", stderr(&output));
+    let frame = crate::common::read_png(&out.join("frame_00000.png"));
+    let red = frame.pixels().filter(|p| p.0[..3] == [255, 0, 0]).count();
+    assert!(red * 10 >= frame.pixels().count() * 9, "{red} of {} pixels red", frame.pixels().count());
 }
 
 #[test]

@@ -97,6 +97,7 @@ pub fn headless_with(
         write_mask,
         effects,
         inference,
+        preset: None,
     })
     .expect("headless run succeeds");
     println!("{summary}");

@@ -10,5 +10,6 @@ mod effects;
 mod headless;
 mod inference;
 mod inference_app;
+mod presets;
 mod sources;
 mod temporal;

@@ -105,6 +105,7 @@ fn headless_writes_a_video_and_reads_a_video() {
             inference: None,
             write_mask: false,
             effects: Default::default(),
+            preset: None,
         })
         .unwrap()
     };
