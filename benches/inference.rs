@@ -27,7 +27,11 @@ fn inference(c: &mut Criterion) {
             .collect();
         for &kind in &kinds {
             // tract runs single-threaded: one case is enough.
-            let thread_counts: &[usize] = if kind == BackendKind::Ort { &[1, 2] } else { &[1] };
+            let thread_counts: &[usize] = if kind == BackendKind::Ort {
+                &[1, 2]
+            } else {
+                &[1]
+            };
             for &threads in thread_counts {
                 let mut backend = load_backend(kind, &registry, model, threads).unwrap();
                 group.bench_function(format!("{} {kind} {threads}t", model.id), |b| {

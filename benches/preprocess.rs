@@ -14,12 +14,24 @@ fn preprocess(c: &mut Criterion) {
     let mut group = c.benchmark_group("preprocess 1280x720");
     for model in &registry.models {
         let mut out = Vec::new();
-        group.bench_function(format!("to {} {}x{}", model.id, model.input.width, model.input.height), |b| {
-            b.iter(|| frame_to_tensor(black_box(&frame), w, h, &model.input, &mut out))
-        });
+        group.bench_function(
+            format!(
+                "to {} {}x{}",
+                model.id, model.input.width, model.input.height
+            ),
+            |b| b.iter(|| frame_to_tensor(black_box(&frame), w, h, &model.input, &mut out)),
+        );
         let mask = vec![0.5f32; (model.input.width * model.input.height) as usize];
         group.bench_function(format!("mask {} up to 1280x720", model.id), |b| {
-            b.iter(|| upsample_mask(black_box(&mask), model.input.width, model.input.height, w, h))
+            b.iter(|| {
+                upsample_mask(
+                    black_box(&mask),
+                    model.input.width,
+                    model.input.height,
+                    w,
+                    h,
+                )
+            })
         });
     }
     group.finish();

@@ -38,7 +38,9 @@ fn median(values: &mut [f64]) -> f64 {
 /// The venv interpreter that owns the library, when the library sits in a venv.
 fn python_next_to_library() -> Option<PathBuf> {
     let library = ort_runtime::find_library().ok()?;
-    let venv = library.ancestors().find(|p| p.join("bin/python").exists())?;
+    let venv = library
+        .ancestors()
+        .find(|p| p.join("bin/python").exists())?;
     Some(venv.join("bin/python"))
 }
 
@@ -54,9 +56,12 @@ fn main() {
         .unwrap_or_else(|| "python3".into());
     let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scripts/bench_onnxruntime.py");
     let registry = ModelRegistry::load(&default_models_dir()).unwrap();
-    let input_for = |len: usize| -> Vec<f32> { (0..len).map(|i| (i % 251) as f32 / 250.0).collect() };
+    let input_for =
+        |len: usize| -> Vec<f32> { (0..len).map(|i| (i % 251) as f32 / 250.0).collect() };
 
-    println!("| model | threads | bevy_backdrop ort (ms, median) | Python onnxruntime (ms, median) | ratio |");
+    println!(
+        "| model | threads | bevy_backdrop ort (ms, median) | Python onnxruntime (ms, median) | ratio |"
+    );
     println!("|---|---|---|---|---|");
     for model in &registry.models {
         let input = input_for(model.input_shape().iter().product());
@@ -75,10 +80,19 @@ fn main() {
                 let output = Command::new(&python)
                     .arg(&script)
                     .arg(registry.path_of(model))
-                    .args(["--threads", &threads.to_string(), "--runs", &args.runs.to_string()])
+                    .args([
+                        "--threads",
+                        &threads.to_string(),
+                        "--runs",
+                        &args.runs.to_string(),
+                    ])
                     .output()
                     .expect("python runs");
-                assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+                assert!(
+                    output.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
                 theirs.extend(
                     String::from_utf8_lossy(&output.stdout)
                         .split_whitespace()
@@ -86,7 +100,11 @@ fn main() {
                 );
             }
             let (a, b) = (median(&mut ours), median(&mut theirs));
-            println!("| {} | {threads} | {a:.3} | {b:.3} | {:.3} |", model.id, a / b);
+            println!(
+                "| {} | {threads} | {a:.3} | {b:.3} | {:.3} |",
+                model.id,
+                a / b
+            );
         }
     }
 }

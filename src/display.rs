@@ -77,8 +77,17 @@ mod tests {
 
     #[test]
     fn fit_keeps_aspect_and_touches_two_sides() {
-        assert_eq!(fit_inside(Vec2::new(640., 480.), Vec2::new(1280., 720.)), Vec2::new(960., 720.));
-        assert_eq!(fit_inside(Vec2::new(100., 10.), Vec2::new(50., 50.)), Vec2::new(50., 5.));
-        assert_eq!(fit_inside(Vec2::new(0., 10.), Vec2::new(50., 50.)), Vec2::ZERO);
+        assert_eq!(
+            fit_inside(Vec2::new(640., 480.), Vec2::new(1280., 720.)),
+            Vec2::new(960., 720.)
+        );
+        assert_eq!(
+            fit_inside(Vec2::new(100., 10.), Vec2::new(50., 50.)),
+            Vec2::new(50., 5.)
+        );
+        assert_eq!(
+            fit_inside(Vec2::new(0., 10.), Vec2::new(50., 50.)),
+            Vec2::ZERO
+        );
     }
 }

@@ -17,7 +17,7 @@ use bevy_backdrop::capture::{
     CameraMode, CaptureSettings, CaptureStatus, LiveCapture, SourceOptions, SourceSpec,
 };
 use bevy_backdrop::effects::{
-    Background, BackdropSettings, BlurSettings, ChainView, CompositeSettings, FrameChain,
+    BackdropSettings, Background, BlurSettings, ChainView, CompositeSettings, FrameChain,
     LightWrapSettings, TemporalSettings, WrapMode,
 };
 use bevy_backdrop::inference::{
@@ -234,7 +234,10 @@ fn list_cameras() -> ExitCode {
 }
 
 fn headless(cli: &Cli) -> ExitCode {
-    let source = cli.source.clone().unwrap_or(SourceSpec::Camera { index: 0 });
+    let source = cli
+        .source
+        .clone()
+        .unwrap_or(SourceSpec::Camera { index: 0 });
     let config = BatchConfig {
         mirror: cli.mirror().unwrap_or(source.is_camera()),
         source,
@@ -283,7 +286,10 @@ fn windowed(cli: &Cli) -> ExitCode {
         ..default()
     }))
     .insert_resource(CaptureSettings {
-        source: cli.source.clone().unwrap_or(SourceSpec::Camera { index: 0 }),
+        source: cli
+            .source
+            .clone()
+            .unwrap_or(SourceSpec::Camera { index: 0 }),
         options: cli.options(),
         mirror: cli.mirror(),
         ..default()
@@ -314,7 +320,10 @@ fn windowed(cli: &Cli) -> ExitCode {
     }
 }
 
-#[expect(clippy::too_many_arguments, reason = "a Bevy system reads what it needs")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a Bevy system reads what it needs"
+)]
 fn playground_keys(
     keys: Res<ButtonInput<KeyCode>>,
     egui_input: Option<Res<bevy_egui::input::EguiWantsInput>>,
@@ -391,12 +400,12 @@ fn quit_after_frames(
         quit.requested = true;
         let saved = Arc::clone(&quit.saved);
         let mut save = save_to_disk(path);
-        commands
-            .spawn(Screenshot::primary_window())
-            .observe(move |captured: On<bevy::render::view::screenshot::ScreenshotCaptured>| {
+        commands.spawn(Screenshot::primary_window()).observe(
+            move |captured: On<bevy::render::view::screenshot::ScreenshotCaptured>| {
                 save(captured);
                 saved.store(true, Ordering::Relaxed);
-            });
+            },
+        );
     }
     if quit.saved.load(Ordering::Relaxed) {
         exit.write(AppExit::Success);

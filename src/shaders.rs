@@ -15,7 +15,9 @@ pub fn shader_asset_path(name: &str) -> String {
 
 /// Registers an embedded shader under [`shader_asset_path`]`(name)`.
 pub fn register_shader(app: &mut App, name: &str, bytes: &'static [u8]) {
-    let on_disk = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("shaders").join(name);
+    let on_disk = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("shaders")
+        .join(name);
     let embedded_path = Path::new("bevy_backdrop/shaders").join(name);
     app.world_mut()
         .resource_mut::<EmbeddedAssetRegistry>()

@@ -20,11 +20,11 @@ use crate::capture::{
     open_source,
 };
 use crate::effects::{BackdropSettings, EffectsPlugin, FrameChain};
-use crate::preset::{Preset, PresetCatalog, PresetPlugin};
 use crate::inference::preprocess::upsample_mask;
 use crate::inference::{
     CurrentMask, InferenceMode, InferencePlugin, InferenceSettings, InferenceStatus, Mask,
 };
+use crate::preset::{Preset, PresetCatalog, PresetPlugin};
 
 /// Frames rendered but not yet read back, at most. Two keeps the GPU busy while the CPU writes.
 const MAX_IN_FLIGHT: u64 = 2;
@@ -46,10 +46,9 @@ impl BatchOutput {
     /// A path with a video extension (`.mp4`, `.mkv`, `.mov`, `.webm`) is a video; anything else a
     /// folder for PNGs.
     pub fn from_path(path: &Path) -> Self {
-        let is_video = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| ["mp4", "mkv", "mov", "webm"].contains(&e.to_ascii_lowercase().as_str()));
+        let is_video = path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+            ["mp4", "mkv", "mov", "webm"].contains(&e.to_ascii_lowercase().as_str())
+        });
         if is_video {
             BatchOutput::Video(path.to_owned())
         } else {
@@ -168,7 +167,12 @@ pub fn run_batch(mut config: BatchConfig) -> Result<BatchSummary, BatchError> {
             let catalog = PresetCatalog::shipped()
                 .with_start(path)
                 .map_err(BatchError::Preset)?;
-            let folder = path.parent().map(std::path::absolute).transpose().ok().flatten();
+            let folder = path
+                .parent()
+                .map(std::path::absolute)
+                .transpose()
+                .ok()
+                .flatten();
             config.effects = preset.effects(&config.effects, folder.as_deref());
             if let Some(inference) = config.inference.as_mut().filter(|i| i.custom.is_none()) {
                 inference.model = preset.model.clone();
@@ -209,7 +213,12 @@ pub fn run_batch(mut config: BatchConfig) -> Result<BatchSummary, BatchError> {
         ProgressBar::hidden()
     };
     let (to_writer, from_renderer) = sync_channel::<Captured>(MAX_IN_FLIGHT as usize + 1);
-    let writer = Writer::spawn(config.output.clone(), reader.fps, from_renderer, progress.clone());
+    let writer = Writer::spawn(
+        config.output.clone(),
+        reader.fps,
+        from_renderer,
+        progress.clone(),
+    );
 
     let shared = Arc::new(BatchShared::default());
     let mut app = App::new();
@@ -233,24 +242,26 @@ pub fn run_batch(mut config: BatchConfig) -> Result<BatchSummary, BatchError> {
         app.add_plugins(PresetPlugin);
     }
     let camera = app.world().resource::<FrameChain>().camera;
-    app.world_mut().entity_mut(camera).insert(config.effects.clone());
+    app.world_mut()
+        .entity_mut(camera)
+        .insert(config.effects.clone());
     app.insert_resource(BatchDriver {
-            frames: Mutex::new(reader.frames),
-            total,
-            mirror: config.mirror,
-            source_name: reader.name.clone(),
-            requested: 0,
-            settle: 0,
-            last_size: None,
-            pending: None,
-            last_progress: Instant::now(),
-            fed: None,
-            write_mask: config.write_mask,
-            to_writer,
-            shared: Arc::clone(&shared),
-        })
-        .add_systems(PreUpdate, feed_batch.in_set(FrameSystems::Receive))
-        .add_systems(PostUpdate, capture_batch);
+        frames: Mutex::new(reader.frames),
+        total,
+        mirror: config.mirror,
+        source_name: reader.name.clone(),
+        requested: 0,
+        settle: 0,
+        last_size: None,
+        pending: None,
+        last_progress: Instant::now(),
+        fed: None,
+        write_mask: config.write_mask,
+        to_writer,
+        shared: Arc::clone(&shared),
+    })
+    .add_systems(PreUpdate, feed_batch.in_set(FrameSystems::Receive))
+    .add_systems(PostUpdate, capture_batch);
     app.run();
     let adapter = shared.adapter.lock().unwrap().clone();
     // The app (and with it the writer's channel) must go before the writer can finish.
@@ -318,9 +329,10 @@ impl SourceReader {
             .map_err(|e| CaptureError::Unsupported {
                 what: format!("a source thread ({e})"),
             })?;
-        let (name, frames_per_pass, fps) = opened_rx.recv().map_err(|_| CaptureError::Unsupported {
-            what: "the source thread (it stopped while opening)".into(),
-        })??;
+        let (name, frames_per_pass, fps) =
+            opened_rx.recv().map_err(|_| CaptureError::Unsupported {
+                what: "the source thread (it stopped while opening)".into(),
+            })??;
         Ok(Self {
             name,
             frames_per_pass,
@@ -440,7 +452,10 @@ fn feed_batch(
 
 /// Requests the read-back of the frame fed in this update, once its own mask is in place (the
 /// lockstep inference computed it in `Update`).
-#[expect(clippy::too_many_arguments, reason = "a Bevy system reads what it needs")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a Bevy system reads what it needs"
+)]
 fn capture_batch(
     mut driver: ResMut<BatchDriver>,
     chain: Res<FrameChain>,
@@ -571,7 +586,10 @@ fn write_frames(
             #[cfg(target_arch = "wasm32")]
             BatchOutput::Video(path) => {
                 let _ = fps;
-                return Err(output_error(path, "video output needs ffmpeg (native only)"));
+                return Err(output_error(
+                    path,
+                    "video output needs ffmpeg (native only)",
+                ));
             }
         }
         progress.inc(1);
@@ -586,7 +604,10 @@ fn write_frames(
 /// The raw model mask at frame size: bilinear upsampling, 8-bit person probability.
 pub fn mask_to_luma(mask: &Mask, width: u32, height: u32) -> image::GrayImage {
     let up = upsample_mask(&mask.probability(), mask.width, mask.height, width, height);
-    let bytes = up.iter().map(|p| (p.clamp(0.0, 1.0) * 255.0).round() as u8).collect();
+    let bytes = up
+        .iter()
+        .map(|p| (p.clamp(0.0, 1.0) * 255.0).round() as u8)
+        .collect();
     image::GrayImage::from_raw(width, height, bytes).expect("upsampled to the frame size")
 }
 

@@ -29,11 +29,10 @@ fn camera_error(index: u32, e: impl fmt::Display) -> CaptureError {
 
 /// Every camera the platform reports, with its modes (opening each briefly to ask).
 pub fn list_cameras() -> Result<Vec<CameraListing>, CaptureError> {
-    let cameras = nokhwa::query(ApiBackend::Auto)
-        .map_err(|e| CaptureError::NoCamera {
-            index: 0,
-            detail: format!(" (cannot list cameras: {e})"),
-        })?;
+    let cameras = nokhwa::query(ApiBackend::Auto).map_err(|e| CaptureError::NoCamera {
+        index: 0,
+        detail: format!(" (cannot list cameras: {e})"),
+    })?;
     Ok(cameras
         .into_iter()
         .enumerate()
@@ -110,7 +109,11 @@ impl CameraSource {
             Some(CameraPixelFormat::Yuyv) => FrameFormat::YUYV,
             _ => FrameFormat::MJPEG,
         };
-        let target = CameraFormat::new(Resolution::new(wanted.width, wanted.height), fourcc, wanted.fps);
+        let target = CameraFormat::new(
+            Resolution::new(wanted.width, wanted.height),
+            fourcc,
+            wanted.fps,
+        );
         let request = match (mode, wanted.format) {
             (Some(_), Some(_)) => RequestedFormatType::Exact(target),
             _ => RequestedFormatType::Closest(target),
@@ -135,7 +138,10 @@ impl FrameSource for CameraSource {
     }
 
     fn next_frame(&mut self) -> Result<Frame, CaptureError> {
-        let buffer = self.camera.frame().map_err(|e| camera_error(self.index, e))?;
+        let buffer = self
+            .camera
+            .frame()
+            .map_err(|e| camera_error(self.index, e))?;
         let image = buffer
             .decode_image::<RgbAFormat>()
             .map_err(|e| camera_error(self.index, e))?;

@@ -110,7 +110,10 @@ impl Plugin for FramePlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<IncomingFrame>()
             .init_resource::<CurrentFrame>()
-            .configure_sets(PreUpdate, (FrameSystems::Receive, FrameSystems::Upload).chain())
+            .configure_sets(
+                PreUpdate,
+                (FrameSystems::Receive, FrameSystems::Upload).chain(),
+            )
             .add_systems(PreUpdate, upload_frame.in_set(FrameSystems::Upload));
         let image = new_frame_image(1, 1);
         let handle = app.world_mut().resource_mut::<Assets<Image>>().add(image);
@@ -336,7 +339,13 @@ impl Worker {
 }
 
 fn run_worker(spec: &SourceSpec, options: &SourceOptions, shared: &WorkerShared) {
-    let fail = |error| shared.events.lock().unwrap().push(WorkerEvent::Failed(error));
+    let fail = |error| {
+        shared
+            .events
+            .lock()
+            .unwrap()
+            .push(WorkerEvent::Failed(error))
+    };
     let mut source = match open_source(spec, options) {
         Ok(source) => source,
         Err(error) => return fail(error),

@@ -23,10 +23,9 @@ impl SequenceSource {
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .filter(|path| {
                 path.is_file()
-                    && path
-                        .extension()
-                        .and_then(|e| e.to_str())
-                        .is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+                    && path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+                        IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())
+                    })
             })
             .collect();
         if files.is_empty() {

@@ -18,8 +18,13 @@ use super::{sequence, still, synthetic};
 /// | `sample` | the bundled sample portrait |
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SourceSpec {
-    Camera { index: u32 },
-    Synthetic { width: u32, height: u32 },
+    Camera {
+        index: u32,
+    },
+    Synthetic {
+        width: u32,
+        height: u32,
+    },
     Image(PathBuf),
     Sequence(PathBuf),
     Video(PathBuf),
@@ -146,8 +151,14 @@ pub fn parse_size(text: &str) -> Result<(u32, u32), String> {
     let (w, h) = text
         .split_once(['x', 'X', '×'])
         .ok_or_else(|| format!("size must look like 640x480, got {text:?}"))?;
-    let w: u32 = w.trim().parse().map_err(|_| format!("bad width in {text:?}"))?;
-    let h: u32 = h.trim().parse().map_err(|_| format!("bad height in {text:?}"))?;
+    let w: u32 = w
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad width in {text:?}"))?;
+    let h: u32 = h
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad height in {text:?}"))?;
     Ok((w, h))
 }
 

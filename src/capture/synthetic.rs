@@ -150,7 +150,10 @@ mod tests {
             for k in 0..5 {
                 let (fa, fb) = (a.next_frame().unwrap(), b.next_frame().unwrap());
                 assert_eq!(fa.id, k);
-                assert_eq!(fa.rgba, fb.rgba, "frame {k} differs between runs at {w}×{h}");
+                assert_eq!(
+                    fa.rgba, fb.rgba,
+                    "frame {k} differs between runs at {w}×{h}"
+                );
                 assert_eq!(render_pattern(k, w, h), *fa.rgba);
                 assert_eq!(read_frame_id(&fa.rgba, w, h), Some(k), "{w}×{h}");
             }
@@ -161,7 +164,10 @@ mod tests {
     fn consecutive_frames_differ_and_large_ids_survive() {
         assert_ne!(render_pattern(3, 64, 48), render_pattern(4, 64, 48));
         let id = (1 << ID_BITS) - 2;
-        assert_eq!(read_frame_id(&render_pattern(id, 300, 20), 300, 20), Some(id));
+        assert_eq!(
+            read_frame_id(&render_pattern(id, 300, 20), 300, 20),
+            Some(id)
+        );
     }
 
     #[test]

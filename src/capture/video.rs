@@ -173,7 +173,11 @@ pub struct VideoSource {
 impl VideoSource {
     pub fn open(path: &Path) -> Result<Self, CaptureError> {
         let info = probe(path)?;
-        validate_frame_size(&format!("video {}", path.display()), info.width, info.height)?;
+        validate_frame_size(
+            &format!("video {}", path.display()),
+            info.width,
+            info.height,
+        )?;
         Ok(Self {
             decoder: Decoder::spawn(path)?,
             path: path.to_owned(),
@@ -255,13 +259,20 @@ pub struct VideoWriter {
 impl VideoWriter {
     pub fn create(path: &Path, width: u32, height: u32, fps: f32) -> Result<Self, CaptureError> {
         let mut child = Command::new("ffmpeg")
-            .args(["-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgba", "-s"])
+            .args([
+                "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "rgba", "-s",
+            ])
             .arg(format!("{width}x{height}"))
             .arg("-r")
             .arg(format!("{fps}"))
             .args(["-i", "-", "-an", "-c:v", "libx264", "-preset", "veryfast"])
             // yuv420p needs even sides: pad odd frames by one pixel instead of failing.
-            .args(["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2", "-pix_fmt", "yuv420p"])
+            .args([
+                "-vf",
+                "pad=ceil(iw/2)*2:ceil(ih/2)*2",
+                "-pix_fmt",
+                "yuv420p",
+            ])
             .arg(path)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())

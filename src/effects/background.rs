@@ -7,7 +7,7 @@ use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 
-use super::{Background, BackdropSettings, FrameChain};
+use super::{BackdropSettings, Background, FrameChain};
 use crate::capture::{CurrentFrame, Frame, SourceOptions, SourceSpec};
 
 pub struct BackgroundPlugin;
@@ -59,10 +59,7 @@ impl Plugin for BackgroundPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<BackgroundPicture>()
             .init_resource::<BackgroundPlayback>()
-            .add_systems(
-                PreUpdate,
-                follow_background.after(super::FitChainToFrame),
-            );
+            .add_systems(PreUpdate, follow_background.after(super::FitChainToFrame));
     }
 }
 
@@ -108,7 +105,11 @@ fn follow_background(
         picture.advanced_for = None;
         match wanted {
             Background::Image(path) => match crate::capture::still::decode_image_file(path) {
-                Ok((width, height, rgba)) => show(&mut picture, &mut images, &Frame::new(0, width, height, rgba)),
+                Ok((width, height, rgba)) => show(
+                    &mut picture,
+                    &mut images,
+                    &Frame::new(0, width, height, rgba),
+                ),
                 Err(e) => picture.report(format!("{e} — the background is left as it is")),
             },
             #[cfg(not(target_arch = "wasm32"))]
@@ -121,10 +122,12 @@ fn follow_background(
                         false,
                     )));
                 }
-                BackgroundPlayback::Lockstep => match crate::capture::video::VideoSource::open(path) {
-                    Ok(source) => picture.feed = Some(VideoFeed::Lockstep(source)),
-                    Err(e) => picture.report(format!("{e} — the background is left as it is")),
-                },
+                BackgroundPlayback::Lockstep => {
+                    match crate::capture::video::VideoSource::open(path) {
+                        Ok(source) => picture.feed = Some(VideoFeed::Lockstep(source)),
+                        Err(e) => picture.report(format!("{e} — the background is left as it is")),
+                    }
+                }
             },
             _ => {}
         }

@@ -7,21 +7,23 @@ use bevy::core_pipeline::schedule::Core2d;
 use bevy::core_pipeline::tonemapping::tonemapping;
 use bevy::core_pipeline::{Core2dSystems, FullscreenShader};
 use bevy::prelude::*;
-use bevy::render::extract_component::{ComponentUniforms, DynamicUniformIndex, UniformComponentPlugin};
+use bevy::render::extract_component::{
+    ComponentUniforms, DynamicUniformIndex, UniformComponentPlugin,
+};
 use bevy::render::render_asset::RenderAssets;
 use bevy::render::render_resource::binding_types::{sampler, texture_2d, uniform_buffer};
 use bevy::render::render_resource::*;
-use bevy::shader::ShaderDefVal;
 use bevy::render::renderer::{RenderContext, RenderDevice, ViewQuery};
 use bevy::render::sync_world::RenderEntity;
 use bevy::render::texture::{GpuImage, TextureCache};
 use bevy::render::view::{ExtractedView, ViewTarget};
 use bevy::render::{Extract, ExtractSchedule, Render, RenderApp, RenderStartup, RenderSystems};
+use bevy::shader::ShaderDefVal;
 
-use super::blur::{BlurPlan, half_size};
 use super::background::BackgroundPicture;
+use super::blur::{BlurPlan, half_size};
 use super::composite::{Background, WrapMode};
-use super::{BackdropSettings, ChainView, ChainCamera, TemporalReset, mask_decode};
+use super::{BackdropSettings, ChainCamera, ChainView, TemporalReset, mask_decode};
 use crate::inference::{CurrentMask, OutputKind};
 
 pub struct ChainRenderPlugin;
@@ -101,7 +103,13 @@ impl Plugin for ChainRenderPlugin {
             )
             .add_systems(
                 Core2d,
-                (decode_pass, bilateral_pass, temporal_pass, blur_passes, composite_pass)
+                (
+                    decode_pass,
+                    bilateral_pass,
+                    temporal_pass,
+                    blur_passes,
+                    composite_pass,
+                )
                     .chain()
                     .after(tonemapping)
                     .in_set(Core2dSystems::PostProcess),
@@ -111,11 +119,23 @@ impl Plugin for ChainRenderPlugin {
 
 const SHADERS: [(&str, &[u8]); 6] = [
     ("chain.wgsl", include_bytes!("../../shaders/chain.wgsl")),
-    ("mask_decode.wgsl", include_bytes!("../../shaders/mask_decode.wgsl")),
-    ("bilateral.wgsl", include_bytes!("../../shaders/bilateral.wgsl")),
-    ("temporal.wgsl", include_bytes!("../../shaders/temporal.wgsl")),
+    (
+        "mask_decode.wgsl",
+        include_bytes!("../../shaders/mask_decode.wgsl"),
+    ),
+    (
+        "bilateral.wgsl",
+        include_bytes!("../../shaders/bilateral.wgsl"),
+    ),
+    (
+        "temporal.wgsl",
+        include_bytes!("../../shaders/temporal.wgsl"),
+    ),
     ("blur.wgsl", include_bytes!("../../shaders/blur.wgsl")),
-    ("composite.wgsl", include_bytes!("../../shaders/composite.wgsl")),
+    (
+        "composite.wgsl",
+        include_bytes!("../../shaders/composite.wgsl"),
+    ),
 ];
 
 fn extract_chains(
@@ -128,7 +148,9 @@ fn extract_chains(
     chains: Extract<Query<(RenderEntity, &BackdropSettings), With<ChainCamera>>>,
 ) {
     extracted_picture.0 = picture.as_ref().and_then(|p| p.ready().map(|h| h.id()));
-    let current = mask.as_ref().and_then(|m| m.mask.as_ref().map(|mask| (m.image.id(), mask.kind)));
+    let current = mask
+        .as_ref()
+        .and_then(|m| m.mask.as_ref().map(|mask| (m.image.id(), mask.kind)));
     extracted_mask.0 = current.map(|(id, _)| id);
     extracted_mask.1 = mask
         .as_ref()
@@ -153,7 +175,9 @@ fn extract_chains(
             Background::Blur if plan.is_some() => (1, Vec4::ZERO),
             Background::Blur => (0, Vec4::ZERO),
             Background::Color(c) => (2, Vec4::new(c.red, c.green, c.blue, 1.0)),
-            Background::Image(_) | Background::Video(_) if extracted_picture.0.is_some() => (3, Vec4::ZERO),
+            Background::Image(_) | Background::Video(_) if extracted_picture.0.is_some() => {
+                (3, Vec4::ZERO)
+            }
             // The picture is not there (yet, or it failed to load): leave the frame as it is.
             Background::Image(_) | Background::Video(_) => (0, Vec4::ZERO),
         };
@@ -328,7 +352,9 @@ fn prepare_pipelines(
     views: Query<(Entity, &ExtractedView), With<ChainUniform>>,
 ) {
     for (entity, view) in &views {
-        let mut get = |stage, format| specialized.specialize(&cache, &pipelines, ChainPipelineKey { stage, format });
+        let mut get = |stage, format| {
+            specialized.specialize(&cache, &pipelines, ChainPipelineKey { stage, format })
+        };
         let ids = ChainPipelineIds {
             decode: get(Stage::Decode, MASK_FORMAT),
             bilateral: get(Stage::Bilateral, MASK_FORMAT),
@@ -352,7 +378,11 @@ struct ChainTextures {
 }
 
 /// A texture a stage renders into and a later stage samples.
-fn stage_texture(label: &'static str, size: Extent3d, format: TextureFormat) -> TextureDescriptor<'static> {
+fn stage_texture(
+    label: &'static str,
+    size: Extent3d,
+    format: TextureFormat,
+) -> TextureDescriptor<'static> {
     TextureDescriptor {
         label: Some(label),
         size,
@@ -382,14 +412,26 @@ fn prepare_textures(
             height: height.max(1),
             depth_or_array_layers: 1,
         };
-        cache.get(&device, stage_texture(label, size, format)).default_view
+        cache
+            .get(&device, stage_texture(label, size, format))
+            .default_view
     };
     for (entity, target) in &views {
         let size = target.main_texture().size();
         let (hw, hh) = half_size(size.width, size.height);
         let textures = ChainTextures {
-            decoded: texture("backdrop_decoded_mask", raw.texture_descriptor.size.width, raw.texture_descriptor.size.height, MASK_FORMAT),
-            refined: texture("backdrop_refined_mask", size.width, size.height, MASK_FORMAT),
+            decoded: texture(
+                "backdrop_decoded_mask",
+                raw.texture_descriptor.size.width,
+                raw.texture_descriptor.size.height,
+                MASK_FORMAT,
+            ),
+            refined: texture(
+                "backdrop_refined_mask",
+                size.width,
+                size.height,
+                MASK_FORMAT,
+            ),
             blur_a: texture("backdrop_blur_a", hw, hh, BLUR_FORMAT),
             blur_b: texture("backdrop_blur_b", hw, hh, BLUR_FORMAT),
         };
@@ -453,14 +495,16 @@ impl PassContext<'_> {
                 })
             })
             .collect();
-        let mut pass = ctx.command_encoder().begin_render_pass(&RenderPassDescriptor {
-            label: Some(label),
-            color_attachments: &attachments,
-            depth_stencil_attachment: None,
-            timestamp_writes: None,
-            occlusion_query_set: None,
-            multiview_mask: None,
-        });
+        let mut pass = ctx
+            .command_encoder()
+            .begin_render_pass(&RenderPassDescriptor {
+                label: Some(label),
+                color_attachments: &attachments,
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
         pass.set_pipeline(pipeline);
         pass.set_bind_group(0, &bind_group, &[self.offset]);
         pass.draw(0..3, 0..1);
@@ -491,7 +535,11 @@ struct StageParams<'w> {
 impl StageParams<'_> {
     /// The pass context, or `None` when the chain does nothing this frame (no mask yet, or
     /// settings that leave the frame as it is).
-    fn context(&self, passes: &ChainPasses, index: &DynamicUniformIndex<ChainUniform>) -> Option<PassContext<'_>> {
+    fn context(
+        &self,
+        passes: &ChainPasses,
+        index: &DynamicUniformIndex<ChainUniform>,
+    ) -> Option<PassContext<'_>> {
         if !passes.active || self.mask.0.is_none() {
             return None;
         }
@@ -526,15 +574,26 @@ struct TemporalHistories(bevy::platform::collections::HashMap<Entity, TemporalSt
 
 impl TemporalHistories {
     /// The mask the later stages use: the smoothed history when temporal runs, else the refined.
-    fn mask_for<'a>(&'a self, entity: Entity, passes: &ChainPasses, textures: &'a ChainTextures) -> &'a TextureView {
+    fn mask_for<'a>(
+        &'a self,
+        entity: Entity,
+        passes: &ChainPasses,
+        textures: &'a ChainTextures,
+    ) -> &'a TextureView {
         match self.0.get(&entity) {
-            Some(state) if passes.temporal && state.last_mask.is_some() => &state.masks[state.current],
+            Some(state) if passes.temporal && state.last_mask.is_some() => {
+                &state.masks[state.current]
+            }
             _ => &textures.refined,
         }
     }
 }
 
-fn new_temporal_state(device: &RenderDevice, size: Extent3d, frame_format: TextureFormat) -> TemporalState {
+fn new_temporal_state(
+    device: &RenderDevice,
+    size: Extent3d,
+    frame_format: TextureFormat,
+) -> TemporalState {
     let texture = |label, format| {
         device
             .create_texture(&stage_texture(label, size, format))
@@ -583,22 +642,23 @@ fn temporal_pass(
         state.generation = stage.mask.2;
     }
     if state.fresh {
-        ctx.command_encoder().begin_render_pass(&RenderPassDescriptor {
-            label: Some("backdrop_temporal_reset"),
-            color_attachments: &[Some(RenderPassColorAttachment {
-                view: &state.masks[state.current],
-                depth_slice: None,
-                resolve_target: None,
-                ops: Operations {
-                    load: LoadOp::Clear(LinearRgba::new(-1.0, 0.0, 0.0, 1.0).into()),
-                    store: StoreOp::Store,
-                },
-            })],
-            depth_stencil_attachment: None,
-            timestamp_writes: None,
-            occlusion_query_set: None,
-            multiview_mask: None,
-        });
+        ctx.command_encoder()
+            .begin_render_pass(&RenderPassDescriptor {
+                label: Some("backdrop_temporal_reset"),
+                color_attachments: &[Some(RenderPassColorAttachment {
+                    view: &state.masks[state.current],
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: Operations {
+                        load: LoadOp::Clear(LinearRgba::new(-1.0, 0.0, 0.0, 1.0).into()),
+                        store: StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
         state.fresh = false;
     }
     // Once per new mask: between masks the history stands.
@@ -611,7 +671,12 @@ fn temporal_pass(
         &mut ctx,
         "backdrop_temporal",
         ids.temporal,
-        [frame, &textures.refined, &state.masks[now], &state.frames[now]],
+        [
+            frame,
+            &textures.refined,
+            &state.masks[now],
+            &state.frames[now],
+        ],
         &[&state.masks[next], &state.frames[next]],
     );
     state.current = next;
@@ -632,7 +697,13 @@ fn decode_pass(
         return;
     };
     let raw = &raw.texture_view;
-    pass.draw(&mut ctx, "backdrop_mask_decode", ids.decode, [raw, raw, raw, raw], &textures.decoded);
+    pass.draw(
+        &mut ctx,
+        "backdrop_mask_decode",
+        ids.decode,
+        [raw, raw, raw, raw],
+        &textures.decoded,
+    );
 }
 
 fn bilateral_pass(view: ChainViewQuery, stage: StageParams, mut ctx: RenderContext) {
@@ -666,11 +737,29 @@ fn blur_passes(
     for iteration in 0..passes.blur_iterations {
         if iteration == 0 {
             let frame = target.main_texture_view();
-            pass.draw(&mut ctx, "backdrop_blur_h", ids.blur_from_frame, [frame, mask, mask, mask], a);
+            pass.draw(
+                &mut ctx,
+                "backdrop_blur_h",
+                ids.blur_from_frame,
+                [frame, mask, mask, mask],
+                a,
+            );
         } else {
-            pass.draw(&mut ctx, "backdrop_blur_h", ids.blur_horizontal, [b, mask, mask, mask], a);
+            pass.draw(
+                &mut ctx,
+                "backdrop_blur_h",
+                ids.blur_horizontal,
+                [b, mask, mask, mask],
+                a,
+            );
         }
-        pass.draw(&mut ctx, "backdrop_blur_v", ids.blur_vertical, [a, mask, mask, mask], b);
+        pass.draw(
+            &mut ctx,
+            "backdrop_blur_v",
+            ids.blur_vertical,
+            [a, mask, mask, mask],
+            b,
+        );
     }
 }
 
@@ -692,13 +781,21 @@ fn composite_pass(
     } else {
         &textures.blur_b
     };
-    let picture = picture.0.and_then(|id| images.get(id)).map(|p| &p.texture_view);
+    let picture = picture
+        .0
+        .and_then(|id| images.get(id))
+        .map(|p| &p.texture_view);
     let post = target.post_process_write();
     pass.draw(
         &mut ctx,
         "backdrop_composite",
         ids.composite,
-        [post.source, histories.mask_for(entity, passes, textures), third, picture.unwrap_or(post.source)],
+        [
+            post.source,
+            histories.mask_for(entity, passes, textures),
+            third,
+            picture.unwrap_or(post.source),
+        ],
         post.destination,
     );
 }

@@ -16,8 +16,8 @@ pub mod reference;
 pub mod temporal;
 
 pub use bilateral::JointBilateralSettings;
-pub use chain::ChainUniform;
 pub use blur::BlurSettings;
+pub use chain::ChainUniform;
 pub use composite::{Background, CompositeSettings, LightWrapSettings, WrapMode};
 pub use temporal::TemporalSettings;
 
@@ -60,10 +60,15 @@ impl BackdropSettings {
         finite_non_negative("bilateral sigma space", self.bilateral.sigma_space)?;
         finite_non_negative("bilateral sigma colour", self.bilateral.sigma_color)?;
         finite_non_negative("blur radius", self.blur.radius)?;
-        finite_non_negative("temporal motion sensitivity", self.temporal.motion_sensitivity)?;
+        finite_non_negative(
+            "temporal motion sensitivity",
+            self.temporal.motion_sensitivity,
+        )?;
         let smoothing = self.temporal.smoothing;
         if !(0.0..1.0).contains(&smoothing) {
-            return Err(format!("temporal smoothing must be in [0, 1), got {smoothing}"));
+            return Err(format!(
+                "temporal smoothing must be in [0, 1), got {smoothing}"
+            ));
         }
         Ok(())
     }
@@ -97,7 +102,9 @@ impl std::str::FromStr for ChainView {
             "decoded" => Ok(Self::DecodedMask),
             "refined" => Ok(Self::RefinedMask),
             "blurred" => Ok(Self::BlurredBackground),
-            other => Err(format!("view must be final, decoded, refined or blurred, got {other:?}")),
+            other => Err(format!(
+                "view must be final, decoded, refined or blurred, got {other:?}"
+            )),
         }
     }
 }
@@ -147,7 +154,13 @@ pub fn reference_chain(
             None => frame.clone(),
         };
     }
-    composite::reference(frame, &refined, blurred.as_ref(), picture, &settings.composite)
+    composite::reference(
+        frame,
+        &refined,
+        blurred.as_ref(),
+        picture,
+        &settings.composite,
+    )
 }
 
 /// One effects chain: its camera and the frame-sized image it renders into.

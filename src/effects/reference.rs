@@ -57,7 +57,13 @@ impl Picture {
     pub fn from_rgba8(rgba: &[u8], width: u32, height: u32) -> Self {
         let data = rgba
             .chunks_exact(4)
-            .map(|p| [p[0] as f32 / 255.0, p[1] as f32 / 255.0, p[2] as f32 / 255.0])
+            .map(|p| {
+                [
+                    p[0] as f32 / 255.0,
+                    p[1] as f32 / 255.0,
+                    p[2] as f32 / 255.0,
+                ]
+            })
             .collect();
         Self {
             width,

@@ -17,7 +17,9 @@ pub trait SegmentationBackend: Send + Sync {
 }
 
 /// Which backend to use: `--backend auto|ort|tract`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum BackendChoice {
     /// ONNX Runtime when its library loads, tract otherwise.
     #[default]
@@ -69,7 +71,10 @@ pub fn resolve_backend(choice: BackendChoice) -> (BackendKind, String) {
     match choice {
         BackendChoice::Tract => (BackendKind::Tract, "tract (asked for)".into()),
         BackendChoice::Ort => match super::ort_runtime::status() {
-            Ok(found) => (BackendKind::Ort, format!("ONNX Runtime (asked for; {found})")),
+            Ok(found) => (
+                BackendKind::Ort,
+                format!("ONNX Runtime (asked for; {found})"),
+            ),
             Err(why) => (
                 BackendKind::Tract,
                 format!("tract: ONNX Runtime was asked for but is unavailable: {why}"),
@@ -77,7 +82,10 @@ pub fn resolve_backend(choice: BackendChoice) -> (BackendKind, String) {
         },
         BackendChoice::Auto => match super::ort_runtime::status() {
             Ok(found) => (BackendKind::Ort, format!("ONNX Runtime ({found})")),
-            Err(why) => (BackendKind::Tract, format!("tract: ONNX Runtime unavailable: {why}")),
+            Err(why) => (
+                BackendKind::Tract,
+                format!("tract: ONNX Runtime unavailable: {why}"),
+            ),
         },
     }
 }

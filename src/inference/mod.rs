@@ -170,7 +170,13 @@ impl Plugin for InferencePlugin {
             .add_systems(Startup, load_configured_model)
             .add_systems(
                 Update,
-                (switch_requests, poll_loading, poll_job, start_job, report_mask_age)
+                (
+                    switch_requests,
+                    poll_loading,
+                    poll_job,
+                    start_job,
+                    report_mask_age,
+                )
                     .chain()
                     .in_set(InferenceSystems),
             );
@@ -226,7 +232,11 @@ pub fn install_backend(world: &mut World, info: ModelInfo, backend: Box<dyn Segm
     status.backend = "installed by the app".into();
 }
 
-fn load_configured_model(settings: Res<InferenceSettings>, mut engine: ResMut<Engine>, mut status: ResMut<InferenceStatus>) {
+fn load_configured_model(
+    settings: Res<InferenceSettings>,
+    mut engine: ResMut<Engine>,
+    mut status: ResMut<InferenceStatus>,
+) {
     start_load(&settings, &mut engine, &mut status);
     if settings.mode == InferenceMode::Lockstep
         && let Some(task) = engine.loading.take()
@@ -255,12 +265,11 @@ fn start_load(settings: &InferenceSettings, engine: &mut Engine, status: &mut In
     }
     engine.loading = Some(AsyncComputeTaskPool::get().spawn(async move {
         let (kind, backend_line) = backend::resolve_backend(choice);
-        let result = ModelRegistry::load(&dir)
-            .and_then(|registry| {
-                let info = registry.get(&model_id)?.clone();
-                let backend = backend::load_backend(kind, &registry, &info, threads)?;
-                Ok((info, backend))
-            });
+        let result = ModelRegistry::load(&dir).and_then(|registry| {
+            let info = registry.get(&model_id)?.clone();
+            let backend = backend::load_backend(kind, &registry, &info, threads)?;
+            Ok((info, backend))
+        });
         LoadOutput {
             generation,
             backend_line,
@@ -346,7 +355,14 @@ fn poll_job(
         return;
     };
     engine.job = None;
-    accept_job(output, &mut engine, &mut current, &mut images, &mut status, &mut diagnostics);
+    accept_job(
+        output,
+        &mut engine,
+        &mut current,
+        &mut images,
+        &mut status,
+        &mut diagnostics,
+    );
 }
 
 fn accept_job(
@@ -373,7 +389,9 @@ fn accept_job(
             };
             if let Some(mut image) = images.get_mut(&current.image) {
                 let format = raw_mask_format(mask.kind);
-                if image.texture_descriptor.size == size && image.texture_descriptor.format == format {
+                if image.texture_descriptor.size == size
+                    && image.texture_descriptor.format == format
+                {
                     image.data = Some(mask_texels(&mask.raw));
                 } else {
                     *image = new_mask_image(mask.width, mask.height, format, &mask.raw);
@@ -409,11 +427,24 @@ fn start_job(
     let Some(backend) = active.backend.take() else {
         return;
     };
-    let job = spawn_job(backend, active.info.clone(), active.generation, frame_now, frame.uploaded);
+    let job = spawn_job(
+        backend,
+        active.info.clone(),
+        active.generation,
+        frame_now,
+        frame.uploaded,
+    );
     engine.last_started = Some(frame.uploaded);
     if settings.mode == InferenceMode::Lockstep {
         let output = block_on(job);
-        accept_job(output, &mut engine, &mut current, &mut images, &mut status, &mut diagnostics);
+        accept_job(
+            output,
+            &mut engine,
+            &mut current,
+            &mut images,
+            &mut status,
+            &mut diagnostics,
+        );
     } else {
         engine.job = Some(job);
     }
@@ -445,7 +476,13 @@ pub fn run_model(
 ) -> Result<Mask, ModelError> {
     let started = Instant::now();
     let mut input = Vec::new();
-    preprocess::frame_to_tensor(&frame.rgba, frame.width, frame.height, &info.input, &mut input);
+    preprocess::frame_to_tensor(
+        &frame.rgba,
+        frame.width,
+        frame.height,
+        &info.input,
+        &mut input,
+    );
     let preprocessed = Instant::now();
     let raw = backend.run(&input)?;
     let inference_ms = preprocessed.elapsed().as_secs_f64() * 1e3;
@@ -501,7 +538,9 @@ fn interleaved(raw: Vec<f32>, info: &ModelInfo) -> Vec<f32> {
         return raw;
     }
     let pixels = raw.len() / 2;
-    (0..pixels).flat_map(|i| [raw[i], raw[pixels + i]]).collect()
+    (0..pixels)
+        .flat_map(|i| [raw[i], raw[pixels + i]])
+        .collect()
 }
 
 /// Texture format of the raw mask: one or two half floats a pixel (filterable everywhere).
@@ -512,7 +551,11 @@ pub fn raw_mask_format(kind: OutputKind) -> TextureFormat {
     }
 }
 
-fn report_mask_age(frame: Res<CurrentFrame>, current: Res<CurrentMask>, mut diagnostics: Diagnostics) {
+fn report_mask_age(
+    frame: Res<CurrentFrame>,
+    current: Res<CurrentMask>,
+    mut diagnostics: Diagnostics,
+) {
     if let Some(mask) = &current.mask {
         let age = frame.uploaded.saturating_sub(mask.frame_seq);
         diagnostics.add_measurement(&MASK_AGE, || age as f64);

@@ -205,7 +205,10 @@ mod tests {
     fn a_missing_file_is_named() {
         let mut registry = ModelRegistry::bundled(Path::new("/nowhere"));
         registry.models[0].file = "gone.onnx".into();
-        let error = registry.read(&registry.models[0].clone()).unwrap_err().to_string();
+        let error = registry
+            .read(&registry.models[0].clone())
+            .unwrap_err()
+            .to_string();
         assert_eq!(error, "/nowhere/gone.onnx: model file not found");
     }
 }

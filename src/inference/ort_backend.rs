@@ -25,7 +25,12 @@ fn corrupt(path: &Path, e: impl std::fmt::Display) -> ModelError {
 }
 
 impl OrtBackend {
-    pub fn load(path: &Path, bytes: &[u8], model: &ModelInfo, threads: usize) -> Result<Self, ModelError> {
+    pub fn load(
+        path: &Path,
+        bytes: &[u8],
+        model: &ModelInfo,
+        threads: usize,
+    ) -> Result<Self, ModelError> {
         let environment = super::ort_runtime::environment().map_err(|why| corrupt(path, why))?;
         let session = Session::builder(environment)
             .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Level3)?))
@@ -34,7 +39,8 @@ impl OrtBackend {
             .and_then(|mut b| b.commit_from_memory(bytes))
             .map_err(|e| corrupt(path, e))?;
         let input_shape = model.input_shape();
-        let (Some(input), Some(output)) = (session.inputs().first(), session.outputs().first()) else {
+        let (Some(input), Some(output)) = (session.inputs().first(), session.outputs().first())
+        else {
             return Err(corrupt(path, "the model has no input or no output"));
         };
         let dims = |outlet: &ort::value::Outlet| -> Vec<i64> {
@@ -64,7 +70,9 @@ impl SegmentationBackend for OrtBackend {
         let shape = self.input_shape.map(|d| d as i64);
         let result = (|| -> ort::Result<Vec<f32>> {
             let tensor = TensorRef::from_array_view((shape, input))?;
-            let outputs = self.session.run(ort::inputs![self.input_name.as_str() => tensor])?;
+            let outputs = self
+                .session
+                .run(ort::inputs![self.input_name.as_str() => tensor])?;
             let (_, values) = outputs[0].try_extract_tensor::<f32>()?;
             Ok(values.to_vec())
         })();

@@ -31,7 +31,10 @@ mod native {
             };
         }
         let output = Command::new("python3")
-            .args(["-c", "import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__))"])
+            .args([
+                "-c",
+                "import onnxruntime, os; print(os.path.dirname(onnxruntime.__file__))",
+            ])
             .output()
             .map_err(|e| format!("no ORT_DYLIB_PATH, and python3 could not be asked ({e})"))?;
         if !output.status.success() {
@@ -45,9 +48,11 @@ mod native {
             .map_err(|e| format!("{}: {e}", capi.display()))?
             .filter_map(|entry| entry.ok().map(|e| e.path()))
             .filter(|path| {
-                path.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(|n| n.starts_with("libonnxruntime.so") || n == "onnxruntime.dll" || n.starts_with("libonnxruntime.") && n.ends_with(".dylib"))
+                path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.starts_with("libonnxruntime.so")
+                        || n == "onnxruntime.dll"
+                        || n.starts_with("libonnxruntime.") && n.ends_with(".dylib")
+                })
             })
             .collect();
         found.sort();

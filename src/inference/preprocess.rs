@@ -46,9 +46,19 @@ fn half_pixel_taps(src: u32, dst: u32) -> Vec<Tap> {
 
 /// Resizes an RGBA8 frame to the model input and writes the input tensor into `out` (resized to
 /// fit): RGB, scaled to the model's range, in its layout.
-pub fn frame_to_tensor(rgba: &[u8], width: u32, height: u32, input: &ModelInput, out: &mut Vec<f32>) {
+pub fn frame_to_tensor(
+    rgba: &[u8],
+    width: u32,
+    height: u32,
+    input: &ModelInput,
+    out: &mut Vec<f32>,
+) {
     let (w, h) = (input.width as usize, input.height as usize);
-    assert_eq!(rgba.len(), width as usize * height as usize * 4, "frame size");
+    assert_eq!(
+        rgba.len(),
+        width as usize * height as usize * 4,
+        "frame size"
+    );
     out.clear();
     out.resize(w * h * 3, 0.0);
     let xs = corner_aligned_taps(width, input.width);
@@ -66,8 +76,8 @@ pub fn frame_to_tensor(rgba: &[u8], width: u32, height: u32, input: &ModelInput,
             let (a, b) = (tx.first * 4, tx.second * 4);
             for c in 0..3 {
                 let upper = top[a + c] as f32 + (top[b + c] as f32 - top[a + c] as f32) * tx.weight;
-                let lower =
-                    bottom[a + c] as f32 + (bottom[b + c] as f32 - bottom[a + c] as f32) * tx.weight;
+                let lower = bottom[a + c] as f32
+                    + (bottom[b + c] as f32 - bottom[a + c] as f32) * tx.weight;
                 let value = (upper + (lower - upper) * ty.weight) / 255.0 * scale + offset;
                 let index = match input.layout {
                     Layout::Nhwc => (y * w + x) * 3 + c,
@@ -80,7 +90,13 @@ pub fn frame_to_tensor(rgba: &[u8], width: u32, height: u32, input: &ModelInput,
 }
 
 /// Upsamples a single-channel mask to frame size (bilinear, half-pixel centres).
-pub fn upsample_mask(mask: &[f32], width: u32, height: u32, to_width: u32, to_height: u32) -> Vec<f32> {
+pub fn upsample_mask(
+    mask: &[f32],
+    width: u32,
+    height: u32,
+    to_width: u32,
+    to_height: u32,
+) -> Vec<f32> {
     assert_eq!(mask.len(), width as usize * height as usize, "mask size");
     let xs = half_pixel_taps(width, to_width);
     let ys = half_pixel_taps(height, to_height);
@@ -126,12 +142,18 @@ mod tests {
     fn corner_aligned_mapping_samples_at_x_times_scale() {
         // A horizontal ramp 0,10,20,…: destination x samples source x·W/w exactly.
         let width = 8;
-        let rgba: Vec<u8> = (0..width).flat_map(|x| [(x * 10) as u8, 0, 0, 255]).collect();
+        let rgba: Vec<u8> = (0..width)
+            .flat_map(|x| [(x * 10) as u8, 0, 0, 255])
+            .collect();
         let mut out = Vec::new();
         frame_to_tensor(&rgba, width, 1, &input(3, 1, Layout::Nhwc), &mut out);
         let expected = [0.0, 8.0 / 3.0 * 10.0, 16.0 / 3.0 * 10.0];
         for (x, e) in expected.iter().enumerate() {
-            assert!((out[x * 3] * 255.0 - e).abs() < 1e-3, "x {x}: {}", out[x * 3] * 255.0);
+            assert!(
+                (out[x * 3] * 255.0 - e).abs() < 1e-3,
+                "x {x}: {}",
+                out[x * 3] * 255.0
+            );
         }
     }
 
@@ -149,7 +171,11 @@ mod tests {
 
     #[test]
     fn upsampling_keeps_constants_and_edges() {
-        assert!(upsample_mask(&[0.25; 6], 3, 2, 7, 5).iter().all(|v| (v - 0.25).abs() < 1e-6));
+        assert!(
+            upsample_mask(&[0.25; 6], 3, 2, 7, 5)
+                .iter()
+                .all(|v| (v - 0.25).abs() < 1e-6)
+        );
         let up = upsample_mask(&[0.0, 1.0], 2, 1, 4, 1);
         assert_eq!(up, [0.0, 0.25, 0.75, 1.0]);
     }

@@ -52,7 +52,12 @@ impl TractBackend {
             .and_then(|m| m.into_optimized())
             .map_err(|e| corrupt(path, e))?;
         let output = typed.output_fact(0).map_err(|e| corrupt(path, e))?;
-        check_shape(path, "output shape", &concrete_dims(output), &model.output_shape())?;
+        check_shape(
+            path,
+            "output shape",
+            &concrete_dims(output),
+            &model.output_shape(),
+        )?;
         let plan = typed.into_runnable().map_err(|e| corrupt(path, e))?;
         Ok(Self {
             path: path.to_owned(),

@@ -10,7 +10,7 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, egui};
 
 use crate::capture::{CaptureStatus, CurrentFrame};
-use crate::inference::{InferenceStatus, MASK_AGE, INFERENCE_MS};
+use crate::inference::{INFERENCE_MS, InferenceStatus, MASK_AGE};
 use bevy::diagnostic::DiagnosticsStore;
 
 pub struct OverlayPlugin;
@@ -34,7 +34,10 @@ impl Plugin for OverlayPlugin {
     }
 }
 
-#[expect(clippy::too_many_arguments, reason = "a Bevy system reads what it needs")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a Bevy system reads what it needs"
+)]
 fn status_line(
     mut contexts: EguiContexts,
     status: Option<Res<CaptureStatus>>,
@@ -61,7 +64,9 @@ fn status_line(
                     let size = current
                         .frame
                         .as_ref()
-                        .map_or("no frame yet".to_owned(), |f| format!("{}×{}", f.width, f.height));
+                        .map_or("no frame yet".to_owned(), |f| {
+                            format!("{}×{}", f.width, f.height)
+                        });
                     let mirror = status.as_ref().is_some_and(|s| s.mirror);
                     ui.label(
                         egui::RichText::new(format!(
@@ -121,9 +126,11 @@ fn status_line(
                         );
                     }
                     ui.label(
-                        egui::RichText::new("M mirror · N next model · B backend · P / Shift+P preset · Esc quit")
-                            .small()
-                            .color(egui::Color32::GRAY),
+                        egui::RichText::new(
+                            "M mirror · N next model · B backend · P / Shift+P preset · Esc quit",
+                        )
+                        .small()
+                        .color(egui::Color32::GRAY),
                     );
                 });
         });

@@ -6,8 +6,8 @@
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 
-use crate::inference::{BackendChoice, InferenceSettings, ModelRegistry};
 use crate::effects::WrapMode;
+use crate::inference::{BackendChoice, InferenceSettings, ModelRegistry};
 use crate::preset::{
     self, HexColor, Limit, Preset, PresetAction, PresetBackground, PresetCatalog, PresetState,
     SaveQuestion,
@@ -30,7 +30,10 @@ pub(super) struct ModelIds {
     ids: Vec<String>,
 }
 
-#[expect(clippy::too_many_arguments, reason = "a Bevy system reads what it needs")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a Bevy system reads what it needs"
+)]
 pub(super) fn preset_editor(
     mut contexts: EguiContexts,
     visible: Res<PresetEditorVisible>,
@@ -88,7 +91,10 @@ pub(super) fn preset_editor(
                     actions.write(PresetAction::SaveAsNew);
                 }
                 let revert = ui.add_enabled(state.active.is_some(), egui::Button::new("Revert"));
-                if revert.on_hover_text("Reload the preset from disk").clicked() {
+                if revert
+                    .on_hover_text("Reload the preset from disk")
+                    .clicked()
+                {
                     actions.write(PresetAction::Revert);
                 }
             });
@@ -104,7 +110,10 @@ pub(super) fn preset_editor(
                 });
             }
             if let Some(problem) = &state.save_problem {
-                ui.colored_label(egui::Color32::from_rgb(255, 170, 90), format!("⚠ {problem}"));
+                ui.colored_label(
+                    egui::Color32::from_rgb(255, 170, 90),
+                    format!("⚠ {problem}"),
+                );
             }
         });
     Ok(())
@@ -155,18 +164,46 @@ fn fields(ui: &mut egui::Ui, preset: &mut Preset, inference: bool, model_ids: &[
         egui::ComboBox::from_label("backend")
             .selected_text(preset.backend.to_string())
             .show_ui(ui, |ui| {
-                for choice in [BackendChoice::Auto, BackendChoice::Ort, BackendChoice::Tract] {
+                for choice in [
+                    BackendChoice::Auto,
+                    BackendChoice::Ort,
+                    BackendChoice::Tract,
+                ] {
                     ui.selectable_value(&mut preset.backend, choice, choice.to_string());
                 }
             });
         let (min, max) = preset::THREADS;
-        ui.add(egui::DragValue::new(&mut preset.threads).range(min..=max).prefix("threads "));
+        ui.add(
+            egui::DragValue::new(&mut preset.threads)
+                .range(min..=max)
+                .prefix("threads "),
+        );
     });
     background(ui, &mut preset.background);
-    slider(ui, &mut preset.blur_radius, preset::BLUR_RADIUS, "blur radius (px)");
-    slider(ui, &mut preset.bilateral.sigma_space, preset::SIGMA_SPACE, "bilateral σ space");
-    slider(ui, &mut preset.bilateral.sigma_color, preset::SIGMA_COLOR, "bilateral σ colour");
-    slider(ui, &mut preset.temporal.smoothing, preset::SMOOTHING, "temporal smoothing");
+    slider(
+        ui,
+        &mut preset.blur_radius,
+        preset::BLUR_RADIUS,
+        "blur radius (px)",
+    );
+    slider(
+        ui,
+        &mut preset.bilateral.sigma_space,
+        preset::SIGMA_SPACE,
+        "bilateral σ space",
+    );
+    slider(
+        ui,
+        &mut preset.bilateral.sigma_color,
+        preset::SIGMA_COLOR,
+        "bilateral σ colour",
+    );
+    slider(
+        ui,
+        &mut preset.temporal.smoothing,
+        preset::SMOOTHING,
+        "temporal smoothing",
+    );
     slider(
         ui,
         &mut preset.temporal.motion_sensitivity,
@@ -188,7 +225,12 @@ fn fields(ui: &mut egui::Ui, preset: &mut Preset, inference: bool, model_ids: &[
         }
     }
     preset.coverage = (low, high);
-    slider(ui, &mut preset.light_wrap.strength, preset::WRAP_STRENGTH, "light wrap");
+    slider(
+        ui,
+        &mut preset.light_wrap.strength,
+        preset::WRAP_STRENGTH,
+        "light wrap",
+    );
     egui::ComboBox::from_label("wrap blend")
         .selected_text(wrap_name(preset.light_wrap.mode))
         .show_ui(ui, |ui| {
@@ -223,7 +265,10 @@ fn background(ui: &mut egui::Ui, background: &mut PresetBackground) {
             let choices = [
                 ("none", PresetBackground::None),
                 ("blur", PresetBackground::Blur),
-                ("colour", PresetBackground::Color(HexColor(Srgba::rgb(0.2, 0.4, 0.8)))),
+                (
+                    "colour",
+                    PresetBackground::Color(HexColor(Srgba::rgb(0.2, 0.4, 0.8))),
+                ),
                 ("image", PresetBackground::Image(path.clone())),
                 ("video", PresetBackground::Video(path)),
             ];

@@ -11,7 +11,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::effects::{
-    Background, BackdropSettings, BlurSettings, CompositeSettings, JointBilateralSettings,
+    BackdropSettings, Background, BlurSettings, CompositeSettings, JointBilateralSettings,
     LightWrapSettings, TemporalSettings, WrapMode,
 };
 use crate::inference::BackendChoice;
@@ -47,7 +47,11 @@ impl Limit {
 
     /// The largest allowed value an editor can offer.
     pub fn editor_max(&self) -> f32 {
-        if self.max_excluded { self.max - 0.01 } else { self.max }
+        if self.max_excluded {
+            self.max - 0.01
+        } else {
+            self.max
+        }
     }
 
     fn check(&self, field: &str, value: f32) -> Result<f32, String> {
@@ -112,15 +116,21 @@ fn threads<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> 
 fn model<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     let id = String::deserialize(deserializer)?;
     if id.trim().is_empty() {
-        return Err(D::Error::custom("model must name a model (general, landscape, …)"));
+        return Err(D::Error::custom(
+            "model must name a model (general, landscape, …)",
+        ));
     }
     Ok(id)
 }
 
 fn coverage<'de, D: Deserializer<'de>>(deserializer: D) -> Result<(f32, f32), D::Error> {
     let (low, high) = <(f32, f32)>::deserialize(deserializer)?;
-    COVERAGE.check("coverage low", low).map_err(D::Error::custom)?;
-    COVERAGE.check("coverage high", high).map_err(D::Error::custom)?;
+    COVERAGE
+        .check("coverage low", low)
+        .map_err(D::Error::custom)?;
+    COVERAGE
+        .check("coverage high", high)
+        .map_err(D::Error::custom)?;
     if low >= high {
         return Err(D::Error::custom(format!(
             "coverage = ({low}, {high}): low must be below high"
@@ -144,7 +154,9 @@ impl<'de> Deserialize<'de> for HexColor {
         let text = String::deserialize(deserializer)?;
         Srgba::hex(&text)
             .map(|c| Self(c.with_alpha(1.0)))
-            .map_err(|e| D::Error::custom(format!("{text:?} is not a colour like \"#3366cc\": {e}")))
+            .map_err(|e| {
+                D::Error::custom(format!("{text:?} is not a colour like \"#3366cc\": {e}"))
+            })
     }
 }
 
@@ -359,7 +371,10 @@ mod tests {
         assert_eq!(e.line, 2, "{e}");
         assert!(e.message.contains("[0, 1)"), "{e}");
         let e = Preset::parse(b"(blur_radius: -1)").unwrap_err();
-        assert!(e.message.contains("blur_radius = -1") && e.message.contains("[0, 200]"), "{e}");
+        assert!(
+            e.message.contains("blur_radius = -1") && e.message.contains("[0, 200]"),
+            "{e}"
+        );
         let e = Preset::parse(b"(coverage: (0.7, 0.5))").unwrap_err();
         assert!(e.message.contains("low must be below high"), "{e}");
         let e = Preset::parse(b"(threads: 0)").unwrap_err();
@@ -404,6 +419,9 @@ mod tests {
             Background::Image("/a/presets/../backgrounds/rocket.jpg".into())
         );
         let absolute = PresetBackground::Video("/clips/x.mp4".into());
-        assert_eq!(absolute.resolve(Some(Path::new("/a"))), Background::Video("/clips/x.mp4".into()));
+        assert_eq!(
+            absolute.resolve(Some(Path::new("/a"))),
+            Background::Video("/clips/x.mp4".into())
+        );
     }
 }

@@ -15,12 +15,12 @@ mod format;
 pub mod save;
 
 pub use format::{
-    EXTENSION, HexColor, Limit, Preset, PresetBackground, PresetBilateral, PresetLightWrap,
-    PresetSyntaxError, PresetTemporal, SAVED_HEADER,
-};
-pub use format::{
     BLUR_RADIUS, COVERAGE, MOTION_SENSITIVITY, SIGMA_COLOR, SIGMA_SPACE, SMOOTHING, THREADS,
     WRAP_STRENGTH,
+};
+pub use format::{
+    EXTENSION, HexColor, Limit, Preset, PresetBackground, PresetBilateral, PresetLightWrap,
+    PresetSyntaxError, PresetTemporal, SAVED_HEADER,
 };
 
 use std::path::{Path, PathBuf};
@@ -59,7 +59,9 @@ impl Preset {
 /// `path:line:column: message`, the form editors and terminals make clickable.
 fn describe_error(path: &Path, error: &PresetError) -> String {
     match error {
-        PresetError::Syntax(e) => format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.message),
+        PresetError::Syntax(e) => {
+            format!("{}:{}:{}: {}", path.display(), e.line, e.column, e.message)
+        }
         PresetError::Read(e) => format!("{}: cannot read it: {e}", path.display()),
     }
 }
@@ -113,11 +115,14 @@ impl PresetCatalog {
     /// Adds a preset file (anywhere on disk) and applies it at start. Fails when its folder does
     /// not exist; the file itself may appear later.
     pub fn with_start(mut self, path: &Path) -> Result<Self, String> {
-        let absolute = std::path::absolute(path)
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let absolute = std::path::absolute(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let folder = absolute.parent().unwrap_or(Path::new("/"));
         if !folder.is_dir() {
-            return Err(format!("{}: the folder {} does not exist", path.display(), folder.display()));
+            return Err(format!(
+                "{}: the folder {} does not exist",
+                path.display(),
+                folder.display()
+            ));
         }
         let index = match self.files.iter().position(|f| same_file(f, &absolute)) {
             Some(index) => index,
@@ -372,7 +377,8 @@ fn follow_preset_assets(
         return;
     };
     for event in events.read() {
-        let (AssetEvent::LoadedWithDependencies { id } | AssetEvent::Modified { id }) = event else {
+        let (AssetEvent::LoadedWithDependencies { id } | AssetEvent::Modified { id }) = event
+        else {
             continue;
         };
         let Some(index) = state.handles.iter().position(|h| h.id() == *id) else {
@@ -456,7 +462,12 @@ fn handle_actions(
                     let text = std::fs::read_to_string(&catalog.files[index]).ok();
                     take_preset(&mut state, preset.clone(), text);
                 }
-                server.reload(state.handles[index].path().cloned().expect("loaded by path"));
+                server.reload(
+                    state.handles[index]
+                        .path()
+                        .cloned()
+                        .expect("loaded by path"),
+                );
             }
             PresetAction::Save { overwrite } => {
                 let Some(index) = state.active else {
@@ -481,7 +492,12 @@ fn handle_actions(
     }
 }
 
-fn select(state: &mut PresetState, catalog: &PresetCatalog, presets: &Assets<Preset>, index: usize) {
+fn select(
+    state: &mut PresetState,
+    catalog: &PresetCatalog,
+    presets: &Assets<Preset>,
+    index: usize,
+) {
     if index >= catalog.files.len() {
         return;
     }
@@ -492,7 +508,10 @@ fn select(state: &mut PresetState, catalog: &PresetCatalog, presets: &Assets<Pre
             take_preset(state, preset.clone(), text);
         }
         // Not loaded (yet, or it failed): applied when it loads; its error is on screen.
-        None => info!("preset {}: applied once it loads", catalog.files[index].display()),
+        None => info!(
+            "preset {}: applied once it loads",
+            catalog.files[index].display()
+        ),
     }
 }
 
@@ -536,7 +555,10 @@ fn save_as_new(state: &mut PresetState, catalog: &mut PresetCatalog, server: &As
 
 /// Writes `live` into the chain's settings and asks inference for a change of model, backend or
 /// threads.
-#[expect(clippy::too_many_arguments, reason = "a Bevy system reads what it needs")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a Bevy system reads what it needs"
+)]
 fn apply_live(
     state: Option<ResMut<PresetState>>,
     catalog: Res<PresetCatalog>,

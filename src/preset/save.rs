@@ -31,9 +31,13 @@ pub fn check_save(path: &Path, seen: Option<&str>) -> SaveCheck {
         (Some(_), None) => SaveCheck::Ask(format!(
             "{name} was not loaded by this editor; overwrite it?"
         )),
-        (Some(now), Some(_)) if has_comments(now.strip_prefix(super::SAVED_HEADER).unwrap_or(&now)) => SaveCheck::Ask(format!(
-            "{name} has comments, which saving does not keep; overwrite it?"
-        )),
+        (Some(now), Some(_))
+            if has_comments(now.strip_prefix(super::SAVED_HEADER).unwrap_or(&now)) =>
+        {
+            SaveCheck::Ask(format!(
+                "{name} has comments, which saving does not keep; overwrite it?"
+            ))
+        }
         _ => SaveCheck::Safe,
     }
 }
@@ -112,12 +116,19 @@ mod tests {
         assert_eq!(check_save(&path, Some(&written)), SaveCheck::Safe);
         // Edited on disk since.
         std::fs::write(&path, "(blur_radius: 3.0)").unwrap();
-        assert!(matches!(check_save(&path, Some(&written)), SaveCheck::Ask(m) if m.contains("changed on disk")));
+        assert!(
+            matches!(check_save(&path, Some(&written)), SaveCheck::Ask(m) if m.contains("changed on disk"))
+        );
         // Unchanged, but commented by hand.
         std::fs::write(&path, "// mine\n(blur_radius: 3.0)").unwrap();
-        assert!(matches!(check_save(&path, Some("// mine\n(blur_radius: 3.0)")), SaveCheck::Ask(m) if m.contains("comments")));
+        assert!(
+            matches!(check_save(&path, Some("// mine\n(blur_radius: 3.0)")), SaveCheck::Ask(m) if m.contains("comments"))
+        );
         // The write left no temporary file behind.
-        let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         assert_eq!(names, vec![std::ffi::OsString::from("mine.preset.ron")]);
     }
 

@@ -43,7 +43,10 @@ fn live_app(source: SourceSpec) -> App {
 fn update_until(app: &mut App, what: &str, done: impl Fn(&World) -> bool) {
     let start = Instant::now();
     while !done(app.world()) {
-        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
         app.update();
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -94,27 +97,49 @@ fn every_bad_input_is_reported_and_frames_keep_coming() {
             SourceSpec::Image(dir.path().join("missing.jpg")),
             vec!["missing.jpg".into(), "file not found".into()],
         ),
-        (SourceSpec::Image(garbage.clone()), vec!["garbage.png".into(), "cannot decode".into()]),
-        (SourceSpec::Image(unreadable.clone()), vec!["a_folder_named.png".into(), "cannot read".into()]),
-        (SourceSpec::Sequence(empty.clone()), vec!["empty".into(), "no images".into()]),
+        (
+            SourceSpec::Image(garbage.clone()),
+            vec!["garbage.png".into(), "cannot decode".into()],
+        ),
+        (
+            SourceSpec::Image(unreadable.clone()),
+            vec!["a_folder_named.png".into(), "cannot read".into()],
+        ),
+        (
+            SourceSpec::Sequence(empty.clone()),
+            vec!["empty".into(), "no images".into()],
+        ),
         (
             SourceSpec::Video(dir.path().join("gone.mp4")),
             vec!["gone.mp4".into(), "file not found".into()],
         ),
-        (SourceSpec::Video(bad_video.clone()), vec!["broken.mp4".into()]),
+        (
+            SourceSpec::Video(bad_video.clone()),
+            vec!["broken.mp4".into()],
+        ),
         (SourceSpec::Camera { index: 4242 }, vec!["camera".into()]),
         (
             SourceSpec::Custom(SourceFactory::new("flaky test camera", || {
                 Ok(Box::new(ZeroSizedAfterTwo(0)))
             })),
-            vec!["flaky test camera".into(), "0×0".into(), "at least one pixel".into()],
+            vec![
+                "flaky test camera".into(),
+                "0×0".into(),
+                "at least one pixel".into(),
+            ],
         ),
     ];
 
     let _gpu = gpu_lock();
     let mut app = live_app(SourceSpec::Image(good));
-    update_until(&mut app, "the good image's first frames", |w| uploaded(w) >= 3);
-    assert!(problems(app.world()).is_empty(), "{:?}", problems(app.world()));
+    update_until(&mut app, "the good image's first frames", |w| {
+        uploaded(w) >= 3
+    });
+    assert!(
+        problems(app.world()).is_empty(),
+        "{:?}",
+        problems(app.world())
+    );
 
     for (spec, expected) in cases {
         let before = app.world().resource::<CaptureStatus>().problems.len();
@@ -126,9 +151,15 @@ fn every_bad_input_is_reported_and_frames_keep_coming() {
         let message = problems(app.world()).last().cloned().unwrap();
         println!("{spec}: {message}");
         for part in &expected {
-            assert!(message.contains(part.as_str()), "message for {spec} lacks {part:?}: {message}");
+            assert!(
+                message.contains(part.as_str()),
+                "message for {spec} lacks {part:?}: {message}"
+            );
         }
-        assert!(message.contains("sample portrait"), "says what plays instead: {message}");
+        assert!(
+            message.contains("sample portrait"),
+            "says what plays instead: {message}"
+        );
         let status = app.world().resource::<CaptureStatus>();
         assert!(status.on_fallback);
 
@@ -137,7 +168,16 @@ fn every_bad_input_is_reported_and_frames_keep_coming() {
             uploaded(w) >= count + 3
                 && w.resource::<CaptureStatus>().active_source == "sample portrait"
         });
-        let frame = app.world().resource::<CurrentFrame>().frame.clone().unwrap();
-        assert_eq!((frame.width, frame.height), (512, 512), "the sample portrait plays");
+        let frame = app
+            .world()
+            .resource::<CurrentFrame>()
+            .frame
+            .clone()
+            .unwrap();
+        assert_eq!(
+            (frame.width, frame.height),
+            (512, 512),
+            "the sample portrait plays"
+        );
     }
 }

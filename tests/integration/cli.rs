@@ -45,9 +45,19 @@ fn headless_errors_name_the_problem() {
     let out = out.to_str().unwrap();
     let missing = dir.path().join("nowhere.png");
 
-    let output = backdrop(&["--headless", "--source", missing.to_str().unwrap(), "--output", out]);
+    let output = backdrop(&[
+        "--headless",
+        "--source",
+        missing.to_str().unwrap(),
+        "--output",
+        out,
+    ]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("nowhere.png: file not found"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("nowhere.png: file not found"),
+        "{}",
+        stderr(&output)
+    );
 
     let output = backdrop(&["--headless", "--source", "synthetic:64x48", "--output", out]);
     assert_eq!(output.status.code(), Some(1));
@@ -55,14 +65,28 @@ fn headless_errors_name_the_problem() {
 
     // A broken preset stops a headless run before any frame, naming file, line and column.
     let preset = dir.path().join("bad.preset.ron");
-    std::fs::write(&preset, "(\n    blur_radius: 18.0,\n    coverage: (0.8, 0.2),\n)\n").unwrap();
+    std::fs::write(
+        &preset,
+        "(\n    blur_radius: 18.0,\n    coverage: (0.8, 0.2),\n)\n",
+    )
+    .unwrap();
     let output = backdrop(&[
-        "--headless", "--source", "sample", "--output", out, "--preset", preset.to_str().unwrap(),
+        "--headless",
+        "--source",
+        "sample",
+        "--output",
+        out,
+        "--preset",
+        preset.to_str().unwrap(),
     ]);
     assert_eq!(output.status.code(), Some(1));
     let expected = format!("{}:3:", preset.display());
     assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
-    assert!(stderr(&output).contains("low must be below high"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("low must be below high"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -72,19 +96,37 @@ fn headless_applies_a_preset_from_the_first_frame() {
     // Anywhere on disk, overriding the flags: the synthetic pattern has no person, so every
     // pixel is the preset's colour (not the --background flag's blue).
     let preset = dir.path().join("red.preset.ron");
-    std::fs::write(&preset, "(background: Color(\"#ff0000\"), light_wrap: (strength: 0.0))").unwrap();
+    std::fs::write(
+        &preset,
+        "(background: Color(\"#ff0000\"), light_wrap: (strength: 0.0))",
+    )
+    .unwrap();
     let output = {
         let _gpu = gpu_lock();
         backdrop(&[
-            "--headless", "--source", "synthetic:64x48", "--frames", "1", "--background",
-            "color:0000ff", "--backend", "tract", "--output", out.to_str().unwrap(), "--preset",
+            "--headless",
+            "--source",
+            "synthetic:64x48",
+            "--frames",
+            "1",
+            "--background",
+            "color:0000ff",
+            "--backend",
+            "tract",
+            "--output",
+            out.to_str().unwrap(),
+            "--preset",
             preset.to_str().unwrap(),
         ])
     };
     assert!(output.status.success(), "{}", stderr(&output));
     let frame = crate::common::read_png(&out.join("frame_00000.png"));
     let red = frame.pixels().filter(|p| p.0[..3] == [255, 0, 0]).count();
-    assert!(red * 10 >= frame.pixels().count() * 9, "{red} of {} pixels red", frame.pixels().count());
+    assert!(
+        red * 10 >= frame.pixels().count() * 9,
+        "{red} of {} pixels red",
+        frame.pixels().count()
+    );
 }
 
 #[test]

@@ -36,7 +36,9 @@ pub fn gpu_lock() -> MutexGuard<'static, ()> {
 /// A picture that exercises every channel value and sharp edges: a hash of the coordinates.
 pub fn noise_image(width: u32, height: u32, seed: u32) -> image::RgbaImage {
     image::RgbaImage::from_fn(width, height, |x, y| {
-        let mut h = x.wrapping_mul(0x9E37_79B1) ^ y.wrapping_mul(0x85EB_CA77) ^ seed.wrapping_mul(0xC2B2_AE3D);
+        let mut h = x.wrapping_mul(0x9E37_79B1)
+            ^ y.wrapping_mul(0x85EB_CA77)
+            ^ seed.wrapping_mul(0xC2B2_AE3D);
         h ^= h >> 15;
         h = h.wrapping_mul(0x2C1B_3C6D);
         h ^= h >> 12;
@@ -73,7 +75,14 @@ fn headless(
     inference: Option<bevy_backdrop::inference::InferenceSettings>,
 ) -> BatchSummary {
     let write_mask = inference.is_some();
-    headless_with(source, frames, dir, inference, write_mask, Default::default())
+    headless_with(
+        source,
+        frames,
+        dir,
+        inference,
+        write_mask,
+        Default::default(),
+    )
 }
 
 /// The headless mode into a PNG folder, with every knob the tests turn.

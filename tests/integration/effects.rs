@@ -7,7 +7,7 @@ use bevy_backdrop::batch::BatchOutput;
 use bevy_backdrop::capture::SourceSpec;
 use bevy_backdrop::effects::reference::{Picture, Plane, centre};
 use bevy_backdrop::effects::{
-    Background, BackdropSettings, BlurSettings, ChainView, CompositeSettings,
+    BackdropSettings, Background, BlurSettings, ChainView, CompositeSettings,
     JointBilateralSettings, LightWrapSettings, WrapMode, bilateral, blur, composite, mask_decode,
     reference_chain,
 };
@@ -97,7 +97,14 @@ fn gpu_chain(
     let raw = raw.to_vec();
     let out = dir.path().join("out");
     let model = custom_model(info, move || Box::new(FixedOutput(raw.clone())));
-    headless_with(SourceSpec::Image(input), Some(1), &out, Some(model), false, settings.clone());
+    headless_with(
+        SourceSpec::Image(input),
+        Some(1),
+        &out,
+        Some(model),
+        false,
+        settings.clone(),
+    );
     read_png(&BatchOutput::frame_path(&out, 0))
 }
 
@@ -116,7 +123,15 @@ fn cpu_chain(
         }
         _ => None,
     };
-    let out = reference_chain(&picture, background.as_ref(), raw, mask_size.0, mask_size.1, kind, settings);
+    let out = reference_chain(
+        &picture,
+        background.as_ref(),
+        raw,
+        mask_size.0,
+        mask_size.1,
+        kind,
+        settings,
+    );
     image::RgbaImage::from_raw(frame.width(), frame.height(), out.to_rgba8()).unwrap()
 }
 
@@ -125,15 +140,27 @@ fn max_levels(a: &image::RgbaImage, b: &image::RgbaImage) -> u8 {
     crate::common::max_channel_difference(a, b)
 }
 
-fn check(size: (u32, u32), mask_size: (u32, u32), kind: OutputKind, settings: BackdropSettings, what: &str) {
+fn check(
+    size: (u32, u32),
+    mask_size: (u32, u32),
+    kind: OutputKind,
+    settings: BackdropSettings,
+    what: &str,
+) {
     let frame = frame_image(size.0, size.1);
     let raw = blob_output(mask_size.0, mask_size.1, kind);
     let gpu = gpu_chain(&frame, &raw, mask_size, kind, &settings);
     let cpu = cpu_chain(&frame, &raw, mask_size, kind, &settings);
     assert_eq!(gpu.dimensions(), size);
     let diff = max_levels(&gpu, &cpu);
-    println!("{what} at {}×{}: max |GPU − CPU| = {diff}/255", size.0, size.1);
-    assert!(diff <= 2, "{what} at {size:?}: GPU and CPU differ by {diff}/255");
+    println!(
+        "{what} at {}×{}: max |GPU − CPU| = {diff}/255",
+        size.0, size.1
+    );
+    assert!(
+        diff <= 2,
+        "{what} at {size:?}: GPU and CPU differ by {diff}/255"
+    );
 }
 
 fn view(view: ChainView) -> BackdropSettings {
@@ -148,8 +175,18 @@ const SIZES: [((u32, u32), (u32, u32)); 2] = [((64, 48), (32, 24)), ((641, 479),
 #[test]
 fn mask_decode_matches_cpu_for_every_output_kind() {
     for (size, mask) in SIZES {
-        for kind in [OutputKind::Probability, OutputKind::Logits, OutputKind::TwoClassLogits] {
-            check(size, mask, kind, view(ChainView::DecodedMask), &format!("decode {kind:?}"));
+        for kind in [
+            OutputKind::Probability,
+            OutputKind::Logits,
+            OutputKind::TwoClassLogits,
+        ] {
+            check(
+                size,
+                mask,
+                kind,
+                view(ChainView::DecodedMask),
+                &format!("decode {kind:?}"),
+            );
         }
     }
 }
@@ -157,7 +194,13 @@ fn mask_decode_matches_cpu_for_every_output_kind() {
 #[test]
 fn bilateral_matches_cpu() {
     for (size, mask) in SIZES {
-        check(size, mask, OutputKind::Logits, view(ChainView::RefinedMask), "bilateral");
+        check(
+            size,
+            mask,
+            OutputKind::Logits,
+            view(ChainView::RefinedMask),
+            "bilateral",
+        );
         let plain = BackdropSettings {
             bilateral: JointBilateralSettings {
                 sigma_space: 0.0,
@@ -165,26 +208,48 @@ fn bilateral_matches_cpu() {
             },
             ..view(ChainView::RefinedMask)
         };
-        check(size, mask, OutputKind::Logits, plain, "bilinear (sigma space 0)");
+        check(
+            size,
+            mask,
+            OutputKind::Logits,
+            plain,
+            "bilinear (sigma space 0)",
+        );
     }
 }
 
 #[test]
 fn blur_matches_cpu() {
     for (size, mask) in SIZES {
-        check(size, mask, OutputKind::Probability, view(ChainView::BlurredBackground), "blur r=18");
+        check(
+            size,
+            mask,
+            OutputKind::Probability,
+            view(ChainView::BlurredBackground),
+            "blur r=18",
+        );
         let wide = BackdropSettings {
             blur: BlurSettings { radius: 120.0 },
             ..view(ChainView::BlurredBackground)
         };
-        check(size, mask, OutputKind::Probability, wide, "blur r=120 (several passes)");
+        check(
+            size,
+            mask,
+            OutputKind::Probability,
+            wide,
+            "blur r=120 (several passes)",
+        );
     }
 }
 
 #[test]
 fn composite_matches_cpu_for_every_background() {
     for (size, mask) in SIZES {
-        for background in [Background::Blur, Background::Color(Srgba::hex("1e90ff").unwrap()), Background::None] {
+        for background in [
+            Background::Blur,
+            Background::Color(Srgba::hex("1e90ff").unwrap()),
+            Background::None,
+        ] {
             let settings = BackdropSettings {
                 composite: CompositeSettings {
                     background: background.clone(),
@@ -192,7 +257,13 @@ fn composite_matches_cpu_for_every_background() {
                 },
                 ..Default::default()
             };
-            check(size, mask, OutputKind::Probability, settings, &format!("composite {background:?}"));
+            check(
+                size,
+                mask,
+                OutputKind::Probability,
+                settings,
+                &format!("composite {background:?}"),
+            );
         }
     }
 }
@@ -214,8 +285,20 @@ fn neutral_settings_pass_the_frame_through() {
 
 #[test]
 fn a_one_pixel_frame_works() {
-    check((1, 1), (4, 4), OutputKind::Probability, BackdropSettings::default(), "composite blur 1×1");
-    check((1, 1), (4, 4), OutputKind::Logits, view(ChainView::RefinedMask), "bilateral 1×1");
+    check(
+        (1, 1),
+        (4, 4),
+        OutputKind::Probability,
+        BackdropSettings::default(),
+        "composite blur 1×1",
+    );
+    check(
+        (1, 1),
+        (4, 4),
+        OutputKind::Logits,
+        view(ChainView::RefinedMask),
+        "bilateral 1×1",
+    );
 }
 
 #[test]
@@ -250,7 +333,8 @@ fn a_4k_frame_matches_cpu_at_random_pixels() {
             height: 1,
             data: vec![picture.at(x, y)],
         };
-        let expected = composite::reference_at(&single, &one, None, None, &settings.composite, 0, 0);
+        let expected =
+            composite::reference_at(&single, &one, None, None, &settings.composite, 0, 0);
         mixed += usize::from((0.05..0.95).contains(&refined));
         let got = gpu.get_pixel(x, y).0;
         for c in 0..3 {
@@ -272,12 +356,21 @@ fn image_background_with_light_wrap_matches_cpu_in_both_modes() {
             let settings = BackdropSettings {
                 composite: CompositeSettings {
                     background: Background::Image(picture.clone()),
-                    light_wrap: LightWrapSettings { strength: 0.6, mode },
+                    light_wrap: LightWrapSettings {
+                        strength: 0.6,
+                        mode,
+                    },
                     ..Default::default()
                 },
                 ..Default::default()
             };
-            check(size, mask, OutputKind::Probability, settings, &format!("image background, wrap {mode:?}"));
+            check(
+                size,
+                mask,
+                OutputKind::Probability,
+                settings,
+                &format!("image background, wrap {mode:?}"),
+            );
         }
     }
 }
@@ -296,19 +389,31 @@ fn a_background_of_another_aspect_is_cover_cropped_without_stretch() {
     let settings = BackdropSettings {
         composite: CompositeSettings {
             background: Background::Image(picture),
-            light_wrap: LightWrapSettings { strength: 0.0, mode: WrapMode::Screen },
+            light_wrap: LightWrapSettings {
+                strength: 0.0,
+                mode: WrapMode::Screen,
+            },
             ..Default::default()
         },
         ..Default::default()
     };
     let frame = frame_image(100, 100);
     let nobody = vec![0.0; 32 * 32];
-    let out = gpu_chain(&frame, &nobody, (32, 32), OutputKind::Probability, &settings);
+    let out = gpu_chain(
+        &frame,
+        &nobody,
+        (32, 32),
+        OutputKind::Probability,
+        &settings,
+    );
     for (x, y) in [(50, 50), (0, 0), (99, 99), (37, 12)] {
         let expected = stripes.get_pixel(x + 50, y).0;
         let got = out.get_pixel(x, y).0;
         for c in 0..3 {
-            assert!(expected[c].abs_diff(got[c]) <= 2, "({x},{y}): {got:?} vs picture {expected:?}");
+            assert!(
+                expected[c].abs_diff(got[c]) <= 2,
+                "({x},{y}): {got:?} vs picture {expected:?}"
+            );
         }
     }
 }
@@ -321,31 +426,53 @@ fn a_video_background_advances_and_loops() {
     let colours = [[220u8, 30, 30], [30, 200, 40], [40, 60, 220]];
     let mut writer = VideoWriter::create(&video, 48, 32, 10.0).unwrap();
     for c in colours {
-        writer.write(&[c[0], c[1], c[2], 255].repeat(48 * 32)).unwrap();
+        writer
+            .write(&[c[0], c[1], c[2], 255].repeat(48 * 32))
+            .unwrap();
     }
     writer.finish().unwrap();
 
     let frames_dir = dir.path().join("frames");
     std::fs::create_dir(&frames_dir).unwrap();
     for k in 0..7 {
-        frame_image(64, 48).save(frames_dir.join(format!("f{k}.png"))).unwrap();
+        frame_image(64, 48)
+            .save(frames_dir.join(format!("f{k}.png")))
+            .unwrap();
     }
     let settings = BackdropSettings {
         composite: CompositeSettings {
             background: Background::Video(video),
-            light_wrap: LightWrapSettings { strength: 0.0, mode: WrapMode::Screen },
+            light_wrap: LightWrapSettings {
+                strength: 0.0,
+                mode: WrapMode::Screen,
+            },
             ..Default::default()
         },
         ..Default::default()
     };
     let out = dir.path().join("out");
-    let model = custom_model(fixed_model((8, 8), OutputKind::Probability), || Box::new(FixedOutput(vec![0.0; 64])));
-    headless_with(SourceSpec::Sequence(frames_dir), None, &out, Some(model), false, settings);
+    let model = custom_model(fixed_model((8, 8), OutputKind::Probability), || {
+        Box::new(FixedOutput(vec![0.0; 64]))
+    });
+    headless_with(
+        SourceSpec::Sequence(frames_dir),
+        None,
+        &out,
+        Some(model),
+        false,
+        settings,
+    );
     for k in 0..7u64 {
-        let got = read_png(&BatchOutput::frame_path(&out, k)).get_pixel(32, 24).0;
+        let got = read_png(&BatchOutput::frame_path(&out, k))
+            .get_pixel(32, 24)
+            .0;
         let want = colours[(k % 3) as usize];
         let off = (0..3).map(|c| got[c].abs_diff(want[c])).max().unwrap();
-        assert!(off <= 12, "frame {k} shows {got:?}, the video's frame {} is {want:?}", k % 3);
+        assert!(
+            off <= 12,
+            "frame {k} shows {got:?}, the video's frame {} is {want:?}",
+            k % 3
+        );
     }
 }
 
@@ -357,7 +484,13 @@ fn the_weighted_blur_leaves_no_halo() {
     let radius = 18.0;
     let edge = 60.0; // person left of x = 60, a 6-px soft ramp
     let mask_at = |x: u32| ((edge + 3.0 - (x as f32 + 0.5)) / 6.0).clamp(0.0, 1.0);
-    let background = |x: u32, y: u32| [0.2 + 0.3 * (x as f32 / w as f32), 0.3 + 0.2 * ((y as f32) / 9.0).sin().abs(), 0.4];
+    let background = |x: u32, y: u32| {
+        [
+            0.2 + 0.3 * (x as f32 / w as f32),
+            0.3 + 0.2 * ((y as f32) / 9.0).sin().abs(),
+            0.4,
+        ]
+    };
     let person = [0.95, 0.85, 0.8];
     let mut with_person = Vec::new();
     let mut mask = Vec::new();
@@ -371,8 +504,16 @@ fn the_weighted_blur_leaves_no_halo() {
             mask.push(m);
         }
     }
-    let frame = Picture { width: w, height: h, data: with_person };
-    let clean = Picture { width: w, height: h, data: truth_frame };
+    let frame = Picture {
+        width: w,
+        height: h,
+        data: with_person,
+    };
+    let clean = Picture {
+        width: w,
+        height: h,
+        data: truth_frame,
+    };
     let mask = Plane::new(w, h, mask);
     let no_mask = Plane::new(w, h, vec![0.0; (w * h) as usize]);
     let plan = blur::BlurPlan::for_radius(radius).unwrap();
@@ -388,7 +529,11 @@ fn the_weighted_blur_leaves_no_halo() {
                 continue;
             }
             let (u, v) = (centre(x, w), centre(y, h));
-            let (t, a, b) = (truth.sample(u, v), weighted.sample(u, v), plain.sample(u, v));
+            let (t, a, b) = (
+                truth.sample(u, v),
+                weighted.sample(u, v),
+                plain.sample(u, v),
+            );
             for c in 0..3 {
                 weighted_error += (a[c] - t[c]).abs() as f64;
                 plain_error += (b[c] - t[c]).abs() as f64;
@@ -397,6 +542,12 @@ fn the_weighted_blur_leaves_no_halo() {
         }
     }
     let (weighted_error, plain_error) = (weighted_error / n as f64, plain_error / n as f64);
-    println!("halo band: weighted blur mean error {weighted_error:.4}, plain blur {plain_error:.4} ({:.1}×)", plain_error / weighted_error);
-    assert!(plain_error >= 3.0 * weighted_error, "weighted {weighted_error} vs plain {plain_error}");
+    println!(
+        "halo band: weighted blur mean error {weighted_error:.4}, plain blur {plain_error:.4} ({:.1}×)",
+        plain_error / weighted_error
+    );
+    assert!(
+        plain_error >= 3.0 * weighted_error,
+        "weighted {weighted_error} vs plain {plain_error}"
+    );
 }

@@ -13,12 +13,22 @@ fn still_image_passes_through(width: u32, height: u32) {
     source.save(&input).unwrap();
     let out = dir.path().join("out");
     let summary = render_frames(SourceSpec::Image(input), Some(2), &out);
-    assert_eq!((summary.frames, summary.width, summary.height), (2, width, height));
+    assert_eq!(
+        (summary.frames, summary.width, summary.height),
+        (2, width, height)
+    );
     for k in 0..2 {
         let rendered = read_png(&BatchOutput::frame_path(&out, k));
-        assert_eq!(rendered.dimensions(), (width, height), "output has the source's size");
+        assert_eq!(
+            rendered.dimensions(),
+            (width, height),
+            "output has the source's size"
+        );
         let diff = max_channel_difference(&source, &rendered);
-        assert!(diff <= 1, "frame {k} at {width}×{height}: max channel difference {diff} > 1/255");
+        assert!(
+            diff <= 1,
+            "frame {k} at {width}×{height}: max channel difference {diff} > 1/255"
+        );
     }
 }
 
@@ -43,15 +53,29 @@ fn headless_png_k_shows_synthetic_frame_k() {
     let dir = tempfile::tempdir().unwrap();
     let (w, h) = (320, 180);
     let frames = 8;
-    render_frames(SourceSpec::Synthetic { width: w, height: h }, Some(frames), dir.path());
+    render_frames(
+        SourceSpec::Synthetic {
+            width: w,
+            height: h,
+        },
+        Some(frames),
+        dir.path(),
+    );
     for k in 0..frames {
         let rendered = read_png(&BatchOutput::frame_path(dir.path(), k));
-        assert_eq!(read_frame_id(rendered.as_raw(), w, h), Some(k), "PNG {k} carries another frame's id");
+        assert_eq!(
+            read_frame_id(rendered.as_raw(), w, h),
+            Some(k),
+            "PNG {k} carries another frame's id"
+        );
         let expected = image::RgbaImage::from_raw(w, h, render_pattern(k, w, h)).unwrap();
         let diff = max_channel_difference(&expected, &rendered);
         assert!(diff <= 1, "PNG {k}: max channel difference {diff}");
     }
-    assert!(!BatchOutput::frame_path(dir.path(), frames).exists(), "wrote more frames than asked");
+    assert!(
+        !BatchOutput::frame_path(dir.path(), frames).exists(),
+        "wrote more frames than asked"
+    );
 }
 
 /// Sizes change mid-stream in a folder of mixed images; each output keeps its frame's size.
@@ -62,7 +86,9 @@ fn a_folder_of_mixed_sizes_keeps_each_size() {
     std::fs::create_dir(&folder).unwrap();
     let sizes = [(64, 48), (33, 65), (64, 48)];
     for (i, (w, h)) in sizes.iter().enumerate() {
-        noise_image(*w, *h, i as u32).save(folder.join(format!("img_{i}.png"))).unwrap();
+        noise_image(*w, *h, i as u32)
+            .save(folder.join(format!("img_{i}.png")))
+            .unwrap();
     }
     let out = dir.path().join("out");
     let summary = render_frames(SourceSpec::Sequence(folder.clone()), None, &out);

@@ -16,14 +16,21 @@ fn fixture_dir() -> PathBuf {
 }
 
 pub fn load_frame(path: &Path) -> Frame {
-    let rgba = image::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).into_rgba8();
+    let rgba = image::open(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .into_rgba8();
     Frame::new(0, rgba.width(), rgba.height(), rgba.into_raw())
 }
 
 /// MediaPipe's mask for a fixture: 16-bit PNG, probability × 65535.
 pub fn reference_mask(model: &str, fixture: &str) -> (u32, u32, Vec<f32>) {
-    let path = fixture_dir().join("expected").join(model).join(format!("{fixture}.png"));
-    let mask = image::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).into_luma16();
+    let path = fixture_dir()
+        .join("expected")
+        .join(model)
+        .join(format!("{fixture}.png"));
+    let mask = image::open(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .into_luma16();
     let values = mask.as_raw().iter().map(|&v| v as f32 / 65535.0).collect();
     (mask.width(), mask.height(), values)
 }
@@ -32,7 +39,15 @@ pub fn reference_mask(model: &str, fixture: &str) -> (u32, u32, Vec<f32>) {
 fn fixtures_for(model: &str) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(fixture_dir().join("expected").join(model))
         .unwrap()
-        .map(|e| e.unwrap().path().file_stem().unwrap().to_str().unwrap().to_owned())
+        .map(|e| {
+            e.unwrap()
+                .path()
+                .file_stem()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned()
+        })
         .collect();
     names.sort();
     assert!(!names.is_empty(), "no reference masks for {model}");
@@ -46,7 +61,11 @@ pub fn iou(a: &[f32], b: &[f32]) -> f64 {
         both += usize::from(x && y);
         either += usize::from(x || y);
     }
-    if either == 0 { 1.0 } else { both as f64 / either as f64 }
+    if either == 0 {
+        1.0
+    } else {
+        both as f64 / either as f64
+    }
 }
 
 /// The backends to test here. ONNX Runtime may be absent on a developer's machine (the test says
@@ -84,12 +103,22 @@ fn every_model_and_backend_matches_mediapipe() {
                         .zip(&expected)
                         .map(|(a, b)| (a - b).abs())
                         .fold(0.0f32, f32::max);
-                    println!("{kind} {} {fixture}: max |Δ| {worst:.2e} at model resolution", model.id);
-                    assert!(worst <= 1e-3, "{kind} {} {fixture}: max |Δ| {worst}", model.id);
+                    println!(
+                        "{kind} {} {fixture}: max |Δ| {worst:.2e} at model resolution",
+                        model.id
+                    );
+                    assert!(
+                        worst <= 1e-3,
+                        "{kind} {} {fixture}: max |Δ| {worst}",
+                        model.id
+                    );
                 } else {
                     let up = upsample_mask(&mask.probability(), mask.width, mask.height, w, h);
                     let score = iou(&up, &expected);
-                    println!("{kind} {} {fixture}: IoU {score:.4} at frame resolution", model.id);
+                    println!(
+                        "{kind} {} {fixture}: IoU {score:.4} at frame resolution",
+                        model.id
+                    );
                     assert!(score >= 0.995, "{kind} {} {fixture}: IoU {score}", model.id);
                 }
             }
@@ -105,9 +134,17 @@ fn model_files_are_the_ones_recorded() {
     for model in &registry.models {
         let bytes = registry.read(model).unwrap();
         let digest = format!("{:x}", Sha256::digest(&bytes));
-        assert_eq!(model.sha256.as_deref(), Some(digest.as_str()), "models.ron sha256 of {}", model.id);
+        assert_eq!(
+            model.sha256.as_deref(),
+            Some(digest.as_str()),
+            "models.ron sha256 of {}",
+            model.id
+        );
         let line = format!("{digest}  {}", model.file.display());
-        assert!(recorded.lines().any(|l| l == line), "models.sha256 lacks {line}");
+        assert!(
+            recorded.lines().any(|l| l == line),
+            "models.sha256 lacks {line}"
+        );
     }
 }
 
@@ -122,8 +159,16 @@ fn bad_models_are_named_with_what_was_expected() {
         let error = load_backend_from_bytes(kind, path, b"not an onnx model", &general, 1)
             .err()
             .expect("garbage must not load");
-        assert!(matches!(error, ModelError::Corrupt { .. }), "{kind}: {error}");
-        assert!(error.to_string().starts_with("/models/broken.onnx: not a usable ONNX model"), "{error}");
+        assert!(
+            matches!(error, ModelError::Corrupt { .. }),
+            "{kind}: {error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .starts_with("/models/broken.onnx: not a usable ONNX model"),
+            "{error}"
+        );
 
         // Truncated.
         let error = load_backend_from_bytes(kind, path, &good[..good.len() / 2], &general, 1)
@@ -150,7 +195,10 @@ fn bad_models_are_named_with_what_was_expected() {
         let error = load_backend_from_bytes(kind, path, &good, &two, 1)
             .err()
             .expect("an output mismatch must be refused");
-        assert!(error.to_string().contains("output shape"), "{kind}: {error}");
+        assert!(
+            error.to_string().contains("output shape"),
+            "{kind}: {error}"
+        );
     }
     // Missing.
     let mut missing = registry.clone();
@@ -158,7 +206,12 @@ fn bad_models_are_named_with_what_was_expected() {
     let error = load_backend(BackendKind::Tract, &missing, &missing.models[0].clone(), 1)
         .err()
         .unwrap();
-    assert!(error.to_string().ends_with("models/gone.onnx: model file not found"), "{error}");
+    assert!(
+        error
+            .to_string()
+            .ends_with("models/gone.onnx: model file not found"),
+        "{error}"
+    );
 }
 
 /// ONNX Runtime missing or unusable → the app runs on tract and says why.
@@ -167,9 +220,12 @@ fn an_unusable_onnx_runtime_falls_back_to_tract_with_a_message() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     // Not ONNX Runtime at all: a library without its entry point, and a path that is not there.
-    let libc = ["/lib/x86_64-linux-gnu/libc.so.6", "/usr/lib/x86_64-linux-gnu/libc.so.6"]
-        .into_iter()
-        .find(|p| Path::new(p).exists());
+    let libc = [
+        "/lib/x86_64-linux-gnu/libc.so.6",
+        "/usr/lib/x86_64-linux-gnu/libc.so.6",
+    ]
+    .into_iter()
+    .find(|p| Path::new(p).exists());
     let mut cases = vec![("/nonexistent/libonnxruntime.so", "does not exist")];
     if let Some(libc) = libc {
         cases.push((libc, "OrtGetApiBase"));
@@ -187,7 +243,13 @@ fn an_unusable_onnx_runtime_falls_back_to_tract_with_a_message() {
         };
         let log = String::from_utf8_lossy(&output.stderr);
         assert!(output.status.success(), "{library}: {log}");
-        assert!(log.contains("tract: ONNX Runtime was asked for but is unavailable"), "{library}: {log}");
-        assert!(log.contains(why), "{library}: the reason {why:?} is not in {log}");
+        assert!(
+            log.contains("tract: ONNX Runtime was asked for but is unavailable"),
+            "{library}: {log}"
+        );
+        assert!(
+            log.contains(why),
+            "{library}: the reason {why:?} is not in {log}"
+        );
     }
 }

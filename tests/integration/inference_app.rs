@@ -25,7 +25,10 @@ fn app_with(models_dir: std::path::PathBuf, model: &str) -> App {
     let mut app = App::new();
     app.add_plugins(headless_default_plugins(false))
         .insert_resource(CaptureSettings {
-            source: SourceSpec::Synthetic { width: 64, height: 48 },
+            source: SourceSpec::Synthetic {
+                width: 64,
+                height: 48,
+            },
             options: SourceOptions {
                 fps: Some(500.0),
                 ..default()
@@ -54,7 +57,10 @@ fn update_until(app: &mut App, what: &str, done: impl Fn(&World) -> bool) -> u32
     let start = Instant::now();
     let mut updates = 0;
     while !done(app.world()) {
-        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
         app.update();
         updates += 1;
         std::thread::sleep(Duration::from_millis(1));
@@ -111,7 +117,9 @@ fn the_frame_loop_never_waits_for_the_model() {
             pixels: info.output_len(),
         }),
     );
-    update_until(&mut app, "the gated job to start", |_| running.load(Ordering::SeqCst) == 1);
+    update_until(&mut app, "the gated job to start", |_| {
+        running.load(Ordering::SeqCst) == 1
+    });
     let frames_before = app.world().resource::<CurrentFrame>().uploaded;
 
     // 60 app frames while the job is held: frames keep arriving, no mask, no second job.
@@ -120,9 +128,16 @@ fn the_frame_loop_never_waits_for_the_model() {
         std::thread::sleep(Duration::from_millis(2));
     }
     let frames_during = app.world().resource::<CurrentFrame>().uploaded - frames_before;
-    assert!(frames_during >= 50, "only {frames_during} frames arrived while the model ran");
+    assert!(
+        frames_during >= 50,
+        "only {frames_during} frames arrived while the model ran"
+    );
     assert!(app.world().resource::<CurrentMask>().mask.is_none());
-    assert_eq!(started.load(Ordering::SeqCst), 1, "a second job started while one was pending");
+    assert_eq!(
+        started.load(Ordering::SeqCst),
+        1,
+        "a second job started while one was pending"
+    );
 
     // Release: the mask shows up within 2 app frames.
     *gate.0.lock().unwrap() = true;
@@ -138,16 +153,27 @@ fn the_frame_loop_never_waits_for_the_model() {
     while app.world().resource::<CurrentMask>().mask.is_none() {
         app.update();
         frames += 1;
-        assert!(frames <= 2, "the finished mask did not appear within 2 frames");
+        assert!(
+            frames <= 2,
+            "the finished mask did not appear within 2 frames"
+        );
     }
-    assert_eq!(most_at_once.load(Ordering::SeqCst), 1, "more than one job ran at once");
+    assert_eq!(
+        most_at_once.load(Ordering::SeqCst),
+        1,
+        "more than one job ran at once"
+    );
 }
 
 #[test]
 fn a_bad_model_keeps_the_running_one() {
     let dir = tempfile::tempdir().unwrap();
     let models = default_models_dir();
-    std::fs::copy(models.join("selfie_landscape.onnx"), dir.path().join("selfie_landscape.onnx")).unwrap();
+    std::fs::copy(
+        models.join("selfie_landscape.onnx"),
+        dir.path().join("selfie_landscape.onnx"),
+    )
+    .unwrap();
     std::fs::write(dir.path().join("broken.onnx"), b"garbage").unwrap();
     let table = std::fs::read_to_string(models.join("models.ron")).unwrap();
     let extra = r#"
@@ -163,7 +189,9 @@ fn a_bad_model_keeps_the_running_one() {
 
     let _gpu = gpu_lock();
     let mut app = app_with(dir.path().to_owned(), "landscape");
-    update_until(&mut app, "the first mask", |w| w.resource::<CurrentMask>().mask.is_some());
+    update_until(&mut app, "the first mask", |w| {
+        w.resource::<CurrentMask>().mask.is_some()
+    });
     for (id, expected) in [
         ("broken", "broken.onnx: not a usable ONNX model"),
         ("absent", "absent.onnx: model file not found"),
@@ -178,13 +206,30 @@ fn a_bad_model_keeps_the_running_one() {
         let message = status.problems.last().unwrap();
         println!("{id}: {message}");
         assert!(message.contains(expected), "{message}");
-        assert!(message.contains("keeping MediaPipe selfie, landscape"), "{message}");
+        assert!(
+            message.contains("keeping MediaPipe selfie, landscape"),
+            "{message}"
+        );
         // Masks keep coming from the model that works.
-        let seq = app.world().resource::<CurrentMask>().mask.as_ref().unwrap().frame_seq;
+        let seq = app
+            .world()
+            .resource::<CurrentMask>()
+            .mask
+            .as_ref()
+            .unwrap()
+            .frame_seq;
         update_until(&mut app, "newer masks", |w| {
             w.resource::<CurrentMask>().mask.as_ref().unwrap().frame_seq > seq + 2
         });
-        assert_eq!(app.world().resource::<CurrentMask>().mask.as_ref().unwrap().model_id, "landscape");
+        assert_eq!(
+            app.world()
+                .resource::<CurrentMask>()
+                .mask
+                .as_ref()
+                .unwrap()
+                .model_id,
+            "landscape"
+        );
     }
 }
 
@@ -213,9 +258,18 @@ fn headless_masks_belong_to_their_own_frame() {
     let mut backend = load_backend(BackendKind::Tract, &registry, info, 1).unwrap();
     let masks: Vec<Vec<f32>> = frames
         .iter()
-        .map(|frame| run_model(backend.as_mut(), info, frame, frame.id).unwrap().probability())
+        .map(|frame| {
+            run_model(backend.as_mut(), info, frame, frame.id)
+                .unwrap()
+                .probability()
+        })
         .collect();
-    let max_diff = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    let max_diff = |a: &[f32], b: &[f32]| {
+        a.iter()
+            .zip(b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0f32, f32::max)
+    };
     // Neighbouring frames' masks differ, so a mask from the wrong frame would be caught.
     assert!(max_diff(&masks[0], &masks[1]) > 0.5);
     for (k, mask) in masks.iter().enumerate() {
@@ -223,7 +277,10 @@ fn headless_masks_belong_to_their_own_frame() {
         assert_eq!(written.dimensions(), (w, h));
         let as_f32: Vec<f32> = written.pixels().map(|p| p.0[0] as f32 / 255.0).collect();
         let worst = max_diff(&as_f32, mask);
-        assert!(worst <= 0.5 / 255.0 + 1e-4, "mask {k} is not frame {k}'s: max |Δ| {worst}");
+        assert!(
+            worst <= 0.5 / 255.0 + 1e-4,
+            "mask {k} is not frame {k}'s: max |Δ| {worst}"
+        );
         assert!(iou(&as_f32, mask) > 0.99);
     }
 }

@@ -18,9 +18,15 @@ use crate::common::{gpu_lock, make_ready};
 
 fn shipped() -> Vec<PathBuf> {
     let files = list_presets(&shipped_presets_dir());
-    let names: Vec<String> = files.iter().map(|f| bevy_backdrop::preset::preset_name(f)).collect();
+    let names: Vec<String> = files
+        .iter()
+        .map(|f| bevy_backdrop::preset::preset_name(f))
+        .collect();
     for wanted in ["default", "reference", "soft-focus", "studio"] {
-        assert!(names.iter().any(|n| n == wanted), "assets/presets has no {wanted}: {names:?}");
+        assert!(
+            names.iter().any(|n| n == wanted),
+            "assets/presets has no {wanted}: {names:?}"
+        );
     }
     files
 }
@@ -29,18 +35,28 @@ fn shipped() -> Vec<PathBuf> {
 fn every_shipped_preset_parses_and_round_trips() {
     for file in shipped() {
         let text = std::fs::read_to_string(&file).unwrap();
-        assert!(text.trim_start().starts_with("//"), "{} is not commented", file.display());
+        assert!(
+            text.trim_start().starts_with("//"),
+            "{} is not commented",
+            file.display()
+        );
         let preset = Preset::load_file(&file).unwrap_or_else(|e| panic!("{e}"));
         let saved = preset.to_ron();
-        let again = Preset::parse(saved.as_bytes()).unwrap_or_else(|e| panic!("{}: {e}\n{saved}", file.display()));
+        let again = Preset::parse(saved.as_bytes())
+            .unwrap_or_else(|e| panic!("{}: {e}\n{saved}", file.display()));
         assert_eq!(again, preset, "{}", file.display());
         // What it describes is a valid chain, and any background file it names exists.
         let settings = preset.effects(&BackdropSettings::default(), file.parent());
         settings.validate().unwrap();
-        if let bevy_backdrop::effects::Background::Image(p) | bevy_backdrop::effects::Background::Video(p) =
-            &settings.composite.background
+        if let bevy_backdrop::effects::Background::Image(p)
+        | bevy_backdrop::effects::Background::Video(p) = &settings.composite.background
         {
-            assert!(p.is_file(), "{}: {} is missing", file.display(), p.display());
+            assert!(
+                p.is_file(),
+                "{}: {} is missing",
+                file.display(),
+                p.display()
+            );
         }
     }
     // `default` is the app's defaults, and `reference` the demo's (no temporal smoothing).
@@ -48,14 +64,23 @@ fn every_shipped_preset_parses_and_round_trips() {
     assert_eq!(default, Preset::default());
     let reference = Preset::load_file(&shipped_presets_dir().join("reference.preset.ron")).unwrap();
     assert_eq!(reference.temporal.smoothing, 0.0);
-    assert_eq!((reference.bilateral.sigma_space, reference.bilateral.sigma_color), (1.0, 0.1));
+    assert_eq!(
+        (
+            reference.bilateral.sigma_space,
+            reference.bilateral.sigma_color
+        ),
+        (1.0, 0.1)
+    );
     assert_eq!(reference.coverage, (0.5, 0.75));
 }
 
 /// A headless app with the chain and presets, watching `file`.
 fn preset_app(file: &Path) -> App {
     let mut app = App::new();
-    PresetCatalog::default().with_start(file).unwrap().install(&mut app);
+    PresetCatalog::default()
+        .with_start(file)
+        .unwrap()
+        .install(&mut app);
     app.add_plugins(bevy_backdrop::headless_default_plugins(false))
         .add_plugins((FramePlugin, EffectsPlugin, PresetPlugin));
     make_ready(&mut app);
@@ -65,9 +90,18 @@ fn preset_app(file: &Path) -> App {
 /// The chain's σ space in the main world and in the render world's uniform.
 fn sigma_space(app: &mut App) -> (f32, Option<f32>) {
     let camera = app.world().resource::<FrameChain>().camera;
-    let main = app.world().get::<BackdropSettings>(camera).unwrap().bilateral.sigma_space;
+    let main = app
+        .world()
+        .get::<BackdropSettings>(camera)
+        .unwrap()
+        .bilateral
+        .sigma_space;
     let render = app.sub_app_mut(RenderApp).world_mut();
-    let uniform = render.query::<&ChainUniform>().iter(render).next().map(|u| u.sigma_space);
+    let uniform = render
+        .query::<&ChainUniform>()
+        .iter(render)
+        .next()
+        .map(|u| u.sigma_space);
     (main, uniform)
 }
 
@@ -83,13 +117,18 @@ fn update_until(app: &mut App, what: &str, mut done: impl FnMut(&mut App) -> boo
         if done(app) {
             return start.elapsed();
         }
-        assert!(start.elapsed() < Duration::from_secs(10), "no {what} within 10 s");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "no {what} within 10 s"
+        );
         std::thread::sleep(Duration::from_millis(5));
     }
 }
 
 fn preset_text(sigma_space: f32) -> String {
-    format!("// a test preset\n(\n    bilateral: (sigma_space: {sigma_space:?}, sigma_color: 0.1),\n)\n")
+    format!(
+        "// a test preset\n(\n    bilateral: (sigma_space: {sigma_space:?}, sigma_color: 0.1),\n)\n"
+    )
 }
 
 #[test]
@@ -99,7 +138,9 @@ fn edits_hot_reload_and_broken_files_keep_the_last_good_preset() {
     let file = dir.path().join("mine.preset.ron");
     std::fs::write(&file, preset_text(2.0)).unwrap();
     let mut app = preset_app(&file);
-    update_until(&mut app, "start preset", |app| sigma_space(app) == (2.0, Some(2.0)));
+    update_until(&mut app, "start preset", |app| {
+        sigma_space(app) == (2.0, Some(2.0))
+    });
 
     // Plain writes: the latency from the write to the value in the render world.
     let mut latencies = Vec::new();
@@ -109,25 +150,41 @@ fn edits_hot_reload_and_broken_files_keep_the_last_good_preset() {
             std::thread::sleep(Duration::from_millis(400));
         }
         std::fs::write(&file, preset_text(value)).unwrap();
-        let latency = update_until(&mut app, "reload after a write", |app| sigma_space(app) == (value, Some(value)));
+        let latency = update_until(&mut app, "reload after a write", |app| {
+            sigma_space(app) == (value, Some(value))
+        });
         latencies.push(latency);
     }
     latencies.sort();
-    println!("hot reload latency, write → render world: median {:?}, all {latencies:?}", latencies[2]);
-    assert!(latencies[2] < Duration::from_secs(1), "an edit must apply within a second: {latencies:?}");
+    println!(
+        "hot reload latency, write → render world: median {:?}, all {latencies:?}",
+        latencies[2]
+    );
+    assert!(
+        latencies[2] < Duration::from_secs(1),
+        "an edit must apply within a second: {latencies:?}"
+    );
 
     // The way editors save: a temporary file, renamed over the preset.
     std::thread::sleep(Duration::from_millis(400));
     let temporary = dir.path().join(".mine.preset.ron.swp");
     std::fs::write(&temporary, preset_text(8.5)).unwrap();
     std::fs::rename(&temporary, &file).unwrap();
-    let latency = update_until(&mut app, "reload after a rename", |app| sigma_space(app) == (8.5, Some(8.5)));
+    let latency = update_until(&mut app, "reload after a rename", |app| {
+        sigma_space(app) == (8.5, Some(8.5))
+    });
     println!("hot reload latency after rename-over: {latency:?}");
 
     // Broken: the last good value stays, the error names file, line and column.
     for (broken, expected) in [
-        ("(\n    bilateral: (sigma_space: 1.0 sigma_color: 0.1),\n)\n", ":2:"),
-        ("(\n    bilateral: (sigma_space: 1.0),\n    blur_raduis: 3.0,\n)\n", "blur_raduis"),
+        (
+            "(\n    bilateral: (sigma_space: 1.0 sigma_color: 0.1),\n)\n",
+            ":2:",
+        ),
+        (
+            "(\n    bilateral: (sigma_space: 1.0),\n    blur_raduis: 3.0,\n)\n",
+            "blur_raduis",
+        ),
         ("(\n    bilateral: (sigma_space: 99.0),\n)\n", "[0, 10]"),
     ] {
         std::thread::sleep(Duration::from_millis(400));
@@ -135,7 +192,10 @@ fn edits_hot_reload_and_broken_files_keep_the_last_good_preset() {
         update_until(&mut app, "error report", |app| error_of(app).is_some());
         let error = error_of(&app).unwrap();
         println!("{error}");
-        assert!(error.starts_with(&format!("{}:", file.display())), "{error}");
+        assert!(
+            error.starts_with(&format!("{}:", file.display())),
+            "{error}"
+        );
         assert!(error.contains(expected), "{error}");
         // More updates change nothing: the last good preset keeps running.
         for _ in 0..5 {
@@ -146,10 +206,14 @@ fn edits_hot_reload_and_broken_files_keep_the_last_good_preset() {
         // Fixed: error gone, the new value in force.
         std::thread::sleep(Duration::from_millis(400));
         std::fs::write(&file, preset_text(1.5)).unwrap();
-        update_until(&mut app, "recovery", |app| error_of(app).is_none() && sigma_space(app) == (1.5, Some(1.5)));
+        update_until(&mut app, "recovery", |app| {
+            error_of(app).is_none() && sigma_space(app) == (1.5, Some(1.5))
+        });
         std::thread::sleep(Duration::from_millis(400));
         std::fs::write(&file, preset_text(8.5)).unwrap();
-        update_until(&mut app, "reload", |app| sigma_space(app) == (8.5, Some(8.5)));
+        update_until(&mut app, "reload", |app| {
+            sigma_space(app) == (8.5, Some(8.5))
+        });
     }
 }
 
@@ -162,7 +226,11 @@ fn editor_changes_save_without_overwriting_the_users_edits() {
     let mut app = preset_app(&file);
     let blur = |app: &App| {
         let camera = app.world().resource::<FrameChain>().camera;
-        app.world().get::<BackdropSettings>(camera).unwrap().blur.radius
+        app.world()
+            .get::<BackdropSettings>(camera)
+            .unwrap()
+            .blur
+            .radius
     };
     update_until(&mut app, "start preset", |app| blur(app) == 20.0);
 
@@ -178,18 +246,29 @@ fn editor_changes_save_without_overwriting_the_users_edits() {
 
     // Meanwhile the user edits the file (a broken edit, so it does not reload): Save asks.
     std::fs::write(&file, "(blur_radius: 30.0,,)").unwrap();
-    app.world_mut().write_message(PresetAction::Save { overwrite: false });
+    app.world_mut()
+        .write_message(PresetAction::Save { overwrite: false });
     app.update();
-    let question = app.world().resource::<bevy_backdrop::preset::SaveQuestion>().0.clone();
+    let question = app
+        .world()
+        .resource::<bevy_backdrop::preset::SaveQuestion>()
+        .0
+        .clone();
     assert!(question.is_some_and(|q| q.contains("changed on disk")));
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), "(blur_radius: 30.0,,)");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "(blur_radius: 30.0,,)"
+    );
 
     // "Save as new" keeps the user's file and writes a new one, which becomes the active preset.
     app.world_mut().write_message(PresetAction::SaveAsNew);
     app.update();
     let copy = dir.path().join("mine-1.preset.ron");
     assert_eq!(Preset::load_file(&copy).unwrap().blur_radius, 40.0);
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), "(blur_radius: 30.0,,)");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "(blur_radius: 30.0,,)"
+    );
     let state = app.world().resource::<PresetState>();
     assert!(!state.modified);
     let catalog = app.world().resource::<PresetCatalog>();
@@ -201,9 +280,15 @@ fn editor_changes_save_without_overwriting_the_users_edits() {
         state.live.blur_radius = 50.0;
         state.edit();
     }
-    app.world_mut().write_message(PresetAction::Save { overwrite: false });
+    app.world_mut()
+        .write_message(PresetAction::Save { overwrite: false });
     app.update();
-    assert!(app.world().resource::<bevy_backdrop::preset::SaveQuestion>().0.is_none());
+    assert!(
+        app.world()
+            .resource::<bevy_backdrop::preset::SaveQuestion>()
+            .0
+            .is_none()
+    );
     assert_eq!(Preset::load_file(&copy).unwrap().blur_radius, 50.0);
 
     // Revert drops editor changes: back to the file's value.
@@ -230,10 +315,44 @@ enum Mutation {
 }
 
 const TOKENS: &[&str] = &[
-    "(", ")", ",", ":", "\"", "[", "]", "{", "}", "-", "0", "1e309", "-1e-45", "NaN", "inf",
-    "Some(", "None", "#", "/*", "*/", "//", "\n", "blur_radius: ", "coverage: (0.9, 0.1)",
-    "background: Image(\"", "Color(\"#zzzzzz\")", "threads: 4294967296", "r#", "b'", "\\u{0}",
-    "0x", "1_000", "'", "\u{feff}", "\u{1F600}", "model: \"\"", "Video(", "light_wrap: (",
+    "(",
+    ")",
+    ",",
+    ":",
+    "\"",
+    "[",
+    "]",
+    "{",
+    "}",
+    "-",
+    "0",
+    "1e309",
+    "-1e-45",
+    "NaN",
+    "inf",
+    "Some(",
+    "None",
+    "#",
+    "/*",
+    "*/",
+    "//",
+    "\n",
+    "blur_radius: ",
+    "coverage: (0.9, 0.1)",
+    "background: Image(\"",
+    "Color(\"#zzzzzz\")",
+    "threads: 4294967296",
+    "r#",
+    "b'",
+    "\\u{0}",
+    "0x",
+    "1_000",
+    "'",
+    "\u{feff}",
+    "\u{1F600}",
+    "model: \"\"",
+    "Video(",
+    "light_wrap: (",
 ];
 
 fn mutation() -> impl Strategy<Value = Mutation> {
@@ -282,7 +401,10 @@ const FUZZ_CASES: u32 = 25_000;
 
 #[test]
 fn the_parser_never_panics_on_mutated_presets() {
-    let sources: Vec<Vec<u8>> = shipped().iter().map(|f| std::fs::read(f).unwrap()).collect();
+    let sources: Vec<Vec<u8>> = shipped()
+        .iter()
+        .map(|f| std::fs::read(f).unwrap())
+        .collect();
     let mut config = ProptestConfig::with_cases(FUZZ_CASES);
     config.failure_persistence = None;
     let (accepted, rejected) = (std::cell::Cell::new(0u32), std::cell::Cell::new(0u32));
@@ -297,13 +419,20 @@ fn the_parser_never_panics_on_mutated_presets() {
                         accepted.set(accepted.get() + 1);
                         // Whatever parses is a valid chain and saves to text that reads back
                         // the same.
-                        preset.effects(&BackdropSettings::default(), None).validate().map_err(TestCaseError::fail)?;
-                        let again = Preset::parse(preset.to_ron().as_bytes()).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                        preset
+                            .effects(&BackdropSettings::default(), None)
+                            .validate()
+                            .map_err(TestCaseError::fail)?;
+                        let again = Preset::parse(preset.to_ron().as_bytes())
+                            .map_err(|e| TestCaseError::fail(e.to_string()))?;
                         prop_assert_eq!(again, preset);
                     }
                     Err(e) => {
                         rejected.set(rejected.get() + 1);
-                        prop_assert!(e.line >= 1 && e.column >= 1 && !e.message.is_empty(), "{e:?}");
+                        prop_assert!(
+                            e.line >= 1 && e.column >= 1 && !e.message.is_empty(),
+                            "{e:?}"
+                        );
                     }
                 }
                 Ok(())
@@ -311,7 +440,13 @@ fn the_parser_never_panics_on_mutated_presets() {
         )
         .unwrap();
     let (accepted, rejected) = (accepted.get(), rejected.get());
-    println!("parser fuzz: {} cases, {accepted} parsed, {rejected} rejected", accepted + rejected);
+    println!(
+        "parser fuzz: {} cases, {accepted} parsed, {rejected} rejected",
+        accepted + rejected
+    );
     assert_eq!(accepted + rejected, FUZZ_CASES);
-    assert!(accepted > 0 && rejected > 0, "the mutations should both keep and break presets");
+    assert!(
+        accepted > 0 && rejected > 0,
+        "the mutations should both keep and break presets"
+    );
 }

@@ -19,24 +19,40 @@ fn a_folder_plays_in_name_order_and_loops() {
         let path = dir.path().join(name);
         let picture = image::DynamicImage::ImageRgba8(noise_image(40, 30, seed));
         if name.ends_with("jpg") {
-            picture.into_rgb8().save_with_format(path, image::ImageFormat::Jpeg).unwrap();
+            picture
+                .into_rgb8()
+                .save_with_format(path, image::ImageFormat::Jpeg)
+                .unwrap();
         } else {
-            picture.save_with_format(path, image::ImageFormat::Png).unwrap();
+            picture
+                .save_with_format(path, image::ImageFormat::Png)
+                .unwrap();
         }
     }
     std::fs::write(dir.path().join("notes.txt"), "not a frame").unwrap();
 
     let mut source = SequenceSource::open(dir.path(), 30.0).unwrap();
     assert_eq!(source.frames_per_pass(), Some(3));
-    let names: Vec<_> = source.files().iter().map(|p| p.file_name().unwrap().to_str().unwrap().to_owned()).collect();
+    let names: Vec<_> = source
+        .files()
+        .iter()
+        .map(|p| p.file_name().unwrap().to_str().unwrap().to_owned())
+        .collect();
     assert_eq!(names, ["a_001.jpg", "b_002.png", "c_003.PNG"]);
     let frames: Vec<_> = (0..5).map(|_| source.next_frame().unwrap()).collect();
     for (k, frame) in frames.iter().enumerate() {
         assert_eq!(frame.id, k as u64);
         assert_eq!((frame.width, frame.height), (40, 30));
     }
-    assert_eq!(frames[3].rgba, frames[0].rgba, "loops back to the first image");
-    assert_eq!(frames[1].rgba.as_ref(), noise_image(40, 30, 2).as_raw(), "png decodes exactly");
+    assert_eq!(
+        frames[3].rgba, frames[0].rgba,
+        "loops back to the first image"
+    );
+    assert_eq!(
+        frames[1].rgba.as_ref(),
+        noise_image(40, 30, 2).as_raw(),
+        "png decodes exactly"
+    );
     assert_ne!(frames[0].rgba, frames[1].rgba);
 }
 
@@ -71,9 +87,17 @@ fn a_video_yields_its_frames_in_order_then_loops() {
     }
     // And it resembles what was written (mean error, not exactness).
     let written = render_pattern(4, 64, 48);
-    let mean_error = frames[4].rgba.iter().zip(&written).map(|(a, b)| a.abs_diff(*b) as f64).sum::<f64>()
+    let mean_error = frames[4]
+        .rgba
+        .iter()
+        .zip(&written)
+        .map(|(a, b)| a.abs_diff(*b) as f64)
+        .sum::<f64>()
         / written.len() as f64;
-    assert!(mean_error < 12.0, "decoded frame 4 is far from the written one: {mean_error}");
+    assert!(
+        mean_error < 12.0,
+        "decoded frame 4 is far from the written one: {mean_error}"
+    );
 }
 
 #[test]
@@ -82,7 +106,11 @@ fn odd_sized_video_is_written_padded_and_read_back() {
     let path = dir.path().join("odd.mkv");
     make_video(&path, 33, 17, 3);
     let info = probe(&path).unwrap();
-    assert_eq!((info.width, info.height), (34, 18), "yuv420p needs even sides: padded by one");
+    assert_eq!(
+        (info.width, info.height),
+        (34, 18),
+        "yuv420p needs even sides: padded by one"
+    );
 }
 
 #[test]
@@ -118,7 +146,10 @@ fn headless_writes_a_video_and_reads_a_video() {
     crate::common::render_frames(SourceSpec::Video(input), None, &frames_dir);
     assert!(frames_dir.join("frame_00005.png").exists());
     assert!(!frames_dir.join("frame_00006.png").exists());
-    assert_eq!(read_png(&frames_dir.join("frame_00000.png")).dimensions(), (96, 64));
+    assert_eq!(
+        read_png(&frames_dir.join("frame_00000.png")).dimensions(),
+        (96, 64)
+    );
 }
 
 #[test]
@@ -126,5 +157,8 @@ fn ffmpeg_is_installed() {
     // The video source and writer need it; CI installs it. Fail here, with the reason, rather than
     // in a confusing way elsewhere.
     let status = Command::new("ffmpeg").arg("-version").output();
-    assert!(status.is_ok_and(|o| o.status.success()), "ffmpeg is missing: apt-get install ffmpeg");
+    assert!(
+        status.is_ok_and(|o| o.status.success()),
+        "ffmpeg is missing: apt-get install ffmpeg"
+    );
 }

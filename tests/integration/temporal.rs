@@ -6,7 +6,9 @@ use bevy_backdrop::batch::BatchOutput;
 use bevy_backdrop::capture::SourceSpec;
 use bevy_backdrop::effects::reference::{Picture, Plane};
 use bevy_backdrop::effects::temporal::reference_step;
-use bevy_backdrop::effects::{BackdropSettings, ChainView, TemporalSettings, bilateral, mask_decode};
+use bevy_backdrop::effects::{
+    BackdropSettings, ChainView, TemporalSettings, bilateral, mask_decode,
+};
 use bevy_backdrop::inference::models::{InputRange, Layout, ModelInput};
 use bevy_backdrop::inference::preprocess::frame_to_tensor;
 use bevy_backdrop::inference::{
@@ -50,7 +52,10 @@ fn red_model(width: u32, height: u32) -> ModelInfo {
 fn moving_disc(width: u32, height: u32, k: u32, step: u32) -> image::RgbaImage {
     let noise = noise_image(width, height, 5);
     image::RgbaImage::from_fn(width, height, |x, y| {
-        let (dx, dy) = (x as f32 - (20 + k * step) as f32, y as f32 - height as f32 / 2.0);
+        let (dx, dy) = (
+            x as f32 - (20 + k * step) as f32,
+            y as f32 - height as f32 / 2.0,
+        );
         let n = noise.get_pixel(x, y).0;
         if dx * dx + dy * dy < 144.0 {
             image::Rgba([230, 60 + n[1] / 16, 50, 255])
@@ -60,7 +65,12 @@ fn moving_disc(width: u32, height: u32, k: u32, step: u32) -> image::RgbaImage {
     })
 }
 
-fn render(dir: &std::path::Path, frames: &[image::RgbaImage], mask: (u32, u32), settings: BackdropSettings) -> Vec<image::RgbaImage> {
+fn render(
+    dir: &std::path::Path,
+    frames: &[image::RgbaImage],
+    mask: (u32, u32),
+    settings: BackdropSettings,
+) -> Vec<image::RgbaImage> {
     let input = dir.join("in");
     let out = dir.join("out");
     std::fs::create_dir_all(&input).unwrap();
@@ -68,8 +78,17 @@ fn render(dir: &std::path::Path, frames: &[image::RgbaImage], mask: (u32, u32), 
         frame.save(input.join(format!("f{k:03}.png"))).unwrap();
     }
     let model = custom_model(red_model(mask.0, mask.1), || Box::new(RedIsPerson));
-    headless_with(SourceSpec::Sequence(input), None, &out, Some(model), false, settings);
-    (0..frames.len()).map(|k| read_png(&BatchOutput::frame_path(&out, k as u64))).collect()
+    headless_with(
+        SourceSpec::Sequence(input),
+        None,
+        &out,
+        Some(model),
+        false,
+        settings,
+    );
+    (0..frames.len())
+        .map(|k| read_png(&BatchOutput::frame_path(&out, k as u64)))
+        .collect()
 }
 
 #[test]
@@ -92,7 +111,12 @@ fn the_temporal_pass_matches_cpu_over_a_sequence() {
         let raw: Vec<f32> = input.chunks_exact(3).map(|p| p[0]).collect();
         let decoded = mask_decode::reference(&raw, mask.0, mask.1, OutputKind::Probability);
         let refined = bilateral::reference(&picture, &decoded, &settings.bilateral);
-        let smoothed = reference_step(previous.as_ref().map(|(h, f)| (h, f)), &picture, &refined, &settings.temporal);
+        let smoothed = reference_step(
+            previous.as_ref().map(|(h, f)| (h, f)),
+            &picture,
+            &refined,
+            &settings.temporal,
+        );
         let expected = image::RgbaImage::from_fn(w, h, |x, y| {
             let v = (smoothed.at(x, y).clamp(0.0, 1.0) * 255.0).round() as u8;
             image::Rgba([v, v, v, 255])
@@ -116,25 +140,50 @@ fn noise(seed: &mut u32) -> f32 {
 fn a_still_subject_flickers_less() {
     let (w, h) = (64u32, 48u32);
     let frame = Picture::from_rgba8(noise_image(w, h, 1).as_raw(), w, h);
-    let base: Vec<f32> = (0..w * h).map(|i| if i % w < 32 { 0.9 } else { 0.1 }).collect();
+    let base: Vec<f32> = (0..w * h)
+        .map(|i| if i % w < 32 { 0.9 } else { 0.1 })
+        .collect();
     let mut seed = 0x9e37_79b9u32;
     let updates: Vec<Plane> = (0..30)
-        .map(|_| Plane::new(w, h, base.iter().map(|b| (b + 0.3 * noise(&mut seed)).clamp(0.0, 1.0)).collect()))
+        .map(|_| {
+            Plane::new(
+                w,
+                h,
+                base.iter()
+                    .map(|b| (b + 0.3 * noise(&mut seed)).clamp(0.0, 1.0))
+                    .collect(),
+            )
+        })
         .collect();
     let mean_change = |masks: &[Plane]| {
         let total: f32 = masks
             .windows(2)
-            .map(|pair| pair[0].data.iter().zip(&pair[1].data).map(|(a, b)| (a - b).abs()).sum::<f32>())
+            .map(|pair| {
+                pair[0]
+                    .data
+                    .iter()
+                    .zip(&pair[1].data)
+                    .map(|(a, b)| (a - b).abs())
+                    .sum::<f32>()
+            })
             .sum();
         total / ((masks.len() - 1) as f32 * (w * h) as f32)
     };
     let mut smoothed: Vec<Plane> = Vec::new();
     for refined in &updates {
         let previous = smoothed.last().map(|p| (p, &frame));
-        smoothed.push(reference_step(previous, &frame, refined, &TemporalSettings::default()));
+        smoothed.push(reference_step(
+            previous,
+            &frame,
+            refined,
+            &TemporalSettings::default(),
+        ));
     }
     let (raw, calm) = (mean_change(&updates), mean_change(&smoothed[5..]));
-    println!("mean change between updates: {raw:.4} without, {calm:.4} with smoothing ({:.0}% less)", 100.0 * (1.0 - calm / raw));
+    println!(
+        "mean change between updates: {raw:.4} without, {calm:.4} with smoothing ({:.0}% less)",
+        100.0 * (1.0 - calm / raw)
+    );
     assert!(calm <= 0.5 * raw, "{calm} vs {raw}");
 }
 
@@ -146,9 +195,23 @@ fn a_moving_edge_does_not_trail() {
         let frame = Picture {
             width: w,
             height: h,
-            data: (0..w * h).map(|i| if i % w < edge { [0.9, 0.7, 0.6] } else { [0.2, 0.3, 0.4] }).collect(),
+            data: (0..w * h)
+                .map(|i| {
+                    if i % w < edge {
+                        [0.9, 0.7, 0.6]
+                    } else {
+                        [0.2, 0.3, 0.4]
+                    }
+                })
+                .collect(),
         };
-        let mask = Plane::new(w, h, (0..w * h).map(|i| if i % w < edge { 1.0 } else { 0.0 }).collect());
+        let mask = Plane::new(
+            w,
+            h,
+            (0..w * h)
+                .map(|i| if i % w < edge { 1.0 } else { 0.0 })
+                .collect(),
+        );
         (frame, mask)
     };
     // N = 1: after a single update the 0.5 crossing is at the true edge.
@@ -157,10 +220,18 @@ fn a_moving_edge_does_not_trail() {
     for k in 0..10u32 {
         let edge = 30 + 4 * k;
         let (frame, mask) = at(edge);
-        let out = reference_step(history.as_ref().map(|(m, f)| (m, f)), &frame, &mask, &TemporalSettings::default());
+        let out = reference_step(
+            history.as_ref().map(|(m, f)| (m, f)),
+            &frame,
+            &mask,
+            &TemporalSettings::default(),
+        );
         if k as usize >= N {
             let crossing = (0..w).find(|&x| out.at(x, 1) < 0.5).unwrap();
-            assert!(crossing.abs_diff(edge) <= 1, "update {k}: crossing at {crossing}, edge at {edge}");
+            assert!(
+                crossing.abs_diff(edge) <= 1,
+                "update {k}: crossing at {crossing}, edge at {edge}"
+            );
         }
         history = Some((out, frame));
     }
@@ -170,7 +241,9 @@ fn a_moving_edge_does_not_trail() {
 fn smoothing_keeps_the_shape_of_a_moving_person() {
     // Crops of the sample portrait drifting 6 px a frame, through the real chain on the GPU, with
     // and without smoothing: the smoothed refined masks stay within 1% IoU of the unsmoothed.
-    let portrait = image::load_from_memory(bevy_backdrop::capture::still::SAMPLE_PORTRAIT_JPEG).unwrap().into_rgba8();
+    let portrait = image::load_from_memory(bevy_backdrop::capture::still::SAMPLE_PORTRAIT_JPEG)
+        .unwrap()
+        .into_rgba8();
     let frames: Vec<_> = (0..8u32)
         .map(|k| image::imageops::crop_imm(&portrait, 40 + 6 * k, 60, 256, 144).to_image())
         .collect();
@@ -195,9 +268,21 @@ fn smoothing_keeps_the_shape_of_a_moving_person() {
             backend: BackendChoice::Tract,
             ..Default::default()
         };
-        headless_with(SourceSpec::Sequence(input), None, &out, Some(model), false, settings);
+        headless_with(
+            SourceSpec::Sequence(input),
+            None,
+            &out,
+            Some(model),
+            false,
+            settings,
+        );
         (0..frames.len())
-            .map(|k| read_png(&BatchOutput::frame_path(&out, k as u64)).pixels().map(|p| p.0[0] as f32 / 255.0).collect::<Vec<_>>())
+            .map(|k| {
+                read_png(&BatchOutput::frame_path(&out, k as u64))
+                    .pixels()
+                    .map(|p| p.0[0] as f32 / 255.0)
+                    .collect::<Vec<_>>()
+            })
             .collect::<Vec<_>>()
     };
     let (smooth, plain) = (run(0.85, "on"), run(0.0, "off"));

@@ -37,8 +37,14 @@ pub const UNIFORM_EPSILON: f32 = 1.0 / 1024.0;
 fn flat_footprint(mask: &Plane, u: f32, v: f32, reach_x: f32, reach_y: f32) -> bool {
     let (mw, mh) = (mask.width as f32, mask.height as f32);
     let bound = |c: f32, size: f32| c.clamp(0.0, size - 1.0) as u32;
-    let (x0, x1) = (bound((u * mw - 0.5 - reach_x).floor(), mw), bound((u * mw - 0.5 + reach_x).floor() + 1.0, mw));
-    let (y0, y1) = (bound((v * mh - 0.5 - reach_y).floor(), mh), bound((v * mh - 0.5 + reach_y).floor() + 1.0, mh));
+    let (x0, x1) = (
+        bound((u * mw - 0.5 - reach_x).floor(), mw),
+        bound((u * mw - 0.5 + reach_x).floor() + 1.0, mw),
+    );
+    let (y0, y1) = (
+        bound((v * mh - 0.5 - reach_y).floor(), mh),
+        bound((v * mh - 0.5 + reach_y).floor() + 1.0, mh),
+    );
     let (mut lowest, mut highest) = (f32::MAX, f32::MIN);
     for y in y0..=y1 {
         for x in x0..=x1 {
@@ -55,7 +61,13 @@ fn gauss(x: f32, sigma: f32) -> f32 {
 }
 
 /// The refined mask at one output pixel.
-pub fn reference_at(frame: &Picture, mask: &Plane, settings: &JointBilateralSettings, x: u32, y: u32) -> f32 {
+pub fn reference_at(
+    frame: &Picture,
+    mask: &Plane,
+    settings: &JointBilateralSettings,
+    x: u32,
+    y: u32,
+) -> f32 {
     let (fw, fh) = (frame.width as f32, frame.height as f32);
     let (u, v) = (centre(x, frame.width), centre(y, frame.height));
     let plain = mask.sample(u, v);
@@ -89,7 +101,11 @@ pub fn reference_at(frame: &Picture, mask: &Plane, settings: &JointBilateralSett
         }
         dy += step;
     }
-    if weight_sum > 0.0 { sum / weight_sum } else { plain }
+    if weight_sum > 0.0 {
+        sum / weight_sum
+    } else {
+        plain
+    }
 }
 
 /// The refined mask at frame resolution.
@@ -106,7 +122,9 @@ mod tests {
     use super::*;
 
     fn noise_picture(w: u32, h: u32) -> Picture {
-        let rgba: Vec<u8> = (0..w * h * 4).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        let rgba: Vec<u8> = (0..w * h * 4)
+            .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+            .collect();
         Picture::from_rgba8(&rgba, w, h)
     }
 
@@ -139,10 +157,20 @@ mod tests {
         // Left half dark, right half bright, and the mask says person on the left half.
         let (w, h) = (32u32, 8u32);
         let rgba: Vec<u8> = (0..w * h)
-            .flat_map(|i| if i % w < 16 { [20, 20, 20, 255] } else { [230, 230, 230, 255] })
+            .flat_map(|i| {
+                if i % w < 16 {
+                    [20, 20, 20, 255]
+                } else {
+                    [230, 230, 230, 255]
+                }
+            })
             .collect();
         let frame = Picture::from_rgba8(&rgba, w, h);
-        let mask = Plane::new(8, 2, (0..16).map(|i| if i % 8 < 4 { 1.0 } else { 0.0 }).collect());
+        let mask = Plane::new(
+            8,
+            2,
+            (0..16).map(|i| if i % 8 < 4 { 1.0 } else { 0.0 }).collect(),
+        );
         let guided = reference(&frame, &mask, &JointBilateralSettings::REFERENCE);
         let blind = reference(
             &frame,
@@ -155,7 +183,17 @@ mod tests {
         assert!(guided.data.iter().all(|v| (0.0..=1.0).contains(v)));
         // Just right of the edge, colour-blind smoothing pulls in the person side; the guide
         // does not: the background stays background.
-        assert!(guided.at(17, 4) < blind.at(17, 4) - 0.1, "{} vs {}", guided.at(17, 4), blind.at(17, 4));
-        assert!(guided.at(14, 4) > blind.at(14, 4) + 0.1, "{} vs {}", guided.at(14, 4), blind.at(14, 4));
+        assert!(
+            guided.at(17, 4) < blind.at(17, 4) - 0.1,
+            "{} vs {}",
+            guided.at(17, 4),
+            blind.at(17, 4)
+        );
+        assert!(
+            guided.at(14, 4) > blind.at(14, 4) + 0.1,
+            "{} vs {}",
+            guided.at(14, 4),
+            blind.at(14, 4)
+        );
     }
 }

@@ -43,7 +43,10 @@ impl BlurPlan {
         }
         // 3σ = radius at full resolution; half that at half resolution.
         let sigma = radius / 6.0;
-        let needed = (3.0 * sigma / MAX_TAPS_PER_PASS as f32).powi(2).ceil().max(1.0) as u32;
+        let needed = (3.0 * sigma / MAX_TAPS_PER_PASS as f32)
+            .powi(2)
+            .ceil()
+            .max(1.0) as u32;
         // n passes of σ/√n compose to one of σ.
         let sigma = sigma / (needed as f32).sqrt();
         Some(Self {
@@ -60,7 +63,14 @@ pub fn half_size(width: u32, height: u32) -> (u32, u32) {
 }
 
 /// One pass, as the shader does it: `source` sampled bilinearly at the output's pixel centres.
-fn pass(source: &Picture, mask: &Plane, out_w: u32, out_h: u32, plan: &BlurPlan, vertical: bool) -> Picture {
+fn pass(
+    source: &Picture,
+    mask: &Plane,
+    out_w: u32,
+    out_h: u32,
+    plan: &BlurPlan,
+    vertical: bool,
+) -> Picture {
     let inv_two_var = 1.0 / (2.0 * plan.sigma * plan.sigma);
     let mut data = Vec::with_capacity(out_w as usize * out_h as usize);
     for y in 0..out_h {

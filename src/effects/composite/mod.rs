@@ -98,11 +98,15 @@ impl CompositeSettings {
     pub fn validate(&self) -> Result<(), String> {
         let (low, high) = self.coverage;
         if !((0.0..1.0).contains(&low) && low < high && high < 1.0) {
-            return Err(format!("coverage must satisfy 0 ≤ low < high < 1, got ({low}, {high})"));
+            return Err(format!(
+                "coverage must satisfy 0 ≤ low < high < 1, got ({low}, {high})"
+            ));
         }
         let strength = self.light_wrap.strength;
         if !(0.0..=1.0).contains(&strength) {
-            return Err(format!("light wrap strength must be in [0, 1], got {strength}"));
+            return Err(format!(
+                "light wrap strength must be in [0, 1], got {strength}"
+            ));
         }
         Ok(())
     }
@@ -201,7 +205,10 @@ mod tests {
     fn cover_crop_fills_without_stretching() {
         // A 2:1 picture on a 1:1 frame: scaled to the frame's height, sides cropped equally.
         let (u, v) = cover_uv(0.5, 0.5, (100, 100), (200, 100));
-        assert!((u - 0.5).abs() < 1e-6 && (v - 0.5).abs() < 1e-6, "centre stays centre");
+        assert!(
+            (u - 0.5).abs() < 1e-6 && (v - 0.5).abs() < 1e-6,
+            "centre stays centre"
+        );
         let (left, _) = cover_uv(0.0, 0.0, (100, 100), (200, 100));
         let (right, _) = cover_uv(1.0, 1.0, (100, 100), (200, 100));
         assert!((left - 0.25).abs() < 1e-6 && (right - 0.75).abs() < 1e-6);
@@ -264,9 +271,21 @@ mod tests {
             },
             ..Default::default()
         };
-        let person = reference(&frame, &Plane::new(4, 2, vec![1.0; 8]), Some(&blurred), None, &settings);
+        let person = reference(
+            &frame,
+            &Plane::new(4, 2, vec![1.0; 8]),
+            Some(&blurred),
+            None,
+            &settings,
+        );
         assert_eq!(person, frame);
-        let background = reference(&frame, &Plane::new(4, 2, vec![0.0; 8]), Some(&blurred), None, &settings);
+        let background = reference(
+            &frame,
+            &Plane::new(4, 2, vec![0.0; 8]),
+            Some(&blurred),
+            None,
+            &settings,
+        );
         assert!(background.data.iter().all(|p| *p == [0.9, 0.1, 0.3]));
         let colour = CompositeSettings {
             background: Background::Color(Srgba::rgb(1.0, 0.0, 0.5)),
@@ -292,10 +311,24 @@ mod tests {
         let ok = CompositeSettings::default();
         assert!(ok.validate().is_ok());
         for coverage in [(0.6, 0.6), (0.7, 0.5), (-0.1, 0.5), (0.5, 1.0)] {
-            assert!(CompositeSettings { coverage, ..ok.clone() }.validate().is_err(), "{coverage:?}");
+            assert!(
+                CompositeSettings {
+                    coverage,
+                    ..ok.clone()
+                }
+                .validate()
+                .is_err(),
+                "{coverage:?}"
+            );
         }
-        assert_eq!("image:a b.png".parse::<Background>().unwrap(), Background::Image("a b.png".into()));
-        assert_eq!("color:00ff80".parse::<Background>().unwrap(), Background::Color(Srgba::hex("00ff80").unwrap()));
+        assert_eq!(
+            "image:a b.png".parse::<Background>().unwrap(),
+            Background::Image("a b.png".into())
+        );
+        assert_eq!(
+            "color:00ff80".parse::<Background>().unwrap(),
+            Background::Color(Srgba::hex("00ff80").unwrap())
+        );
         assert!("colour:zz".parse::<Background>().is_err());
         assert!("plaid".parse::<Background>().is_err());
     }

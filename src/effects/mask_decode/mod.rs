@@ -26,7 +26,10 @@ mod tests {
     fn decoding_invariants() {
         // sigmoid(0) = 0.5; equal logits are a coin toss; probabilities pass through.
         assert_eq!(reference(&[0.0], 1, 1, OutputKind::Logits).data, [0.5]);
-        assert_eq!(reference(&[3.0, 3.0], 1, 1, OutputKind::TwoClassLogits).data, [0.5]);
+        assert_eq!(
+            reference(&[3.0, 3.0], 1, 1, OutputKind::TwoClassLogits).data,
+            [0.5]
+        );
         assert_eq!(reference(&[0.3], 1, 1, OutputKind::Probability).data, [0.3]);
         // Two-class softmax is the sigmoid of the difference, and is monotone in the person logit.
         let a = reference(&[1.0, 2.5], 1, 1, OutputKind::TwoClassLogits).data[0];
