@@ -23,6 +23,7 @@ use bevy_backdrop::effects::{
 use bevy_backdrop::inference::{
     BackendChoice, InferenceMode, InferencePlugin, InferenceSettings, SwitchBackend, SwitchModel,
 };
+use bevy_backdrop::overlay::OverlayPanels;
 use bevy_backdrop::preset::{PresetAction, PresetCatalog};
 
 /// Real-time virtual backgrounds: see yourself with the background blurred or replaced.
@@ -294,7 +295,7 @@ fn windowed(cli: &Cli) -> ExitCode {
         mirror: cli.mirror(),
         ..default()
     })
-    .add_systems(Update, playground_keys);
+    .add_systems(Update, (playground_keys, panel_keys).run_if(keyboard_is_free));
     match cli.inference() {
         Some(settings) => {
             app.insert_resource(settings).add_plugins(BackdropPlugins);
@@ -320,13 +321,33 @@ fn windowed(cli: &Cli) -> ExitCode {
     }
 }
 
+/// Typing into the overlay (a path, a number) is not a command.
+fn keyboard_is_free(egui: Option<Res<bevy_egui::input::EguiWantsInput>>) -> bool {
+    !egui.is_some_and(|e| e.wants_any_keyboard_input())
+}
+
+/// Panel switches; the key map is `bevy_backdrop::overlay::KEY_MAP`.
+fn panel_keys(keys: Res<ButtonInput<KeyCode>>, mut panels: ResMut<OverlayPanels>) {
+    let toggles: [(KeyCode, fn(&mut OverlayPanels) -> &mut bool); 4] = [
+        (KeyCode::KeyO, |p| &mut p.performance),
+        (KeyCode::KeyC, |p| &mut p.comparison),
+        (KeyCode::KeyE, |p| &mut p.preset_editor),
+        (KeyCode::KeyH, |p| &mut p.keys),
+    ];
+    for (key, panel) in toggles {
+        if keys.just_pressed(key) {
+            let shown = panel(&mut panels);
+            *shown = !*shown;
+        }
+    }
+}
+
 #[expect(
     clippy::too_many_arguments,
     reason = "a Bevy system reads what it needs"
 )]
 fn playground_keys(
     keys: Res<ButtonInput<KeyCode>>,
-    egui_input: Option<Res<bevy_egui::input::EguiWantsInput>>,
     mut presets: MessageWriter<PresetAction>,
     live: Option<Res<LiveCapture>>,
     mut status: ResMut<CaptureStatus>,
@@ -335,10 +356,6 @@ fn playground_keys(
     mut switch_backend: MessageWriter<SwitchBackend>,
     mut exit: MessageWriter<AppExit>,
 ) {
-    // Typing into the overlay (a path, a number) is not a command.
-    if egui_input.is_some_and(|e| e.wants_any_keyboard_input()) {
-        return;
-    }
     if keys.just_pressed(KeyCode::KeyP) {
         let shift = keys.any_pressed([KeyCode::ShiftLeft, KeyCode::ShiftRight]);
         presets.write(PresetAction::Cycle(if shift { -1 } else { 1 }));

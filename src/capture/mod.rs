@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bevy::asset::RenderAssetUsages;
+use bevy::diagnostic::{Diagnostic, DiagnosticPath, Diagnostics, RegisterDiagnostic};
 use bevy::image::ImageSampler;
 use bevy::platform::time::Instant;
 use bevy::prelude::*;
@@ -58,6 +59,14 @@ impl Default for CaptureSettings {
 /// The texture the newest frame lives in (`Rgba8UnormSrgb`, the frame's size).
 #[derive(Resource, Clone, Debug)]
 pub struct FrameImage(pub Handle<Image>);
+
+/// Frames a second the source delivers (from frame ids and capture times, so frames the app
+/// skipped still count).
+pub const CAPTURE_FPS: DiagnosticPath = DiagnosticPath::const_new("backdrop/capture_fps");
+/// Milliseconds from a frame's capture to the end of the app frame that hands it to the
+/// renderer (the window shows it one render later).
+pub const CAPTURE_TO_DISPLAY_MS: DiagnosticPath =
+    DiagnosticPath::const_new("backdrop/capture_to_display_ms");
 
 /// A frame waiting to be copied into [`FrameImage`] in this app frame's `PreUpdate`.
 #[derive(Resource, Default)]
@@ -114,7 +123,10 @@ impl Plugin for FramePlugin {
                 PreUpdate,
                 (FrameSystems::Receive, FrameSystems::Upload).chain(),
             )
-            .add_systems(PreUpdate, upload_frame.in_set(FrameSystems::Upload));
+            .register_diagnostic(Diagnostic::new(CAPTURE_FPS))
+            .register_diagnostic(Diagnostic::new(CAPTURE_TO_DISPLAY_MS).with_suffix(" ms"))
+            .add_systems(PreUpdate, upload_frame.in_set(FrameSystems::Upload))
+            .add_systems(Last, measure_latency);
         let image = new_frame_image(1, 1);
         let handle = app.world_mut().resource_mut::<Assets<Image>>().add(image);
         app.insert_resource(FrameImage(handle));
@@ -143,10 +155,18 @@ fn upload_frame(
     mut current: ResMut<CurrentFrame>,
     frame_image: Res<FrameImage>,
     mut images: ResMut<Assets<Image>>,
+    mut diagnostics: Diagnostics,
 ) {
     let Some(frame) = incoming.0.take() else {
         return;
     };
+    if let Some(previous) = &current.frame
+        && frame.id > previous.id
+        && frame.captured_at > previous.captured_at
+    {
+        let seconds = (frame.captured_at - previous.captured_at).as_secs_f64();
+        diagnostics.add_measurement(&CAPTURE_FPS, || (frame.id - previous.id) as f64 / seconds);
+    }
     let Some(mut image) = images.get_mut(&frame_image.0) else {
         return;
     };
@@ -159,6 +179,16 @@ fn upload_frame(
     image.data = Some(frame.rgba.as_ref().clone());
     current.uploaded += 1;
     current.frame = Some(frame);
+}
+
+fn measure_latency(current: Res<CurrentFrame>, mut diagnostics: Diagnostics) {
+    if !current.is_changed() {
+        return;
+    }
+    if let Some(frame) = &current.frame {
+        let ms = frame.captured_at.elapsed().as_secs_f64() * 1e3;
+        diagnostics.add_measurement(&CAPTURE_TO_DISPLAY_MS, || ms);
+    }
 }
 
 /// Live capture: a worker thread per source, newest frame wins, fallback on failure.

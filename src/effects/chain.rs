@@ -13,6 +13,7 @@ use bevy::render::extract_component::{
 use bevy::render::render_asset::RenderAssets;
 use bevy::render::render_resource::binding_types::{sampler, texture_2d, uniform_buffer};
 use bevy::render::render_resource::*;
+use bevy::render::diagnostic::RecordDiagnostics;
 use bevy::render::renderer::{RenderContext, RenderDevice, ViewQuery};
 use bevy::render::sync_world::RenderEntity;
 use bevy::render::texture::{GpuImage, TextureCache};
@@ -439,6 +440,16 @@ fn prepare_textures(
     }
 }
 
+/// Runs `draw` inside a render-diagnostics time span named `span` (CPU time always, GPU time
+/// where the adapter has timestamp queries). Does nothing extra without `RenderDiagnosticsPlugin`.
+fn timed(ctx: &mut RenderContext, span: &'static str, draw: impl FnOnce(&mut RenderContext)) {
+    let recorder = ctx.diagnostic_recorder();
+    let recorder = recorder.as_deref();
+    let time_span = recorder.time_span(ctx.command_encoder(), span);
+    draw(ctx);
+    time_span.end(ctx.command_encoder());
+}
+
 /// Everything a stage's pass needs, gathered once per pass.
 struct PassContext<'a> {
     pipelines: &'a ChainPipelines,
@@ -667,18 +678,20 @@ fn temporal_pass(
         return;
     }
     let (now, next) = (state.current, 1 - state.current);
-    pass.draw_to(
-        &mut ctx,
-        "backdrop_temporal",
-        ids.temporal,
-        [
-            frame,
-            &textures.refined,
-            &state.masks[now],
-            &state.frames[now],
-        ],
-        &[&state.masks[next], &state.frames[next]],
-    );
+    timed(&mut ctx, super::GPU_SPANS[2].1, |ctx| {
+        pass.draw_to(
+            ctx,
+            "backdrop_temporal",
+            ids.temporal,
+            [
+                frame,
+                &textures.refined,
+                &state.masks[now],
+                &state.frames[now],
+            ],
+            &[&state.masks[next], &state.frames[next]],
+        );
+    });
     state.current = next;
     state.last_mask = Some(mask_number);
 }
@@ -697,13 +710,15 @@ fn decode_pass(
         return;
     };
     let raw = &raw.texture_view;
-    pass.draw(
-        &mut ctx,
-        "backdrop_mask_decode",
-        ids.decode,
-        [raw, raw, raw, raw],
-        &textures.decoded,
-    );
+    timed(&mut ctx, super::GPU_SPANS[0].1, |ctx| {
+        pass.draw(
+            ctx,
+            "backdrop_mask_decode",
+            ids.decode,
+            [raw, raw, raw, raw],
+            &textures.decoded,
+        );
+    });
 }
 
 fn bilateral_pass(view: ChainViewQuery, stage: StageParams, mut ctx: RenderContext) {
@@ -712,13 +727,15 @@ fn bilateral_pass(view: ChainViewQuery, stage: StageParams, mut ctx: RenderConte
         return;
     };
     let frame = target.main_texture_view();
-    pass.draw(
-        &mut ctx,
-        "backdrop_bilateral",
-        ids.bilateral,
-        [frame, &textures.decoded, &textures.decoded, frame],
-        &textures.refined,
-    );
+    timed(&mut ctx, super::GPU_SPANS[1].1, |ctx| {
+        pass.draw(
+            ctx,
+            "backdrop_bilateral",
+            ids.bilateral,
+            [frame, &textures.decoded, &textures.decoded, frame],
+            &textures.refined,
+        );
+    });
 }
 
 fn blur_passes(
@@ -734,6 +751,13 @@ fn blur_passes(
     };
     let mask = histories.mask_for(entity, passes, textures);
     let (a, b) = (&textures.blur_a, &textures.blur_b);
+    if passes.blur_iterations == 0 {
+        return;
+    }
+    let span = super::GPU_SPANS[3].1;
+    let recorder = ctx.diagnostic_recorder();
+    let recorder = recorder.as_deref();
+    let time_span = recorder.time_span(ctx.command_encoder(), span);
     for iteration in 0..passes.blur_iterations {
         if iteration == 0 {
             let frame = target.main_texture_view();
@@ -761,6 +785,7 @@ fn blur_passes(
             b,
         );
     }
+    time_span.end(ctx.command_encoder());
 }
 
 fn composite_pass(
@@ -786,6 +811,9 @@ fn composite_pass(
         .and_then(|id| images.get(id))
         .map(|p| &p.texture_view);
     let post = target.post_process_write();
+    let recorder = ctx.diagnostic_recorder();
+    let recorder = recorder.as_deref();
+    let time_span = recorder.time_span(ctx.command_encoder(), super::GPU_SPANS[4].1);
     pass.draw(
         &mut ctx,
         "backdrop_composite",
@@ -798,4 +826,5 @@ fn composite_pass(
         ],
         post.destination,
     );
+    time_span.end(ctx.command_encoder());
 }

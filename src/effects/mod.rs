@@ -28,6 +28,17 @@ use bevy::render::render_resource::{Extent3d, TextureFormat, TextureUsages};
 
 use crate::capture::{CurrentFrame, FrameImage, FrameSystems};
 
+/// The chain's passes in render diagnostics, in chain order: (what the overlay calls it, span).
+/// With `RenderDiagnosticsPlugin`, `render/<span>/elapsed_gpu` holds GPU ms where the adapter has
+/// timestamp queries, `render/<span>/elapsed_cpu` the encoding time everywhere.
+pub const GPU_SPANS: [(&str, &str); 5] = [
+    ("mask decode", "backdrop_mask_decode"),
+    ("bilateral", "backdrop_bilateral"),
+    ("temporal", "backdrop_temporal"),
+    ("blur", "backdrop_blur"),
+    ("composite", "backdrop_composite"),
+];
+
 /// Render layer of the frame quad: seen by chain cameras only, never by the window camera.
 pub const FRAME_LAYER: usize = 1;
 

@@ -2,9 +2,30 @@
 //! and every problem met, so a user sees why the picture is not what they asked for — and the
 //! preset editor.
 
+mod perf;
 mod preset_panel;
 
-pub use preset_panel::PresetEditorVisible;
+pub use perf::{KEY_MAP, is_software_renderer, pass_times};
+
+/// Which panels show. The playground binds each to a key (see [`KEY_MAP`]).
+#[derive(Resource, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OverlayPanels {
+    pub performance: bool,
+    pub comparison: bool,
+    pub preset_editor: bool,
+    pub keys: bool,
+}
+
+impl Default for OverlayPanels {
+    fn default() -> Self {
+        Self {
+            performance: true,
+            comparison: true,
+            preset_editor: true,
+            keys: false,
+        }
+    }
+}
 
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, EguiGlobalSettings, EguiPlugin, EguiPrimaryContextPass, egui};
@@ -26,11 +47,24 @@ impl Plugin for OverlayPlugin {
             auto_create_primary_context: false,
             ..default()
         })
-        .init_resource::<PresetEditorVisible>()
+        .init_resource::<OverlayPanels>()
         .add_systems(
             EguiPrimaryContextPass,
-            (status_line, preset_panel::preset_editor).chain(),
+            (
+                status_line,
+                perf::performance_panel,
+                preset_panel::preset_editor,
+                perf::key_map,
+            )
+                .chain(),
         );
+        // The figures the panels read.
+        if !app.is_plugin_added::<bevy::diagnostic::FrameTimeDiagnosticsPlugin>() {
+            app.add_plugins(bevy::diagnostic::FrameTimeDiagnosticsPlugin::default());
+        }
+        if !app.is_plugin_added::<bevy::render::diagnostic::RenderDiagnosticsPlugin>() {
+            app.add_plugins(bevy::render::diagnostic::RenderDiagnosticsPlugin);
+        }
     }
 }
 
@@ -127,7 +161,7 @@ fn status_line(
                     }
                     ui.label(
                         egui::RichText::new(
-                            "M mirror · N next model · B backend · P / Shift+P preset · Esc quit",
+                            "H keys · M mirror · N model · B backend · P preset · Esc quit",
                         )
                         .small()
                         .color(egui::Color32::GRAY),

@@ -13,16 +13,6 @@ use crate::preset::{
     SaveQuestion,
 };
 
-/// Shows or hides the editor (the playground binds it to a key).
-#[derive(Resource, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PresetEditorVisible(pub bool);
-
-impl Default for PresetEditorVisible {
-    fn default() -> Self {
-        Self(true)
-    }
-}
-
 /// Model ids for the model menu, read once per models folder.
 #[derive(Default)]
 pub(super) struct ModelIds {
@@ -36,7 +26,7 @@ pub(super) struct ModelIds {
 )]
 pub(super) fn preset_editor(
     mut contexts: EguiContexts,
-    visible: Res<PresetEditorVisible>,
+    panels: Res<super::OverlayPanels>,
     state: Option<ResMut<PresetState>>,
     catalog: Option<Res<PresetCatalog>>,
     question: Res<SaveQuestion>,
@@ -47,7 +37,7 @@ pub(super) fn preset_editor(
     let (Some(mut state), Some(catalog)) = (state, catalog) else {
         return Ok(());
     };
-    if !visible.0 {
+    if !panels.preset_editor {
         return Ok(());
     }
     let Ok(ctx) = contexts.ctx_mut() else {
