@@ -1,0 +1,144 @@
+//! The overlay's figures are right, not just present: a manual time step, frames with known
+//! capture times and a fake backend of known duration.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use bevy::diagnostic::{DiagnosticPath, DiagnosticsStore, FrameTimeDiagnosticsPlugin};
+use bevy::prelude::*;
+use bevy::time::TimeUpdateStrategy;
+use bevy_backdrop::capture::{
+    CAPTURE_FPS, CAPTURE_TO_DISPLAY_MS, CurrentFrame, Frame, FramePlugin, IncomingFrame,
+};
+use bevy_backdrop::inference::models::{ModelError, ModelRegistry, default_models_dir};
+use bevy_backdrop::inference::{
+    CurrentMask, INFERENCE_MS, InferencePlugin, InferenceSettings, MASK_AGE, SegmentationBackend,
+    install_backend,
+};
+
+use crate::common::{gpu_lock, make_ready};
+
+/// Sleeps a known time per run, and can be held at a gate.
+struct SlowBackend {
+    duration: Duration,
+    gate: Arc<(Mutex<bool>, Condvar)>,
+    running: Arc<AtomicBool>,
+    pixels: usize,
+}
+
+impl SegmentationBackend for SlowBackend {
+    fn backend_name(&self) -> &'static str {
+        "slow test backend"
+    }
+
+    fn run(&mut self, _input: &[f32]) -> Result<Vec<f32>, ModelError> {
+        self.running.store(true, Ordering::SeqCst);
+        std::thread::sleep(self.duration);
+        let (open, signal) = &*self.gate;
+        let mut open = open.lock().unwrap();
+        while !*open {
+            open = signal.wait(open).unwrap();
+        }
+        self.running.store(false, Ordering::SeqCst);
+        Ok(vec![0.5; self.pixels])
+    }
+}
+
+fn value(app: &App, path: &DiagnosticPath) -> Option<f64> {
+    app.world().resource::<DiagnosticsStore>().get(path).and_then(|d| d.value())
+}
+
+#[test]
+fn diagnostics_report_what_happened() {
+    const STEP: Duration = Duration::from_millis(40);
+    const CAPTURE_INTERVAL: Duration = Duration::from_millis(20);
+    const INJECTED: Duration = Duration::from_millis(30);
+    let _gpu = gpu_lock();
+    let mut app = App::new();
+    app.add_plugins(bevy_backdrop::headless_default_plugins(false))
+        .add_plugins((FramePlugin, FrameTimeDiagnosticsPlugin::default()))
+        .insert_resource(TimeUpdateStrategy::ManualDuration(STEP))
+        .insert_resource(InferenceSettings {
+            // Nothing loads: the test installs its backend.
+            model: "none".into(),
+            ..default()
+        })
+        .add_plugins(InferencePlugin);
+    make_ready(&mut app);
+    let info = ModelRegistry::load(&default_models_dir()).unwrap().get("landscape").unwrap().clone();
+    let gate = Arc::new((Mutex::new(true), Condvar::new()));
+    let running = Arc::new(AtomicBool::new(false));
+    install_backend(
+        app.world_mut(),
+        info.clone(),
+        Box::new(SlowBackend {
+            duration: INJECTED,
+            gate: Arc::clone(&gate),
+            running: Arc::clone(&running),
+            pixels: info.output_len(),
+        }),
+    );
+
+    // Frames captured every 20 ms (a 50 fps source), each 15 ms old when it arrives.
+    let start = Instant::now();
+    let mut next_id = 0u64;
+    let mut feed = |app: &mut App| {
+        let mut frame = Frame::new(next_id, 32, 24, vec![128; 32 * 24 * 4]);
+        frame.captured_at = start + CAPTURE_INTERVAL * next_id as u32;
+        // Arrives 15 ms after its capture.
+        let arrival = frame.captured_at + Duration::from_millis(15);
+        std::thread::sleep(arrival.saturating_duration_since(Instant::now()));
+        next_id += 1;
+        app.world_mut().resource_mut::<IncomingFrame>().0 = Some(frame);
+        app.update();
+    };
+
+    // Phase 1: masks flow; the figures settle.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.world().resource::<CurrentMask>().mask.is_none() {
+        assert!(Instant::now() < deadline, "no mask from the fake backend");
+        feed(&mut app);
+    }
+    for _ in 0..5 {
+        feed(&mut app);
+    }
+    let fps = value(&app, &FrameTimeDiagnosticsPlugin::FPS).unwrap();
+    assert!((fps - 1.0 / STEP.as_secs_f64()).abs() < 1e-6, "fps {fps}");
+    let frame_ms = value(&app, &FrameTimeDiagnosticsPlugin::FRAME_TIME).unwrap();
+    assert!((frame_ms - 40.0).abs() < 1e-6, "frame time {frame_ms}");
+    let inference = value(&app, &INFERENCE_MS).unwrap();
+    assert!(inference >= INJECTED.as_secs_f64() * 1e3, "inference {inference} ms");
+    let capture_fps = value(&app, &CAPTURE_FPS).unwrap();
+    assert!((capture_fps - 50.0).abs() < 1e-6, "capture fps {capture_fps}");
+    let latency = value(&app, &CAPTURE_TO_DISPLAY_MS).unwrap();
+    assert!(latency >= 15.0, "capture to display {latency} ms");
+
+    // Phase 2: hold the model; count the frames that arrive meanwhile.
+    *gate.0.lock().unwrap() = false;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !running.load(Ordering::SeqCst) {
+        assert!(Instant::now() < deadline, "the held job did not start");
+        feed(&mut app);
+    }
+    let seq_of_job = app.world().resource::<CurrentFrame>().uploaded;
+    for _ in 0..7 {
+        feed(&mut app);
+    }
+    *gate.0.lock().unwrap() = true;
+    gate.1.notify_all();
+    while running.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::thread::sleep(Duration::from_millis(10));
+    let before = app.world().resource::<CurrentMask>().mask.as_ref().unwrap().frame_seq;
+    feed(&mut app);
+    let mask = app.world().resource::<CurrentMask>().mask.clone().unwrap();
+    assert_ne!(mask.frame_seq, before, "the held job's mask did not arrive");
+    // The job took frame `seq_of_job` or the one uploaded in the same update; the mask's age is
+    // the frames uploaded since its own frame, counted here.
+    let counted = app.world().resource::<CurrentFrame>().uploaded - mask.frame_seq;
+    assert!(mask.frame_seq >= seq_of_job.saturating_sub(1) && mask.frame_seq <= seq_of_job);
+    assert!(counted >= 8, "counted {counted}");
+    assert_eq!(value(&app, &MASK_AGE), Some(counted as f64));
+}
