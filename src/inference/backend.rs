@@ -51,7 +51,7 @@ impl fmt::Display for BackendChoice {
 }
 
 /// A concrete backend (what `auto` resolved to).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum BackendKind {
     Ort,
     Tract,

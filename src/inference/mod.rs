@@ -7,6 +7,7 @@
 //! and a model that fails to load leaves the previous one running.
 
 pub mod backend;
+pub mod compare;
 pub mod models;
 pub mod ort_runtime;
 pub mod preprocess;
@@ -193,6 +194,8 @@ struct Engine {
     loading: Option<Task<LoadOutput>>,
     /// Upload number of the last frame a job was started for.
     last_started: Option<u64>,
+    /// True while a job of the active model runs on the pool (the comparer waits for it).
+    running: Arc<std::sync::atomic::AtomicBool>,
 }
 
 struct ActiveModel {
@@ -433,6 +436,7 @@ fn start_job(
         active.generation,
         frame_now,
         frame.uploaded,
+        Arc::clone(&engine.running),
     );
     engine.last_started = Some(frame.uploaded);
     if settings.mode == InferenceMode::Lockstep {
@@ -456,9 +460,13 @@ fn spawn_job(
     generation: u64,
     frame: Frame,
     frame_seq: u64,
+    running: Arc<std::sync::atomic::AtomicBool>,
 ) -> Task<JobOutput> {
+    use std::sync::atomic::Ordering;
+    running.store(true, Ordering::SeqCst);
     AsyncComputeTaskPool::get().spawn(async move {
         let result = run_model(backend.as_mut(), &info, &frame, frame_seq);
+        running.store(false, Ordering::SeqCst);
         JobOutput {
             generation,
             backend,

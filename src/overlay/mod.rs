@@ -53,12 +53,19 @@ impl Plugin for OverlayPlugin {
             (
                 status_line,
                 perf::performance_panel,
+                perf::comparison_panel,
                 preset_panel::preset_editor,
                 perf::key_map,
             )
                 .chain(),
         );
-        // The figures the panels read.
+        // The figures the panels read. The comparer only runs where the panel can show it.
+        if app.is_plugin_added::<crate::inference::InferencePlugin>()
+            && !app.is_plugin_added::<crate::inference::compare::ComparerPlugin>()
+        {
+            app.add_plugins(crate::inference::compare::ComparerPlugin);
+        }
+        app.add_message::<crate::inference::compare::BenchmarkAll>();
         if !app.is_plugin_added::<bevy::diagnostic::FrameTimeDiagnosticsPlugin>() {
             app.add_plugins(bevy::diagnostic::FrameTimeDiagnosticsPlugin::default());
         }

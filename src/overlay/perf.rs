@@ -194,3 +194,90 @@ pub(super) fn key_map(mut contexts: EguiContexts, panels: Res<OverlayPanels>) ->
         });
     Ok(())
 }
+
+/// The model comparison: p50 / p95 inference ms, the fps each candidate could sustain, and its
+/// agreement with the reference, from the comparer ([`crate::inference::compare`]).
+pub(super) fn comparison_panel(
+    mut contexts: EguiContexts,
+    panels: Res<OverlayPanels>,
+    comparison: Option<Res<crate::inference::compare::ModelComparison>>,
+    current: Option<Res<crate::inference::CurrentMask>>,
+    mut benchmark: MessageWriter<crate::inference::compare::BenchmarkAll>,
+) -> Result {
+    let Some(comparison) = comparison else {
+        return Ok(());
+    };
+    if !panels.comparison {
+        return Ok(());
+    }
+    let Ok(ctx) = contexts.ctx_mut() else {
+        return Ok(());
+    };
+    let active = current
+        .as_ref()
+        .and_then(|c| c.mask.as_ref())
+        .map(|m| (m.model_id.clone(), m.backend));
+    egui::Window::new("Models")
+        .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-8.0, -8.0))
+        .resizable(false)
+        .default_open(true)
+        .show(ctx, |ui| {
+            let table = &comparison.table;
+            egui::Grid::new("model comparison")
+                .num_columns(6)
+                .striped(true)
+                .show(ui, |ui| {
+                    for title in ["model", "backend", "p50 ms", "p95 ms", "fps", "IoU"] {
+                        ui.label(egui::RichText::new(title).strong());
+                    }
+                    ui.end_row();
+                    let figure = |v: Option<f64>, digits: usize| {
+                        v.map_or("–".to_owned(), |v| format!("{v:.digits$}"))
+                    };
+                    for (candidate, stats) in &table.rows {
+                        let is_active = active
+                            .as_ref()
+                            .is_some_and(|(m, b)| *m == candidate.model && *b == candidate.backend);
+                        let name = if is_active {
+                            egui::RichText::new(format!("▶ {}", candidate.model)).strong()
+                        } else {
+                            egui::RichText::new(&candidate.model)
+                        };
+                        ui.label(name);
+                        ui.label(candidate.backend.to_string());
+                        if let Some(problem) = &stats.problem {
+                            ui.label("–");
+                            ui.label("–");
+                            ui.label("–");
+                            ui.colored_label(WARNING, "n/a").on_hover_text(problem);
+                        } else {
+                            ui.label(figure(stats.p50(), 2));
+                            ui.label(figure(stats.p95(), 2));
+                            ui.label(figure(stats.sustainable_fps(), 0));
+                            ui.label(figure(stats.agreement(), 3));
+                        }
+                        ui.end_row();
+                    }
+                });
+            let reference = table
+                .reference
+                .as_ref()
+                .map_or("no reference".to_owned(), |r| format!("IoU of mask > 0.5 vs {r}"));
+            ui.label(
+                egui::RichText::new(format!(
+                    "{reference} · {} frames compared · runs between the active model's jobs",
+                    table.rounds
+                ))
+                .small()
+                .color(egui::Color32::GRAY),
+            );
+            let busy = comparison.burst > 0;
+            if ui
+                .add_enabled(!busy, egui::Button::new(if busy { "benchmarking…" } else { "Benchmark all now" }))
+                .clicked()
+            {
+                benchmark.write(crate::inference::compare::BenchmarkAll(10));
+            }
+        });
+    Ok(())
+}

@@ -1,0 +1,605 @@
+//! Model comparison: every model × backend timed on the same frames, and how far each one's
+//! person mask agrees with the most accurate model's.
+//!
+//! In the app a comparer runs the candidates one job at a time on its own thread (lowered
+//! priority), in the gaps: a job is handed over only when no frame waits for the active model,
+//! and the thread starts it only once the active model's job has finished. On 2 cores the async
+//! compute pool has one thread, which the comparer therefore never uses. The
+//! `compare_models` example runs the same [`Comparison`] from the terminal.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::time::Duration;
+
+use bevy::platform::time::Instant;
+use bevy::prelude::*;
+
+use super::backend::{BackendKind, load_backend};
+use super::models::{ModelInfo, ModelRegistry};
+use super::preprocess::upsample_mask;
+use super::{Engine, InferenceSettings, InferenceSystems, Mask, run_model};
+use crate::capture::{CurrentFrame, Frame};
+
+/// One model on one backend: a row of the table.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Candidate {
+    pub model: String,
+    pub backend: BackendKind,
+}
+
+impl std::fmt::Display for Candidate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} on {}", self.model, self.backend)
+    }
+}
+
+/// Samples kept per candidate.
+const TIMING_WINDOW: usize = 64;
+const AGREEMENT_WINDOW: usize = 32;
+/// Side of the grid masks are compared on (the frame's aspect kept).
+const AGREEMENT_GRID: u32 = 256;
+
+/// A candidate's recent figures.
+#[derive(Clone, Debug, Default)]
+pub struct CandidateStats {
+    /// Model name for the table.
+    pub name: String,
+    pub inference_ms: VecDeque<f64>,
+    pub preprocess_ms: VecDeque<f64>,
+    /// IoU of mask > 0.5 with the reference candidate, per frame.
+    pub agreement: VecDeque<f64>,
+    /// Why it cannot run, if it cannot.
+    pub problem: Option<String>,
+}
+
+fn push(window: &mut VecDeque<f64>, value: f64, cap: usize) {
+    if window.len() == cap {
+        window.pop_front();
+    }
+    window.push_back(value);
+}
+
+/// The `q` quantile (0–1) of samples, nearest rank.
+pub fn quantile(samples: &VecDeque<f64>, q: f64) -> Option<f64> {
+    if samples.is_empty() {
+        return None;
+    }
+    let mut sorted: Vec<f64> = samples.iter().copied().collect();
+    sorted.sort_by(f64::total_cmp);
+    let rank = ((q * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    Some(sorted[rank - 1])
+}
+
+impl CandidateStats {
+    pub fn p50(&self) -> Option<f64> {
+        quantile(&self.inference_ms, 0.5)
+    }
+
+    pub fn p95(&self) -> Option<f64> {
+        quantile(&self.inference_ms, 0.95)
+    }
+
+    /// Masks a second this candidate could deliver: one job (pre-processing + inference, medians)
+    /// after another, on one thread.
+    pub fn sustainable_fps(&self) -> Option<f64> {
+        let job = self.p50()? + quantile(&self.preprocess_ms, 0.5).unwrap_or(0.0);
+        (job > 0.0).then(|| 1e3 / job)
+    }
+
+    /// Mean IoU with the reference over the recent frames.
+    pub fn agreement(&self) -> Option<f64> {
+        (!self.agreement.is_empty())
+            .then(|| self.agreement.iter().sum::<f64>() / self.agreement.len() as f64)
+    }
+}
+
+/// IoU of `mask > 0.5` between two person-probability masks of the same size.
+pub fn iou(a: &[f32], b: &[f32]) -> f64 {
+    let (mut both, mut either) = (0u64, 0u64);
+    for (&x, &y) in a.iter().zip(b) {
+        let (x, y) = (x > 0.5, y > 0.5);
+        both += u64::from(x && y);
+        either += u64::from(x || y);
+    }
+    // Two empty masks agree completely.
+    if either == 0 {
+        1.0
+    } else {
+        both as f64 / either as f64
+    }
+}
+
+/// The comparison table: every candidate's recent figures, and the reference they are compared
+/// with (the model with the most input pixels, on the fastest backend there is).
+#[derive(Clone, Debug, Default)]
+pub struct Comparison {
+    pub rows: BTreeMap<Candidate, CandidateStats>,
+    pub reference: Option<Candidate>,
+    /// Frames every candidate ran on.
+    pub rounds: u64,
+}
+
+impl Comparison {
+    /// Every model in the table on every backend; a backend that cannot run is listed with why.
+    pub fn new(registry: &ModelRegistry) -> Self {
+        let ort = super::ort_runtime::status();
+        let mut rows = BTreeMap::new();
+        for info in &registry.models {
+            for backend in [BackendKind::Ort, BackendKind::Tract] {
+                let problem = match (&ort, backend) {
+                    (Err(why), BackendKind::Ort) => Some(format!("ONNX Runtime unavailable: {why}")),
+                    _ => None,
+                };
+                rows.insert(
+                    Candidate {
+                        model: info.id.clone(),
+                        backend,
+                    },
+                    CandidateStats {
+                        name: info.name.clone(),
+                        problem,
+                        ..default()
+                    },
+                );
+            }
+        }
+        let most_accurate = registry
+            .models
+            .iter()
+            .max_by_key(|m| u64::from(m.input.width) * u64::from(m.input.height));
+        let reference = most_accurate.and_then(|m| {
+            [BackendKind::Ort, BackendKind::Tract]
+                .into_iter()
+                .map(|backend| Candidate {
+                    model: m.id.clone(),
+                    backend,
+                })
+                .find(|c| rows.get(c).is_some_and(|s| s.problem.is_none()))
+        });
+        Self {
+            rows,
+            reference,
+            rounds: 0,
+        }
+    }
+
+    /// Candidates that can run, in table order.
+    pub fn runnable(&self) -> Vec<Candidate> {
+        self.rows
+            .iter()
+            .filter(|(_, s)| s.problem.is_none())
+            .map(|(c, _)| c.clone())
+            .collect()
+    }
+
+    /// Takes one frame's results (every runnable candidate on the same frame).
+    pub fn record_round(&mut self, frame: &Frame, results: Vec<(Candidate, Result<Mask, String>)>) {
+        let grid = (
+            AGREEMENT_GRID,
+            ((AGREEMENT_GRID as u64 * frame.height as u64) / frame.width.max(1) as u64).max(1) as u32,
+        );
+        let on_grid = |mask: &Mask| {
+            upsample_mask(&mask.probability(), mask.width, mask.height, grid.0, grid.1)
+        };
+        let reference = self.reference.as_ref().and_then(|r| {
+            results
+                .iter()
+                .find(|(c, _)| c == r)
+                .and_then(|(_, m)| m.as_ref().ok())
+                .map(on_grid)
+        });
+        for (candidate, result) in &results {
+            let Some(stats) = self.rows.get_mut(candidate) else {
+                continue;
+            };
+            match result {
+                Ok(mask) => {
+                    push(&mut stats.inference_ms, mask.inference_ms, TIMING_WINDOW);
+                    push(&mut stats.preprocess_ms, mask.preprocess_ms, TIMING_WINDOW);
+                    if let Some(reference) = &reference {
+                        push(&mut stats.agreement, iou(&on_grid(mask), reference), AGREEMENT_WINDOW);
+                    }
+                }
+                Err(why) => stats.problem = Some(why.clone()),
+            }
+        }
+        self.rounds += 1;
+    }
+
+    /// The table in Markdown.
+    pub fn markdown(&self) -> String {
+        let reference = self
+            .reference
+            .as_ref()
+            .map_or("none".to_owned(), |r| r.to_string());
+        let mut out = format!(
+            "| model | backend | p50 ms | p95 ms | fps it could sustain | IoU vs {reference} |\n|---|---|---:|---:|---:|---:|\n"
+        );
+        let figure = |v: Option<f64>, digits: usize| v.map_or("–".to_owned(), |v| format!("{v:.digits$}"));
+        for (candidate, stats) in &self.rows {
+            if let Some(problem) = &stats.problem {
+                out += &format!(
+                    "| {} | {} | – | – | – | {} |\n",
+                    stats.name, candidate.backend, problem
+                );
+                continue;
+            }
+            out += &format!(
+                "| {} | {} | {} | {} | {} | {} |\n",
+                stats.name,
+                candidate.backend,
+                figure(stats.p50(), 2),
+                figure(stats.p95(), 2),
+                figure(stats.sustainable_fps(), 0),
+                figure(stats.agreement(), 4),
+            );
+        }
+        out
+    }
+}
+
+/// Runs candidates on frames, one at a time, loading each backend once (threads: 1).
+pub struct CandidateRunner {
+    registry: ModelRegistry,
+    loaded: BTreeMap<Candidate, Result<(ModelInfo, Box<dyn super::SegmentationBackend>), String>>,
+}
+
+impl CandidateRunner {
+    pub fn new(registry: ModelRegistry) -> Self {
+        Self {
+            registry,
+            loaded: BTreeMap::new(),
+        }
+    }
+
+    pub fn run(&mut self, candidate: &Candidate, frame: &Frame) -> Result<Mask, String> {
+        let registry = &self.registry;
+        let entry = self.loaded.entry(candidate.clone()).or_insert_with(|| {
+            let info = registry.get(&candidate.model).map_err(|e| e.to_string())?.clone();
+            let backend = load_backend(candidate.backend, registry, &info, 1).map_err(|e| e.to_string())?;
+            Ok((info, backend))
+        });
+        let (info, backend) = entry.as_mut().map_err(|e| e.clone())?;
+        run_model(backend.as_mut(), info, frame, 0).map_err(|e| e.to_string())
+    }
+}
+
+/// What the active model is doing, as the comparer's policy sees it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ActiveModelState {
+    /// Its job is running.
+    pub job_running: bool,
+    /// A new frame is there that its next job has not started on.
+    pub frame_waiting: bool,
+}
+
+/// When the comparer may start a job.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ComparerPolicy {
+    /// A new round (every candidate on one frame) starts at most this often.
+    pub round_interval: Duration,
+}
+
+impl Default for ComparerPolicy {
+    fn default() -> Self {
+        Self {
+            round_interval: Duration::from_secs(2),
+        }
+    }
+}
+
+impl ComparerPolicy {
+    /// Whether a comparer job may be handed to the comparer thread now: never while a frame
+    /// waits for the active model or a comparer job is out; a new round only after
+    /// `round_interval` (or at once in a benchmark burst). A running active job does not stop
+    /// the hand-over: the thread itself waits for that job to finish ([`wait_for_gap`]).
+    pub fn may_start(
+        &self,
+        active: ActiveModelState,
+        comparer_busy: bool,
+        round_open: bool,
+        since_last_round: Option<Duration>,
+        burst: bool,
+    ) -> bool {
+        if comparer_busy || active.frame_waiting {
+            return false;
+        }
+        burst || round_open || since_last_round.is_none_or(|t| t >= self.round_interval)
+    }
+}
+
+struct Job {
+    candidate: Candidate,
+    frame: Frame,
+}
+
+struct Done {
+    candidate: Candidate,
+    result: Result<Mask, String>,
+}
+
+/// The comparer's thread, at a lowered priority.
+struct ComparerThread {
+    jobs: Sender<Job>,
+    /// In a mutex only because resources must be `Sync`; one system reads it.
+    done: std::sync::Mutex<Receiver<Done>>,
+}
+
+/// What the comparer thread runs a job with.
+pub type RunCandidate = Box<dyn FnMut(&Candidate, &Frame) -> Result<Mask, String> + Send>;
+
+/// Blocks until the active model's job is not running (polling: jobs last milliseconds).
+pub fn wait_for_gap(active_running: &std::sync::atomic::AtomicBool) {
+    while active_running.load(std::sync::atomic::Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_micros(250));
+    }
+}
+
+impl ComparerThread {
+    fn spawn(
+        mut run: RunCandidate,
+        active_running: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> std::io::Result<Self> {
+        let (jobs, job_rx) = channel::<Job>();
+        let (done_tx, done) = channel();
+        std::thread::Builder::new()
+            .name("backdrop-comparer".into())
+            .spawn(move || {
+                lower_priority();
+                for job in job_rx {
+                    wait_for_gap(&active_running);
+                    let result = run(&job.candidate, &job.frame);
+                    if done_tx.send(Done { candidate: job.candidate, result }).is_err() {
+                        break;
+                    }
+                }
+            })?;
+        Ok(Self {
+            jobs,
+            done: std::sync::Mutex::new(done),
+        })
+    }
+}
+
+/// Nice 10 for the calling thread (Linux threads have their own nice value), so the active
+/// model and the renderer win the CPU.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: gettid and setpriority only read their arguments; a failure leaves the priority.
+    unsafe {
+        let tid = libc::gettid();
+        libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10);
+    }
+}
+
+/// Ask for every candidate to be timed on the next `0` frames now, in the gaps and alongside
+/// the active model's jobs (never ahead of a waiting frame).
+#[derive(Message, Clone, Copy, Debug)]
+pub struct BenchmarkAll(pub u32);
+
+/// The live comparison and the comparer's state.
+#[derive(Resource)]
+pub struct ModelComparison {
+    pub table: Comparison,
+    pub policy: ComparerPolicy,
+    /// Rounds still to run at once ("benchmark all now").
+    pub burst: u32,
+    /// Jobs started while the active model was idle / running (the burst), for the overlay and
+    /// the tests.
+    pub started: u64,
+    thread: Option<ComparerThread>,
+    round: Option<Round>,
+    busy: bool,
+    last_round: Option<Instant>,
+    /// Makes the runner when the first job needs it (loading models is not free).
+    make_runner: Option<Box<dyn FnOnce() -> Result<RunCandidate, String> + Send + Sync>>,
+}
+
+struct Round {
+    frame: Frame,
+    pending: VecDeque<Candidate>,
+    results: Vec<(Candidate, Result<Mask, String>)>,
+}
+
+impl ModelComparison {
+    /// Every model in `models_dir`'s table on every backend.
+    pub fn for_models(models_dir: PathBuf) -> Self {
+        let table = ModelRegistry::load(&models_dir)
+            .map(|r| Comparison::new(&r))
+            .unwrap_or_default();
+        Self::with_runner(
+            table,
+            Box::new(move || {
+                let registry = ModelRegistry::load(&models_dir).map_err(|e| e.to_string())?;
+                let mut runner = CandidateRunner::new(registry);
+                Ok(Box::new(move |c: &Candidate, f: &Frame| runner.run(c, f)) as RunCandidate)
+            }),
+        )
+    }
+
+    /// A table of your own, run by `make_runner`'s runner (for other models, and for tests).
+    pub fn with_runner(
+        table: Comparison,
+        make_runner: Box<dyn FnOnce() -> Result<RunCandidate, String> + Send + Sync>,
+    ) -> Self {
+        Self {
+            table,
+            policy: ComparerPolicy::default(),
+            burst: 0,
+            started: 0,
+            thread: None,
+            round: None,
+            busy: false,
+            last_round: None,
+            make_runner: Some(make_runner),
+        }
+    }
+}
+
+/// Runs the comparer next to the active model. Needs [`super::InferencePlugin`].
+pub struct ComparerPlugin;
+
+impl Plugin for ComparerPlugin {
+    fn build(&self, app: &mut App) {
+        let models_dir = app
+            .world()
+            .get_resource::<InferenceSettings>()
+            .map(|s| s.models_dir.clone())
+            .unwrap_or_else(super::models::default_models_dir);
+        app.insert_resource(ModelComparison::for_models(models_dir))
+            .add_message::<BenchmarkAll>()
+            .add_systems(
+                Update,
+                (collect_results, dispatch)
+                    .chain()
+                    .after(InferenceSystems),
+            );
+    }
+}
+
+fn collect_results(mut comparison: ResMut<ModelComparison>, mut requests: MessageReader<BenchmarkAll>) {
+    for BenchmarkAll(rounds) in requests.read() {
+        comparison.burst = comparison.burst.max(*rounds);
+    }
+    let comparison = &mut *comparison;
+    let Some(thread) = &comparison.thread else {
+        return;
+    };
+    let finished: Vec<Done> = thread
+        .done
+        .lock()
+        .map(|rx| rx.try_iter().collect())
+        .unwrap_or_default();
+    for done in finished {
+        comparison.busy = false;
+        if let Some(round) = comparison.round.as_mut() {
+            round.results.push((done.candidate, done.result));
+        }
+    }
+    if let Some(round) = comparison.round.take_if(|r| r.pending.is_empty() && !comparison.busy) {
+        comparison.table.record_round(&round.frame, round.results);
+        comparison.burst = comparison.burst.saturating_sub(1);
+    }
+}
+
+/// The active model's state, read from the inference engine after this update's job start.
+fn active_state(engine: &Engine, frame: &CurrentFrame) -> ActiveModelState {
+    ActiveModelState {
+        job_running: engine.job.is_some(),
+        frame_waiting: engine.active.is_some()
+            && frame.frame.is_some()
+            && engine.last_started != Some(frame.uploaded),
+    }
+}
+
+fn dispatch(
+    mut comparison: ResMut<ModelComparison>,
+    engine: Res<Engine>,
+    frame: Res<CurrentFrame>,
+) {
+    let comparison = &mut *comparison;
+    let active = active_state(&engine, &frame);
+    let since = comparison.last_round.map(|t| t.elapsed());
+    let burst = comparison.burst > 0;
+    if !comparison
+        .policy
+        .may_start(active, comparison.busy, comparison.round.is_some(), since, burst)
+    {
+        return;
+    }
+    if comparison.round.is_none() {
+        let Some(frame) = frame.frame.clone() else {
+            return;
+        };
+        let pending: VecDeque<Candidate> = comparison.table.runnable().into();
+        if pending.is_empty() {
+            return;
+        }
+        comparison.round = Some(Round {
+            frame,
+            pending,
+            results: Vec::new(),
+        });
+        comparison.last_round = Some(Instant::now());
+    }
+    if comparison.thread.is_none() {
+        let Some(make_runner) = comparison.make_runner.take() else {
+            return;
+        };
+        let running = std::sync::Arc::clone(&engine.running);
+        match make_runner()
+            .and_then(|run| ComparerThread::spawn(run, running).map_err(|e| e.to_string()))
+        {
+            Ok(thread) => comparison.thread = Some(thread),
+            Err(why) => {
+                warn!("model comparison off: {why}");
+                comparison.round = None;
+                return;
+            }
+        }
+    }
+    let (Some(round), Some(thread)) = (comparison.round.as_mut(), &comparison.thread) else {
+        return;
+    };
+    let Some(candidate) = round.pending.pop_front() else {
+        return;
+    };
+    let job = Job {
+        candidate,
+        frame: round.frame.clone(),
+    };
+    if thread.jobs.send(job).is_ok() {
+        comparison.busy = true;
+        comparison.started += 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantiles_take_the_nearest_rank() {
+        let samples: VecDeque<f64> = (1..=20).map(f64::from).collect();
+        assert_eq!(quantile(&samples, 0.5), Some(10.0));
+        assert_eq!(quantile(&samples, 0.95), Some(19.0));
+        assert_eq!(quantile(&VecDeque::new(), 0.5), None);
+    }
+
+    #[test]
+    fn iou_of_thresholded_masks() {
+        assert_eq!(iou(&[0.9, 0.9, 0.1, 0.1], &[0.9, 0.1, 0.1, 0.9]), 1.0 / 3.0);
+        assert_eq!(iou(&[0.0; 4], &[0.2; 4]), 1.0);
+    }
+
+    #[test]
+    fn the_comparer_never_starts_ahead_of_a_waiting_frame() {
+        let policy = ComparerPolicy::default();
+        let waiting = ActiveModelState {
+            job_running: false,
+            frame_waiting: true,
+        };
+        let running = ActiveModelState {
+            job_running: true,
+            frame_waiting: false,
+        };
+        let idle = ActiveModelState::default();
+        let long_ago = Some(Duration::from_secs(60));
+        for burst in [false, true] {
+            for round_open in [false, true] {
+                assert!(!policy.may_start(waiting, false, round_open, long_ago, burst));
+                // One comparer job at a time.
+                assert!(!policy.may_start(idle, true, round_open, long_ago, burst));
+            }
+        }
+        // A running active job does not block the hand-over (the thread waits for the gap).
+        assert!(policy.may_start(running, false, true, long_ago, false));
+        assert!(policy.may_start(idle, false, true, long_ago, false));
+        // New rounds at the round interval, or at once when benchmarking.
+        let just_now = Some(Duration::from_millis(10));
+        assert!(!policy.may_start(idle, false, false, just_now, false));
+        assert!(policy.may_start(idle, false, false, just_now, true));
+        assert!(policy.may_start(idle, false, false, None, false));
+    }
+}
