@@ -319,8 +319,9 @@ struct Done {
     result: Result<Mask, String>,
 }
 
-/// The comparer's thread, at a lowered priority.
-struct ComparerThread {
+/// The comparer's thread, at a lowered priority: runs one job after another, each once the
+/// active model's job (flagged by `active_running`) has finished.
+pub struct ComparerThread {
     jobs: Sender<Job>,
     /// In a mutex only because resources must be `Sync`; one system reads it.
     done: std::sync::Mutex<Receiver<Done>>,
@@ -337,7 +338,20 @@ pub fn wait_for_gap(active_running: &std::sync::atomic::AtomicBool) {
 }
 
 impl ComparerThread {
-    fn spawn(
+    /// Hands a job over; false if the thread has gone.
+    pub fn send(&self, candidate: Candidate, frame: Frame) -> bool {
+        self.jobs.send(Job { candidate, frame }).is_ok()
+    }
+
+    /// Finished jobs, oldest first.
+    pub fn finished(&self) -> Vec<(Candidate, Result<Mask, String>)> {
+        self.done
+            .lock()
+            .map(|rx| rx.try_iter().map(|d| (d.candidate, d.result)).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn spawn(
         mut run: RunCandidate,
         active_running: std::sync::Arc<std::sync::atomic::AtomicBool>,
     ) -> std::io::Result<Self> {
@@ -466,15 +480,10 @@ fn collect_results(mut comparison: ResMut<ModelComparison>, mut requests: Messag
     let Some(thread) = &comparison.thread else {
         return;
     };
-    let finished: Vec<Done> = thread
-        .done
-        .lock()
-        .map(|rx| rx.try_iter().collect())
-        .unwrap_or_default();
-    for done in finished {
+    for done in thread.finished() {
         comparison.busy = false;
         if let Some(round) = comparison.round.as_mut() {
-            round.results.push((done.candidate, done.result));
+            round.results.push(done);
         }
     }
     if let Some(round) = comparison.round.take_if(|r| r.pending.is_empty() && !comparison.busy) {
@@ -545,11 +554,7 @@ fn dispatch(
     let Some(candidate) = round.pending.pop_front() else {
         return;
     };
-    let job = Job {
-        candidate,
-        frame: round.frame.clone(),
-    };
-    if thread.jobs.send(job).is_ok() {
+    if thread.send(candidate, round.frame.clone()) {
         comparison.busy = true;
         comparison.started += 1;
     }
