@@ -329,6 +329,8 @@ pub struct ComparerThread {
 
 /// What the comparer thread runs a job with.
 pub type RunCandidate = Box<dyn FnMut(&Candidate, &Frame) -> Result<Mask, String> + Send>;
+/// Makes a [`RunCandidate`] on first use.
+pub type MakeRunner = Box<dyn FnOnce() -> Result<RunCandidate, String> + Send>;
 
 /// Blocks until the active model's job is not running (polling: jobs last milliseconds).
 pub fn wait_for_gap(active_running: &std::sync::atomic::AtomicBool) {
@@ -406,8 +408,9 @@ pub struct ModelComparison {
     round: Option<Round>,
     busy: bool,
     last_round: Option<Instant>,
-    /// Makes the runner when the first job needs it (loading models is not free).
-    make_runner: Option<Box<dyn FnOnce() -> Result<RunCandidate, String> + Send + Sync>>,
+    /// Makes the runner when the first job needs it (loading models is not free). In a mutex
+    /// only because resources must be `Sync`.
+    make_runner: std::sync::Mutex<Option<MakeRunner>>,
 }
 
 struct Round {
@@ -417,6 +420,11 @@ struct Round {
 }
 
 impl ModelComparison {
+    /// No job out and no round open.
+    pub fn is_idle(&self) -> bool {
+        !self.busy && self.round.is_none()
+    }
+
     /// Every model in `models_dir`'s table on every backend.
     pub fn for_models(models_dir: PathBuf) -> Self {
         let table = ModelRegistry::load(&models_dir)
@@ -435,7 +443,7 @@ impl ModelComparison {
     /// A table of your own, run by `make_runner`'s runner (for other models, and for tests).
     pub fn with_runner(
         table: Comparison,
-        make_runner: Box<dyn FnOnce() -> Result<RunCandidate, String> + Send + Sync>,
+        make_runner: MakeRunner,
     ) -> Self {
         Self {
             table,
@@ -446,7 +454,7 @@ impl ModelComparison {
             round: None,
             busy: false,
             last_round: None,
-            make_runner: Some(make_runner),
+            make_runner: std::sync::Mutex::new(Some(make_runner)),
         }
     }
 }
@@ -533,7 +541,8 @@ fn dispatch(
         comparison.last_round = Some(Instant::now());
     }
     if comparison.thread.is_none() {
-        let Some(make_runner) = comparison.make_runner.take() else {
+        let make_runner = comparison.make_runner.get_mut().ok().and_then(Option::take);
+        let Some(make_runner) = make_runner else {
             return;
         };
         let running = std::sync::Arc::clone(&engine.running);

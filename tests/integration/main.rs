@@ -6,6 +6,7 @@
 mod bad_input;
 mod cli;
 mod common;
+mod comparer;
 mod diagnostics;
 mod effects;
 mod headless;

@@ -1,0 +1,179 @@
+//! The model comparer inside an app, with fake backends: it never hands out a job while a frame
+//! waits for the active model, never starts one while the active model's job runs, and does
+//! run in the gaps.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+use bevy_backdrop::capture::{Frame, FramePlugin, IncomingFrame};
+use bevy_backdrop::inference::backend::BackendKind;
+use bevy_backdrop::inference::compare::{
+    BenchmarkAll, Candidate, CandidateStats, Comparison, ComparerPlugin, ModelComparison,
+    RunCandidate,
+};
+use bevy_backdrop::inference::models::{ModelError, ModelRegistry, default_models_dir};
+use bevy_backdrop::inference::{
+    InferencePlugin, InferenceSettings, Mask, OutputKind, SegmentationBackend, install_backend,
+};
+
+use crate::common::{gpu_lock, make_ready};
+
+/// The active model: held at a gate the test opens and closes; flags while it runs.
+struct GatedActive {
+    gate: Arc<(Mutex<bool>, Condvar)>,
+    running: Arc<AtomicBool>,
+    pixels: usize,
+}
+
+impl SegmentationBackend for GatedActive {
+    fn backend_name(&self) -> &'static str {
+        "gated active"
+    }
+
+    fn run(&mut self, _input: &[f32]) -> Result<Vec<f32>, ModelError> {
+        self.running.store(true, Ordering::SeqCst);
+        let (open, signal) = &*self.gate;
+        let mut open = open.lock().unwrap();
+        while !*open {
+            open = signal.wait(open).unwrap();
+        }
+        drop(open);
+        std::thread::sleep(Duration::from_millis(2));
+        self.running.store(false, Ordering::SeqCst);
+        Ok(vec![0.8; self.pixels])
+    }
+}
+
+fn fake_mask(candidate: &Candidate, frame: &Frame) -> Mask {
+    Mask {
+        frame_id: frame.id,
+        frame_seq: 0,
+        width: 4,
+        height: 4,
+        raw: vec![if candidate.model == "fake-a" { 0.9 } else { 0.1 }; 16],
+        kind: OutputKind::Probability,
+        model_id: candidate.model.clone(),
+        backend: candidate.backend,
+        preprocess_ms: 0.1,
+        inference_ms: 3.0,
+    }
+}
+
+fn fake_table() -> Comparison {
+    let a = Candidate {
+        model: "fake-a".into(),
+        backend: BackendKind::Tract,
+    };
+    let b = Candidate {
+        model: "fake-b".into(),
+        backend: BackendKind::Ort,
+    };
+    Comparison {
+        rows: BTreeMap::from([(a.clone(), CandidateStats::default()), (b, CandidateStats::default())]),
+        reference: Some(a),
+        rounds: 0,
+    }
+}
+
+#[test]
+fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
+    let _gpu = gpu_lock();
+    let mut app = App::new();
+    app.add_plugins(bevy_backdrop::headless_default_plugins(false))
+        .add_plugins(FramePlugin)
+        .insert_resource(InferenceSettings {
+            model: "none".into(),
+            ..default()
+        })
+        .add_plugins((InferencePlugin, ComparerPlugin));
+    make_ready(&mut app);
+    let info = ModelRegistry::load(&default_models_dir()).unwrap().get("landscape").unwrap().clone();
+    let gate = Arc::new((Mutex::new(true), Condvar::new()));
+    let active_running = Arc::new(AtomicBool::new(false));
+    install_backend(
+        app.world_mut(),
+        info.clone(),
+        Box::new(GatedActive {
+            gate: Arc::clone(&gate),
+            running: Arc::clone(&active_running),
+            pixels: info.output_len(),
+        }),
+    );
+    // The comparer's fake runner: counts its starts and notes any that overlap an active job.
+    let starts = Arc::new(AtomicUsize::new(0));
+    let overlaps = Arc::new(AtomicUsize::new(0));
+    let run: RunCandidate = {
+        let (starts, overlaps, active) = (starts.clone(), overlaps.clone(), active_running.clone());
+        Box::new(move |candidate: &Candidate, frame: &Frame| {
+            starts.fetch_add(1, Ordering::SeqCst);
+            if active.load(Ordering::SeqCst) {
+                overlaps.fetch_add(1, Ordering::SeqCst);
+            }
+            std::thread::sleep(Duration::from_millis(3));
+            Ok(fake_mask(candidate, frame))
+        })
+    };
+    let mut comparison = ModelComparison::with_runner(fake_table(), Box::new(move || Ok(run)));
+    comparison.policy.round_interval = Duration::from_millis(50);
+    app.insert_resource(comparison);
+
+    let mut next_id = 0u64;
+    let mut update = |app: &mut App, new_frame: bool| {
+        if new_frame {
+            app.world_mut().resource_mut::<IncomingFrame>().0 =
+                Some(Frame::new(next_id, 16, 12, vec![100; 16 * 12 * 4]));
+            next_id += 1;
+        }
+        app.update();
+        std::thread::sleep(Duration::from_millis(4));
+    };
+    let handed_out = |app: &App| app.world().resource::<ModelComparison>().started;
+
+    // Gaps: a new frame every third update, the active model quick. The comparer runs.
+    for i in 0..150 {
+        update(&mut app, i % 3 == 0);
+    }
+    let rounds = app.world().resource::<ModelComparison>().table.rounds;
+    assert!(rounds >= 3, "the comparer should run in the gaps: {rounds} rounds");
+    let table = &app.world().resource::<ModelComparison>().table;
+    let b = table.rows.iter().find(|(c, _)| c.model == "fake-b").unwrap().1;
+    assert_eq!(b.agreement(), Some(0.0), "fake-b finds no person where fake-a finds everything");
+    assert_eq!(b.p50(), Some(3.0));
+
+    // No new rounds from here on but the ones asked for; let the comparer finish what it has.
+    app.world_mut().resource_mut::<ModelComparison>().policy.round_interval = Duration::from_secs(3600);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !app.world().resource::<ModelComparison>().is_idle() {
+        assert!(Instant::now() < deadline, "the comparer did not finish its round");
+        update(&mut app, false);
+    }
+
+    // Hold the active model: its job runs and new frames wait behind it. A benchmark burst now
+    // must hand nothing out, and the comparer thread must start nothing.
+    *gate.0.lock().unwrap() = false;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !active_running.load(Ordering::SeqCst) {
+        assert!(Instant::now() < deadline, "the active job did not start");
+        update(&mut app, true);
+    }
+    update(&mut app, true);
+    let (handed_before, started_before) = (handed_out(&app), starts.load(Ordering::SeqCst));
+    app.world_mut().write_message(BenchmarkAll(5));
+    for _ in 0..60 {
+        update(&mut app, true);
+    }
+    assert_eq!(handed_out(&app), handed_before, "a comparer job was handed out while a frame waited");
+    assert_eq!(starts.load(Ordering::SeqCst), started_before, "a comparer job started during an active job");
+
+    // Release: the burst runs.
+    *gate.0.lock().unwrap() = true;
+    gate.1.notify_all();
+    for i in 0..120 {
+        update(&mut app, i % 3 == 0);
+    }
+    assert!(handed_out(&app) > handed_before, "the comparer did not resume");
+    assert_eq!(overlaps.load(Ordering::SeqCst), 0, "a comparer job started while the active job ran");
+}
