@@ -7,6 +7,7 @@ use bevy_egui::PrimaryEguiContext;
 
 use crate::capture::CurrentFrame;
 use crate::effects::FrameChain;
+use crate::effects::split::{ShownImage, SplitView};
 
 pub struct DisplayPlugin;
 
@@ -22,7 +23,11 @@ impl Plugin for DisplayPlugin {
     fn build(&self, app: &mut App) {
         app.insert_resource(ClearColor(Color::BLACK))
             .add_systems(Startup, spawn_window_view)
-            .add_systems(PostUpdate, letterbox.before(TransformSystems::Propagate));
+            .add_systems(Update, drag_divider)
+            .add_systems(
+                PostUpdate,
+                (show_image, letterbox).before(TransformSystems::Propagate),
+            );
     }
 }
 
@@ -31,6 +36,11 @@ fn spawn_window_view(mut commands: Commands, chain: Res<FrameChain>) {
         Name::new("window camera"),
         WindowCamera,
         Camera2d,
+        // After the chains (−1) and the split view (0), whose images it shows.
+        Camera {
+            order: 1,
+            ..default()
+        },
         Msaa::Off,
         PrimaryEguiContext,
     ));
@@ -50,6 +60,57 @@ pub fn fit_inside(frame: Vec2, area: Vec2) -> Vec2 {
         return Vec2::ZERO;
     }
     frame * (area.x / frame.x).min(area.y / frame.y)
+}
+
+/// Where the frame is drawn in the window, in logical pixels from the top left.
+pub fn frame_rect(window: &Window, frame_width: u32, frame_height: u32) -> Rect {
+    let area = Vec2::new(window.width(), window.height());
+    let size = fit_inside(Vec2::new(frame_width as f32, frame_height as f32), area);
+    Rect::from_center_size(area / 2.0, size)
+}
+
+fn show_image(shown: Option<Res<ShownImage>>, mut sprites: Query<&mut Sprite, With<DisplayedFrame>>) {
+    let Some(shown) = shown else {
+        return;
+    };
+    for mut sprite in &mut sprites {
+        if sprite.image != shown.0 {
+            sprite.image = shown.0.clone();
+        }
+    }
+}
+
+/// Drags the split view's divider with the mouse (grab it within 12 px).
+fn drag_divider(
+    mut split: ResMut<SplitView>,
+    mouse: Res<ButtonInput<MouseButton>>,
+    window: Single<&Window, With<PrimaryWindow>>,
+    current: Res<CurrentFrame>,
+    egui: Option<Res<bevy_egui::input::EguiWantsInput>>,
+    mut dragging: Local<bool>,
+) {
+    if !split.enabled || !mouse.pressed(MouseButton::Left) {
+        *dragging = false;
+        return;
+    }
+    let (Some(cursor), Some(frame)) = (window.cursor_position(), &current.frame) else {
+        return;
+    };
+    let rect = frame_rect(&window, frame.width, frame.height);
+    if rect.width() <= 0.0 {
+        return;
+    }
+    let divider_x = rect.min.x + split.divider * rect.width();
+    if mouse.just_pressed(MouseButton::Left) {
+        let over_panel = egui.is_some_and(|e| e.wants_any_pointer_input());
+        *dragging = !over_panel && (cursor.x - divider_x).abs() <= 12.0;
+    }
+    if *dragging {
+        let divider = ((cursor.x - rect.min.x) / rect.width()).clamp(0.0, 1.0);
+        if divider != split.divider {
+            split.divider = divider;
+        }
+    }
 }
 
 fn letterbox(

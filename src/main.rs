@@ -24,7 +24,8 @@ use bevy_backdrop::inference::{
     BackendChoice, InferenceMode, InferencePlugin, InferenceSettings, SwitchBackend, SwitchModel,
 };
 use bevy_backdrop::overlay::OverlayPanels;
-use bevy_backdrop::preset::{PresetAction, PresetCatalog};
+use bevy_backdrop::effects::split::SplitView;
+use bevy_backdrop::preset::{Preset, PresetAction, PresetCatalog, preset_name, shipped_presets_dir};
 
 /// Real-time virtual backgrounds: see yourself with the background blurred or replaced.
 #[derive(Parser, Debug)]
@@ -102,6 +103,12 @@ struct Cli {
     #[arg(long, value_name = "PATH")]
     preset: Option<PathBuf>,
 
+    /// A/B split view: the picture through the settings in force (A, left) and through this
+    /// preset's (B, right), with a draggable divider. V toggles it; without this flag V shows
+    /// the shipped reference preset as B.
+    #[arg(long, value_name = "PRESET")]
+    split: Option<PathBuf>,
+
     /// Run without a window: render every source frame in order and write it to --output.
     #[arg(long, requires = "output")]
     headless: bool,
@@ -178,6 +185,27 @@ impl Cli {
         }
     }
 
+    /// The split view: B from `--split` (or the shipped reference preset), on when `--split` is
+    /// given. `None` when the headless mode needs none.
+    fn split_view(&self, headless: bool) -> Result<Option<SplitView>, String> {
+        if headless && self.split.is_none() {
+            return Ok(None);
+        }
+        let path = self
+            .split
+            .clone()
+            .unwrap_or_else(|| shipped_presets_dir().join("reference.preset.ron"));
+        let preset = Preset::load_file(&path).map_err(|e| format!("--split {e}"))?;
+        let folder = path.parent().map(std::path::absolute).transpose().ok().flatten();
+        let a = self.preset.as_deref().map_or("command line".to_owned(), preset_name);
+        Ok(Some(SplitView {
+            enabled: self.split.is_some(),
+            b: preset.effects(&self.effects(), folder.as_deref()),
+            labels: [a, preset_name(&path)],
+            ..default()
+        }))
+    }
+
     fn options(&self) -> SourceOptions {
         SourceOptions {
             camera_mode: self.camera_mode,
@@ -251,6 +279,13 @@ fn headless(cli: &Cli) -> ExitCode {
         write_mask: cli.write_mask,
         effects: cli.effects(),
         preset: cli.preset.clone(),
+        split: match cli.split_view(true) {
+            Ok(split) => split,
+            Err(why) => {
+                eprintln!("backdrop: {why}");
+                return ExitCode::FAILURE;
+            }
+        },
     };
     match run_batch(config) {
         Ok(summary) => {
@@ -306,6 +341,14 @@ fn windowed(cli: &Cli) -> ExitCode {
     }
     let camera = app.world().resource::<FrameChain>().camera;
     app.world_mut().entity_mut(camera).insert(cli.effects());
+    match cli.split_view(false) {
+        Ok(Some(split)) => {
+            app.insert_resource(split);
+        }
+        Ok(None) => {}
+        // The window keeps running without B; the reason is in the log.
+        Err(why) => error!("split view: {why}"),
+    }
     if let Some(frames) = cli.quit_after_frames {
         app.insert_resource(QuitAfter {
             frames,
@@ -327,7 +370,14 @@ fn keyboard_is_free(egui: Option<Res<bevy_egui::input::EguiWantsInput>>) -> bool
 }
 
 /// Panel switches; the key map is `bevy_backdrop::overlay::KEY_MAP`.
-fn panel_keys(keys: Res<ButtonInput<KeyCode>>, mut panels: ResMut<OverlayPanels>) {
+fn panel_keys(
+    keys: Res<ButtonInput<KeyCode>>,
+    mut panels: ResMut<OverlayPanels>,
+    mut split: ResMut<SplitView>,
+) {
+    if keys.just_pressed(KeyCode::KeyV) {
+        split.enabled = !split.enabled;
+    }
     let toggles: [(KeyCode, fn(&mut OverlayPanels) -> &mut bool); 4] = [
         (KeyCode::KeyO, |p| &mut p.performance),
         (KeyCode::KeyC, |p| &mut p.comparison),

@@ -93,6 +93,8 @@ pub struct BatchConfig {
     pub write_mask: bool,
     /// The effects chain's settings.
     pub effects: BackdropSettings,
+    /// Show chain A (`effects`) and chain B side by side (the split view) and write that.
+    pub split: Option<crate::effects::split::SplitView>,
     /// A preset file that replaces every setting it holds (model, backend, threads and the
     /// chain's settings) from frame 0, and is watched: an edit applies to the frames after it.
     pub preset: Option<PathBuf>,
@@ -240,6 +242,9 @@ pub fn run_batch(mut config: BatchConfig) -> Result<BatchSummary, BatchError> {
         .insert_resource(crate::effects::background::BackgroundPlayback::Lockstep);
     if with_presets {
         app.add_plugins(PresetPlugin);
+    }
+    if let Some(split) = &config.split {
+        app.insert_resource(split.clone());
     }
     let camera = app.world().resource::<FrameChain>().camera;
     app.world_mut()
@@ -458,7 +463,7 @@ fn feed_batch(
 )]
 fn capture_batch(
     mut driver: ResMut<BatchDriver>,
-    chain: Res<FrameChain>,
+    shown: Res<crate::effects::split::ShownImage>,
     mask: Option<Res<CurrentMask>>,
     inference: Option<Res<InferenceStatus>>,
     background: Res<crate::effects::background::BackgroundPicture>,
@@ -490,7 +495,7 @@ fn capture_batch(
     let shared = Arc::clone(&driver.shared);
     let mask = mask.filter(|_| driver.write_mask);
     commands
-        .spawn(Screenshot::image(chain.target.clone()))
+        .spawn(Screenshot::image(shown.0.clone()))
         .observe(move |captured: On<ScreenshotCaptured>| {
             // The writer only goes away when the run is over.
             let _ = to_writer.send(Captured {

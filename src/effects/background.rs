@@ -7,7 +7,7 @@ use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 
-use super::{BackdropSettings, Background, FrameChain};
+use super::{BackdropSettings, Background, ChainCamera};
 use crate::capture::{CurrentFrame, Frame, SourceOptions, SourceSpec};
 
 pub struct BackgroundPlugin;
@@ -22,29 +22,37 @@ pub enum BackgroundPlayback {
     Lockstep,
 }
 
-/// The picture the composite uses, and what it was made from.
+/// The pictures the composites use: one per image or video background some chain shows (chain
+/// A and the split view's chain B may differ), and the problems met loading them.
 #[derive(Resource, Default)]
 pub struct BackgroundPicture {
-    image: Option<Handle<Image>>,
-    made_from: Option<Background>,
-    feed: Option<VideoFeed>,
-    /// Source frame the lockstep video last advanced for.
-    advanced_for: Option<u64>,
+    pictures: Vec<Picture>,
     /// The newest problems with background files.
     pub problems: Vec<String>,
 }
 
+struct Picture {
+    made_from: Background,
+    image: Option<Handle<Image>>,
+    feed: Option<VideoFeed>,
+    /// Source frame the lockstep video last advanced for.
+    advanced_for: Option<u64>,
+}
+
 impl BackgroundPicture {
-    /// The picture, once one is loaded.
-    pub fn ready(&self) -> Option<&Handle<Image>> {
-        self.image.as_ref()
+    /// The picture for `background`, once one is loaded.
+    pub fn ready(&self, background: &Background) -> Option<&Handle<Image>> {
+        self.pictures
+            .iter()
+            .find(|p| p.made_from == *background)
+            .and_then(|p| p.image.as_ref())
     }
 
-    fn report(&mut self, problem: String) {
+    fn report(problems: &mut Vec<String>, problem: String) {
         error!("background: {problem}");
-        self.problems.push(problem);
-        let excess = self.problems.len().saturating_sub(4);
-        self.problems.drain(..excess);
+        problems.push(problem);
+        let excess = problems.len().saturating_sub(4);
+        problems.drain(..excess);
     }
 }
 
@@ -78,7 +86,7 @@ fn picture_image(frame: &Frame) -> Image {
     )
 }
 
-fn show(picture: &mut BackgroundPicture, images: &mut Assets<Image>, frame: &Frame) {
+fn show(picture: &mut Picture, images: &mut Assets<Image>, frame: &Frame) {
     if let Some(mut image) = picture.image.as_ref().and_then(|h| images.get_mut(h)) {
         *image = picture_image(frame);
         return;
@@ -86,63 +94,97 @@ fn show(picture: &mut BackgroundPicture, images: &mut Assets<Image>, frame: &Fra
     picture.image = Some(images.add(picture_image(frame)));
 }
 
+/// Opens a picture for an image or video background; problems go to `problems`.
+fn open_picture(
+    wanted: &Background,
+    playback: BackgroundPlayback,
+    images: &mut Assets<Image>,
+    problems: &mut Vec<String>,
+) -> Picture {
+    let mut picture = Picture {
+        made_from: wanted.clone(),
+        image: None,
+        feed: None,
+        advanced_for: None,
+    };
+    match wanted {
+        Background::Image(path) => match crate::capture::still::decode_image_file(path) {
+            Ok((width, height, rgba)) => show(
+                &mut picture,
+                images,
+                &Frame::new(0, width, height, rgba),
+            ),
+            Err(e) => BackgroundPicture::report(
+                problems,
+                format!("{e} — the background is left as it is"),
+            ),
+        },
+        #[cfg(not(target_arch = "wasm32"))]
+        Background::Video(path) => match playback {
+            BackgroundPlayback::Live => {
+                let spec = SourceSpec::Video(path.clone());
+                picture.feed = Some(VideoFeed::Live(crate::capture::Worker::spawn(
+                    spec,
+                    SourceOptions::default(),
+                    false,
+                )));
+            }
+            BackgroundPlayback::Lockstep => match crate::capture::video::VideoSource::open(path) {
+                Ok(source) => picture.feed = Some(VideoFeed::Lockstep(source)),
+                Err(e) => BackgroundPicture::report(
+                    problems,
+                    format!("{e} — the background is left as it is"),
+                ),
+            },
+        },
+        _ => {}
+    }
+    let _ = playback;
+    picture
+}
+
 fn follow_background(
-    chain: Res<FrameChain>,
-    settings: Query<&BackdropSettings>,
+    chains: Query<(&Camera, &BackdropSettings), With<ChainCamera>>,
     playback: Res<BackgroundPlayback>,
     current: Res<CurrentFrame>,
-    mut picture: ResMut<BackgroundPicture>,
+    mut pictures: ResMut<BackgroundPicture>,
     mut images: ResMut<Assets<Image>>,
 ) {
-    let Ok(settings) = settings.get(chain.camera) else {
-        return;
-    };
-    let wanted = &settings.composite.background;
-    if picture.made_from.as_ref() != Some(wanted) {
-        picture.made_from = Some(wanted.clone());
-        picture.image = None;
-        picture.feed = None;
-        picture.advanced_for = None;
-        match wanted {
-            Background::Image(path) => match crate::capture::still::decode_image_file(path) {
-                Ok((width, height, rgba)) => show(
-                    &mut picture,
-                    &mut images,
-                    &Frame::new(0, width, height, rgba),
-                ),
-                Err(e) => picture.report(format!("{e} — the background is left as it is")),
-            },
-            #[cfg(not(target_arch = "wasm32"))]
-            Background::Video(path) => match *playback {
-                BackgroundPlayback::Live => {
-                    let spec = SourceSpec::Video(path.clone());
-                    picture.feed = Some(VideoFeed::Live(crate::capture::Worker::spawn(
-                        spec,
-                        SourceOptions::default(),
-                        false,
-                    )));
-                }
-                BackgroundPlayback::Lockstep => {
-                    match crate::capture::video::VideoSource::open(path) {
-                        Ok(source) => picture.feed = Some(VideoFeed::Lockstep(source)),
-                        Err(e) => picture.report(format!("{e} — the background is left as it is")),
-                    }
-                }
-            },
-            _ => {}
+    let BackgroundPicture { pictures, problems } = &mut *pictures;
+    let mut wanted: Vec<&Background> = Vec::new();
+    for (camera, settings) in &chains {
+        let background = &settings.composite.background;
+        if camera.is_active
+            && matches!(background, Background::Image(_) | Background::Video(_))
+            && !wanted.contains(&background)
+        {
+            wanted.push(background);
+        }
+    }
+    pictures.retain(|p| wanted.contains(&&p.made_from));
+    for background in wanted {
+        if !pictures.iter().any(|p| p.made_from == *background) {
+            pictures.push(open_picture(background, *playback, &mut images, problems));
         }
     }
     // Lockstep advances once per source frame (a re-upload of the same frame does not count).
     let frame_id = current.frame.as_ref().map(|f| f.id);
-    let new_frame = frame_id.is_some() && frame_id != picture.advanced_for;
-    if new_frame {
-        picture.advanced_for = frame_id;
+    for picture in pictures.iter_mut() {
+        let new_frame = frame_id.is_some() && frame_id != picture.advanced_for;
+        if new_frame {
+            picture.advanced_for = frame_id;
+        }
+        advance_video(picture, &mut images, problems, new_frame);
     }
-    advance_video(&mut picture, &mut images, new_frame);
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-fn advance_video(picture: &mut BackgroundPicture, images: &mut Assets<Image>, new_frame: bool) {
+fn advance_video(
+    picture: &mut Picture,
+    images: &mut Assets<Image>,
+    problems: &mut Vec<String>,
+    new_frame: bool,
+) {
     use crate::capture::{FrameSource, WorkerEvent};
     let next = match picture.feed.as_mut() {
         None => return,
@@ -150,7 +192,10 @@ fn advance_video(picture: &mut BackgroundPicture, images: &mut Assets<Image>, ne
             for event in worker.take_events() {
                 if let WorkerEvent::Failed(e) = event {
                     picture.feed = None;
-                    picture.report(format!("{e} — the background is left as it is"));
+                    BackgroundPicture::report(
+                        problems,
+                        format!("{e} — the background is left as it is"),
+                    );
                     return;
                 }
             }
@@ -163,11 +208,11 @@ fn advance_video(picture: &mut BackgroundPicture, images: &mut Assets<Image>, ne
         Some(Err(e)) => {
             picture.feed = None;
             picture.image = None;
-            picture.report(format!("{e} — the background is left as it is"));
+            BackgroundPicture::report(problems, format!("{e} — the background is left as it is"));
         }
         None => {}
     }
 }
 
 #[cfg(target_arch = "wasm32")]
-fn advance_video(_: &mut BackgroundPicture, _: &mut Assets<Image>, _: bool) {}
+fn advance_video(_: &mut Picture, _: &mut Assets<Image>, _: &mut Vec<String>, _: bool) {}

@@ -68,8 +68,8 @@ struct ChainPasses {
 #[derive(Resource, Default)]
 struct ExtractedMask(Option<AssetId<Image>>, u64, u64);
 
-/// The background picture this frame (image or the current video frame), if one is loaded.
-#[derive(Resource, Default)]
+/// A view's background picture this frame (image or the current video frame), if one is loaded.
+#[derive(Component, Clone, Copy, Default)]
 struct ExtractedPicture(Option<AssetId<Image>>);
 
 impl Plugin for ChainRenderPlugin {
@@ -90,7 +90,6 @@ impl Plugin for ChainRenderPlugin {
         };
         render_app
             .init_resource::<ExtractedMask>()
-            .init_resource::<ExtractedPicture>()
             .init_resource::<TemporalHistories>()
             .init_resource::<SpecializedRenderPipelines<ChainPipelines>>()
             .add_systems(RenderStartup, init_pipelines)
@@ -142,13 +141,16 @@ const SHADERS: [(&str, &[u8]); 6] = [
 fn extract_chains(
     mut commands: Commands,
     mut extracted_mask: ResMut<ExtractedMask>,
-    mut extracted_picture: ResMut<ExtractedPicture>,
     mask: Extract<Option<Res<CurrentMask>>>,
     picture: Extract<Option<Res<BackgroundPicture>>>,
     reset: Extract<Option<Res<TemporalReset>>>,
     chains: Extract<Query<(RenderEntity, &BackdropSettings), With<ChainCamera>>>,
 ) {
-    extracted_picture.0 = picture.as_ref().and_then(|p| p.ready().map(|h| h.id()));
+    let picture_for = |background: &Background| {
+        picture
+            .as_ref()
+            .and_then(|p| p.ready(background).map(|h| h.id()))
+    };
     let current = mask
         .as_ref()
         .and_then(|m| m.mask.as_ref().map(|mask| (m.image.id(), mask.kind)));
@@ -167,6 +169,7 @@ fn extract_chains(
                 BackdropSettings::default()
             }
         };
+        let own_picture = picture_for(&settings.composite.background);
         let plan = BlurPlan::for_radius(settings.blur.radius);
         let wants_blur = settings.composite.background == Background::Blur
             || settings.view == ChainView::BlurredBackground;
@@ -176,7 +179,7 @@ fn extract_chains(
             Background::Blur if plan.is_some() => (1, Vec4::ZERO),
             Background::Blur => (0, Vec4::ZERO),
             Background::Color(c) => (2, Vec4::new(c.red, c.green, c.blue, 1.0)),
-            Background::Image(_) | Background::Video(_) if extracted_picture.0.is_some() => {
+            Background::Image(_) | Background::Video(_) if own_picture.is_some() => {
                 (3, Vec4::ZERO)
             }
             // The picture is not there (yet, or it failed to load): leave the frame as it is.
@@ -210,6 +213,7 @@ fn extract_chains(
                 temporal_smoothing: settings.temporal.smoothing,
                 temporal_sensitivity: settings.temporal.motion_sensitivity,
             },
+            ExtractedPicture(own_picture),
             ChainPasses {
                 blur_iterations: plan.map_or(0, |p| p.iterations),
                 shows_decoded: settings.view == ChainView::DecodedMask,
@@ -471,7 +475,8 @@ impl PassContext<'_> {
         self.draw_to(ctx, label, pipeline, inputs, &[target]);
     }
 
-    /// Like `draw`, into several targets (one per fragment output).
+    /// Like `draw`, into several targets (one per fragment output). False when the pipeline is
+    /// not compiled yet and nothing was drawn.
     fn draw_to(
         &self,
         ctx: &mut RenderContext,
@@ -479,9 +484,9 @@ impl PassContext<'_> {
         pipeline: CachedRenderPipelineId,
         inputs: [&TextureView; 4],
         targets: &[&TextureView],
-    ) {
+    ) -> bool {
         let Some(pipeline) = self.cache.get_render_pipeline(pipeline) else {
-            return;
+            return false;
         };
         let bind_group = ctx.render_device().create_bind_group(
             label,
@@ -519,6 +524,7 @@ impl PassContext<'_> {
         pass.set_pipeline(pipeline);
         pass.set_bind_group(0, &bind_group, &[self.offset]);
         pass.draw(0..3, 0..1);
+        true
     }
 }
 
@@ -678,8 +684,9 @@ fn temporal_pass(
         return;
     }
     let (now, next) = (state.current, 1 - state.current);
+    let mut drawn = false;
     timed(&mut ctx, super::GPU_SPANS[2].1, |ctx| {
-        pass.draw_to(
+        drawn = pass.draw_to(
             ctx,
             "backdrop_temporal",
             ids.temporal,
@@ -692,8 +699,12 @@ fn temporal_pass(
             &[&state.masks[next], &state.frames[next]],
         );
     });
-    state.current = next;
-    state.last_mask = Some(mask_number);
+    // A pipeline still compiling drew nothing: the history stands, and the next render tries
+    // again (advancing would hand an unwritten texture to the later stages).
+    if drawn {
+        state.current = next;
+        state.last_mask = Some(mask_number);
+    }
 }
 
 fn decode_pass(
@@ -791,12 +802,13 @@ fn blur_passes(
 fn composite_pass(
     view: ChainViewQuery,
     stage: StageParams,
-    picture: Res<ExtractedPicture>,
     histories: Res<TemporalHistories>,
     images: Res<RenderAssets<GpuImage>>,
+    pictures: Query<&ExtractedPicture>,
     mut ctx: RenderContext,
 ) {
     let entity = view.entity();
+    let picture = pictures.get(entity).copied().unwrap_or_default();
     let (target, textures, ids, passes, index) = view.into_inner();
     let Some(pass) = stage.context(passes, index) else {
         return;

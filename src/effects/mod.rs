@@ -13,6 +13,7 @@ mod chain;
 pub mod composite;
 pub mod mask_decode;
 pub mod reference;
+pub mod split;
 pub mod temporal;
 
 pub use bilateral::JointBilateralSettings;
@@ -197,10 +198,6 @@ impl Plugin for EffectsPlugin {
     fn build(&self, app: &mut App) {
         // Stages first: they register what the chain camera's components require.
         app.add_plugins((chain::ChainRenderPlugin, background::BackgroundPlugin));
-        let target = app
-            .world_mut()
-            .resource_mut::<Assets<Image>>()
-            .add(new_chain_target(1, 1));
         let world = app.world_mut();
         let frame_image = world.resource::<FrameImage>().0.clone();
         world.spawn((
@@ -212,35 +209,52 @@ impl Plugin for EffectsPlugin {
             },
             RenderLayers::layer(FRAME_LAYER),
         ));
-        let camera = world
-            .spawn((
-                Name::new("frame chain camera"),
-                ChainCamera,
-                Camera2d,
-                Camera {
-                    // Before any window camera, which shows this camera's output.
-                    order: -1,
-                    clear_color: ClearColorConfig::Custom(Color::BLACK),
-                    ..default()
-                },
-                RenderTarget::Image(target.clone().into()),
-                // Stages see and write gamma-encoded values, as the reference's constants assume
-                // (the main texture stores sRGB-encoded values; the final blit encodes properly).
-                CompositingSpace::Srgb,
-                RenderLayers::layer(FRAME_LAYER),
-                Msaa::Off,
-                BackdropSettings::default(),
-            ))
-            .id();
+        let chain = spawn_chain(world, "frame chain camera", BackdropSettings::default());
+        let (camera, target) = (chain.camera, chain.target);
         app.init_resource::<TemporalReset>()
             .insert_resource(FrameChain { camera, target })
             .configure_sets(PreUpdate, FitChainToFrame.after(FrameSystems::Upload))
-            .add_systems(PreUpdate, fit_chain_to_frame.in_set(FitChainToFrame));
+            .add_systems(PreUpdate, fit_chain_to_frame.in_set(FitChainToFrame))
+            .add_plugins(split::SplitViewPlugin);
     }
 }
 
+/// Spawns a chain camera (stages on, `settings`) rendering the frame quad into a new frame-sized
+/// target. Active from the start; `Camera::is_active` switches it.
+pub fn spawn_chain(world: &mut World, name: &'static str, settings: BackdropSettings) -> FrameChain {
+    let target = world
+        .resource_mut::<Assets<Image>>()
+        .add(new_chain_target(1, 1));
+    let camera = world
+        .spawn((
+            Name::new(name),
+            ChainCamera,
+            Camera2d,
+            Camera {
+                // Before the split view and any window camera, which show this camera's output.
+                order: -1,
+                clear_color: ClearColorConfig::Custom(Color::BLACK),
+                ..default()
+            },
+            RenderTarget::Image(target.clone().into()),
+            // Stages see and write gamma-encoded values, as the reference's constants assume
+            // (the main texture stores sRGB-encoded values; the final blit encodes properly).
+            CompositingSpace::Srgb,
+            RenderLayers::layer(FRAME_LAYER),
+            Msaa::Off,
+            FrameSized(target.clone()),
+            settings,
+        ))
+        .id();
+    FrameChain { camera, target }
+}
+
+/// A camera target that follows the frame's size.
+#[derive(Component, Clone, Debug)]
+pub struct FrameSized(pub Handle<Image>);
+
 /// A render target of the frame's size. `COPY_SRC` lets the headless mode read it back.
-fn new_chain_target(width: u32, height: u32) -> Image {
+pub(crate) fn new_chain_target(width: u32, height: u32) -> Image {
     let mut image = Image::new_target_texture(width, height, TextureFormat::Rgba8UnormSrgb, None);
     image.texture_descriptor.usage |= TextureUsages::COPY_SRC;
     image
@@ -250,7 +264,7 @@ fn new_chain_target(width: u32, height: u32) -> Image {
 /// pixels.
 fn fit_chain_to_frame(
     current: Res<CurrentFrame>,
-    chain: Res<FrameChain>,
+    targets: Query<&FrameSized>,
     mut images: ResMut<Assets<Image>>,
     mut quads: Query<&mut Sprite, With<FrameQuad>>,
 ) {
@@ -265,11 +279,13 @@ fn fit_chain_to_frame(
         height: frame.height,
         depth_or_array_layers: 1,
     };
-    let same_size = images
-        .get(&chain.target)
-        .is_some_and(|image| image.texture_descriptor.size == size);
-    if !same_size && let Some(mut target) = images.get_mut(&chain.target) {
-        target.resize(size);
+    for FrameSized(target) in &targets {
+        let same_size = images
+            .get(target)
+            .is_some_and(|image| image.texture_descriptor.size == size);
+        if !same_size && let Some(mut image) = images.get_mut(target) {
+            image.resize(size);
+        }
     }
     let quad_size = Vec2::new(frame.width as f32, frame.height as f32);
     for mut sprite in &mut quads {

@@ -52,6 +52,7 @@ impl Plugin for OverlayPlugin {
             EguiPrimaryContextPass,
             (
                 status_line,
+                split_labels,
                 perf::performance_panel,
                 perf::comparison_panel,
                 preset_panel::preset_editor,
@@ -175,5 +176,47 @@ fn status_line(
                     );
                 });
         });
+    Ok(())
+}
+
+/// Names the halves of the split view beside the divider.
+fn split_labels(
+    mut contexts: EguiContexts,
+    split: Option<Res<crate::effects::split::SplitView>>,
+    current: Res<CurrentFrame>,
+    window: Option<Single<&bevy::window::Window, With<bevy::window::PrimaryWindow>>>,
+) -> Result {
+    let (Some(split), Some(window), Some(frame)) = (split, window, &current.frame) else {
+        return Ok(());
+    };
+    if !split.enabled {
+        return Ok(());
+    }
+    let Ok(ctx) = contexts.ctx_mut() else {
+        return Ok(());
+    };
+    let rect = crate::display::frame_rect(&window, frame.width, frame.height);
+    let x = rect.min.x + split.divider * rect.width();
+    let y = rect.min.y + rect.height() * 0.5;
+    for (i, (anchor, dx)) in [(egui::Align2::RIGHT_CENTER, -8.0), (egui::Align2::LEFT_CENTER, 8.0)]
+        .into_iter()
+        .enumerate()
+    {
+        egui::Area::new(egui::Id::new(("split label", i)))
+            .pivot(anchor)
+            .fixed_pos(egui::pos2(x + dx, y))
+            .interactable(false)
+            .show(ctx, |ui| {
+                egui::Frame::popup(ui.style())
+                    .fill(egui::Color32::from_black_alpha(170))
+                    .show(ui, |ui| {
+                        let side = if i == 0 { "A" } else { "B" };
+                        ui.label(
+                            egui::RichText::new(format!("{side} · {}", split.labels[i]))
+                                .color(egui::Color32::WHITE),
+                        );
+                    });
+            });
+    }
     Ok(())
 }

@@ -14,4 +14,5 @@ mod inference;
 mod inference_app;
 mod presets;
 mod sources;
+mod split;
 mod temporal;
