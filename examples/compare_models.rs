@@ -48,7 +48,9 @@ fn main() -> anyhow::Result<()> {
     let frames: Vec<Frame> = (0..args.frames)
         .map(|_| source.next_frame())
         .collect::<Result<_, _>>()?;
-    let first = frames.first().ok_or_else(|| anyhow::anyhow!("--frames must be at least 1"))?;
+    let first = frames
+        .first()
+        .ok_or_else(|| anyhow::anyhow!("--frames must be at least 1"))?;
 
     let mut table = Comparison::new(&registry);
     let candidates = table.runnable();
@@ -102,7 +104,9 @@ fn slowdown(
     const PER_BLOCK: usize = 60;
     const PERIOD: Duration = Duration::from_millis(33);
     let mut active_runner = CandidateRunner::new(registry.clone());
-    active_runner.run(active, &frames[0]).map_err(anyhow::Error::msg)?;
+    active_runner
+        .run(active, &frames[0])
+        .map_err(anyhow::Error::msg)?;
     let running = Arc::new(AtomicBool::new(false));
     let mut comparer_runner = CandidateRunner::new(registry.clone());
     let run: RunCandidate = Box::new(move |c, f| comparer_runner.run(c, f));
@@ -126,9 +130,16 @@ fn slowdown(
                 outstanding += 1;
             }
             running.store(true, Ordering::SeqCst);
-            let mask = active_runner.run(active, frame).map_err(anyhow::Error::msg)?;
+            let mask = active_runner
+                .run(active, frame)
+                .map_err(anyhow::Error::msg)?;
             running.store(false, Ordering::SeqCst);
-            if comparing { &mut with_comparer } else { &mut alone }.push(mask.inference_ms);
+            if comparing {
+                &mut with_comparer
+            } else {
+                &mut alone
+            }
+            .push(mask.inference_ms);
             std::thread::sleep(PERIOD.saturating_sub(tick.elapsed()));
         }
         // Let a comparer job finish before a block without it.

@@ -69,7 +69,10 @@ pub fn frame_rect(window: &Window, frame_width: u32, frame_height: u32) -> Rect 
     Rect::from_center_size(area / 2.0, size)
 }
 
-fn show_image(shown: Option<Res<ShownImage>>, mut sprites: Query<&mut Sprite, With<DisplayedFrame>>) {
+fn show_image(
+    shown: Option<Res<ShownImage>>,
+    mut sprites: Query<&mut Sprite, With<DisplayedFrame>>,
+) {
     let Some(shown) = shown else {
         return;
     };

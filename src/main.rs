@@ -16,6 +16,7 @@ use bevy_backdrop::batch::{BatchConfig, BatchOutput, run_batch};
 use bevy_backdrop::capture::{
     CameraMode, CaptureSettings, CaptureStatus, LiveCapture, SourceOptions, SourceSpec,
 };
+use bevy_backdrop::effects::split::SplitView;
 use bevy_backdrop::effects::{
     BackdropSettings, Background, BlurSettings, ChainView, CompositeSettings, FrameChain,
     LightWrapSettings, TemporalSettings, WrapMode,
@@ -24,8 +25,9 @@ use bevy_backdrop::inference::{
     BackendChoice, InferenceMode, InferencePlugin, InferenceSettings, SwitchBackend, SwitchModel,
 };
 use bevy_backdrop::overlay::OverlayPanels;
-use bevy_backdrop::effects::split::SplitView;
-use bevy_backdrop::preset::{Preset, PresetAction, PresetCatalog, preset_name, shipped_presets_dir};
+use bevy_backdrop::preset::{
+    Preset, PresetAction, PresetCatalog, preset_name, shipped_presets_dir,
+};
 
 /// Real-time virtual backgrounds: see yourself with the background blurred or replaced.
 #[derive(Parser, Debug)]
@@ -196,8 +198,16 @@ impl Cli {
             .clone()
             .unwrap_or_else(|| shipped_presets_dir().join("reference.preset.ron"));
         let preset = Preset::load_file(&path).map_err(|e| format!("--split {e}"))?;
-        let folder = path.parent().map(std::path::absolute).transpose().ok().flatten();
-        let a = self.preset.as_deref().map_or("command line".to_owned(), preset_name);
+        let folder = path
+            .parent()
+            .map(std::path::absolute)
+            .transpose()
+            .ok()
+            .flatten();
+        let a = self
+            .preset
+            .as_deref()
+            .map_or("command line".to_owned(), preset_name);
         Ok(Some(SplitView {
             enabled: self.split.is_some(),
             b: preset.effects(&self.effects(), folder.as_deref()),
@@ -330,7 +340,10 @@ fn windowed(cli: &Cli) -> ExitCode {
         mirror: cli.mirror(),
         ..default()
     })
-    .add_systems(Update, (playground_keys, panel_keys).run_if(keyboard_is_free));
+    .add_systems(
+        Update,
+        (playground_keys, panel_keys).run_if(keyboard_is_free),
+    );
     match cli.inference() {
         Some(settings) => {
             app.insert_resource(settings).add_plugins(BackdropPlugins);
@@ -378,7 +391,8 @@ fn panel_keys(
     if keys.just_pressed(KeyCode::KeyV) {
         split.enabled = !split.enabled;
     }
-    let toggles: [(KeyCode, fn(&mut OverlayPanels) -> &mut bool); 4] = [
+    type Toggle = fn(&mut OverlayPanels) -> &mut bool;
+    let toggles: [(KeyCode, Toggle); 4] = [
         (KeyCode::KeyO, |p| &mut p.performance),
         (KeyCode::KeyC, |p| &mut p.comparison),
         (KeyCode::KeyE, |p| &mut p.preset_editor),

@@ -494,9 +494,8 @@ fn capture_batch(
     let to_writer = driver.to_writer.clone();
     let shared = Arc::clone(&driver.shared);
     let mask = mask.filter(|_| driver.write_mask);
-    commands
-        .spawn(Screenshot::image(shown.0.clone()))
-        .observe(move |captured: On<ScreenshotCaptured>| {
+    commands.spawn(Screenshot::image(shown.0.clone())).observe(
+        move |captured: On<ScreenshotCaptured>| {
             // The writer only goes away when the run is over.
             let _ = to_writer.send(Captured {
                 k,
@@ -504,7 +503,8 @@ fn capture_batch(
                 mask: mask.clone(),
             });
             shared.captured.fetch_add(1, Ordering::Relaxed);
-        });
+        },
+    );
     driver.last_progress = Instant::now();
 }
 

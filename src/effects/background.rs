@@ -109,11 +109,9 @@ fn open_picture(
     };
     match wanted {
         Background::Image(path) => match crate::capture::still::decode_image_file(path) {
-            Ok((width, height, rgba)) => show(
-                &mut picture,
-                images,
-                &Frame::new(0, width, height, rgba),
-            ),
+            Ok((width, height, rgba)) => {
+                show(&mut picture, images, &Frame::new(0, width, height, rgba))
+            }
             Err(e) => BackgroundPicture::report(
                 problems,
                 format!("{e} — the background is left as it is"),

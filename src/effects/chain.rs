@@ -7,13 +7,13 @@ use bevy::core_pipeline::schedule::Core2d;
 use bevy::core_pipeline::tonemapping::tonemapping;
 use bevy::core_pipeline::{Core2dSystems, FullscreenShader};
 use bevy::prelude::*;
+use bevy::render::diagnostic::RecordDiagnostics;
 use bevy::render::extract_component::{
     ComponentUniforms, DynamicUniformIndex, UniformComponentPlugin,
 };
 use bevy::render::render_asset::RenderAssets;
 use bevy::render::render_resource::binding_types::{sampler, texture_2d, uniform_buffer};
 use bevy::render::render_resource::*;
-use bevy::render::diagnostic::RecordDiagnostics;
 use bevy::render::renderer::{RenderContext, RenderDevice, ViewQuery};
 use bevy::render::sync_world::RenderEntity;
 use bevy::render::texture::{GpuImage, TextureCache};
@@ -179,9 +179,7 @@ fn extract_chains(
             Background::Blur if plan.is_some() => (1, Vec4::ZERO),
             Background::Blur => (0, Vec4::ZERO),
             Background::Color(c) => (2, Vec4::new(c.red, c.green, c.blue, 1.0)),
-            Background::Image(_) | Background::Video(_) if own_picture.is_some() => {
-                (3, Vec4::ZERO)
-            }
+            Background::Image(_) | Background::Video(_) if own_picture.is_some() => (3, Vec4::ZERO),
             // The picture is not there (yet, or it failed to load): leave the frame as it is.
             Background::Image(_) | Background::Video(_) => (0, Vec4::ZERO),
         };

@@ -221,7 +221,11 @@ impl Plugin for EffectsPlugin {
 
 /// Spawns a chain camera (stages on, `settings`) rendering the frame quad into a new frame-sized
 /// target. Active from the start; `Camera::is_active` switches it.
-pub fn spawn_chain(world: &mut World, name: &'static str, settings: BackdropSettings) -> FrameChain {
+pub fn spawn_chain(
+    world: &mut World,
+    name: &'static str,
+    settings: BackdropSettings,
+) -> FrameChain {
     let target = world
         .resource_mut::<Assets<Image>>()
         .add(new_chain_target(1, 1));

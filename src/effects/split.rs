@@ -9,7 +9,9 @@ use bevy::camera::visibility::RenderLayers;
 use bevy::camera::{ClearColorConfig, RenderTarget};
 use bevy::prelude::*;
 
-use super::{BackdropSettings, FitChainToFrame, FrameChain, FrameSized, new_chain_target, spawn_chain};
+use super::{
+    BackdropSettings, FitChainToFrame, FrameChain, FrameSized, new_chain_target, spawn_chain,
+};
 use crate::capture::CurrentFrame;
 
 /// Render layer of the split view's sprites: seen by the split camera only.
@@ -78,7 +80,9 @@ impl Plugin for SplitViewPlugin {
             .get_mut::<Camera>(b.camera)
             .expect("a camera")
             .is_active = false;
-        let target = world.resource_mut::<Assets<Image>>().add(new_chain_target(1, 1));
+        let target = world
+            .resource_mut::<Assets<Image>>()
+            .add(new_chain_target(1, 1));
         let camera = world
             .spawn((
                 Name::new("split view camera"),
@@ -123,6 +127,10 @@ impl Plugin for SplitViewPlugin {
     }
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a Bevy system reads what it needs"
+)]
 fn follow_split(
     split: Res<SplitView>,
     chains: Res<SplitChains>,

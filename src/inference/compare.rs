@@ -128,7 +128,9 @@ impl Comparison {
         for info in &registry.models {
             for backend in [BackendKind::Ort, BackendKind::Tract] {
                 let problem = match (&ort, backend) {
-                    (Err(why), BackendKind::Ort) => Some(format!("ONNX Runtime unavailable: {why}")),
+                    (Err(why), BackendKind::Ort) => {
+                        Some(format!("ONNX Runtime unavailable: {why}"))
+                    }
                     _ => None,
                 };
                 rows.insert(
@@ -177,7 +179,8 @@ impl Comparison {
     pub fn record_round(&mut self, frame: &Frame, results: Vec<(Candidate, Result<Mask, String>)>) {
         let grid = (
             AGREEMENT_GRID,
-            ((AGREEMENT_GRID as u64 * frame.height as u64) / frame.width.max(1) as u64).max(1) as u32,
+            ((AGREEMENT_GRID as u64 * frame.height as u64) / frame.width.max(1) as u64).max(1)
+                as u32,
         );
         let on_grid = |mask: &Mask| {
             upsample_mask(&mask.probability(), mask.width, mask.height, grid.0, grid.1)
@@ -198,7 +201,11 @@ impl Comparison {
                     push(&mut stats.inference_ms, mask.inference_ms, TIMING_WINDOW);
                     push(&mut stats.preprocess_ms, mask.preprocess_ms, TIMING_WINDOW);
                     if let Some(reference) = &reference {
-                        push(&mut stats.agreement, iou(&on_grid(mask), reference), AGREEMENT_WINDOW);
+                        push(
+                            &mut stats.agreement,
+                            iou(&on_grid(mask), reference),
+                            AGREEMENT_WINDOW,
+                        );
                     }
                 }
                 Err(why) => stats.problem = Some(why.clone()),
@@ -216,7 +223,8 @@ impl Comparison {
         let mut out = format!(
             "| model | backend | p50 ms | p95 ms | fps it could sustain | IoU vs {reference} |\n|---|---|---:|---:|---:|---:|\n"
         );
-        let figure = |v: Option<f64>, digits: usize| v.map_or("–".to_owned(), |v| format!("{v:.digits$}"));
+        let figure =
+            |v: Option<f64>, digits: usize| v.map_or("–".to_owned(), |v| format!("{v:.digits$}"));
         for (candidate, stats) in &self.rows {
             if let Some(problem) = &stats.problem {
                 out += &format!(
@@ -239,10 +247,13 @@ impl Comparison {
     }
 }
 
+/// A candidate's model and backend, or why it did not load.
+type Loaded = Result<(ModelInfo, Box<dyn super::SegmentationBackend>), String>;
+
 /// Runs candidates on frames, one at a time, loading each backend once (threads: 1).
 pub struct CandidateRunner {
     registry: ModelRegistry,
-    loaded: BTreeMap<Candidate, Result<(ModelInfo, Box<dyn super::SegmentationBackend>), String>>,
+    loaded: BTreeMap<Candidate, Loaded>,
 }
 
 impl CandidateRunner {
@@ -256,8 +267,12 @@ impl CandidateRunner {
     pub fn run(&mut self, candidate: &Candidate, frame: &Frame) -> Result<Mask, String> {
         let registry = &self.registry;
         let entry = self.loaded.entry(candidate.clone()).or_insert_with(|| {
-            let info = registry.get(&candidate.model).map_err(|e| e.to_string())?.clone();
-            let backend = load_backend(candidate.backend, registry, &info, 1).map_err(|e| e.to_string())?;
+            let info = registry
+                .get(&candidate.model)
+                .map_err(|e| e.to_string())?
+                .clone();
+            let backend =
+                load_backend(candidate.backend, registry, &info, 1).map_err(|e| e.to_string())?;
             Ok((info, backend))
         });
         let (info, backend) = entry.as_mut().map_err(|e| e.clone())?;
@@ -366,7 +381,13 @@ impl ComparerThread {
                 for job in job_rx {
                     wait_for_gap(&active_running);
                     let result = run(&job.candidate, &job.frame);
-                    if done_tx.send(Done { candidate: job.candidate, result }).is_err() {
+                    if done_tx
+                        .send(Done {
+                            candidate: job.candidate,
+                            result,
+                        })
+                        .is_err()
+                    {
                         break;
                     }
                 }
@@ -441,10 +462,7 @@ impl ModelComparison {
     }
 
     /// A table of your own, run by `make_runner`'s runner (for other models, and for tests).
-    pub fn with_runner(
-        table: Comparison,
-        make_runner: MakeRunner,
-    ) -> Self {
+    pub fn with_runner(table: Comparison, make_runner: MakeRunner) -> Self {
         Self {
             table,
             policy: ComparerPolicy::default(),
@@ -473,14 +491,15 @@ impl Plugin for ComparerPlugin {
             .add_message::<BenchmarkAll>()
             .add_systems(
                 Update,
-                (collect_results, dispatch)
-                    .chain()
-                    .after(InferenceSystems),
+                (collect_results, dispatch).chain().after(InferenceSystems),
             );
     }
 }
 
-fn collect_results(mut comparison: ResMut<ModelComparison>, mut requests: MessageReader<BenchmarkAll>) {
+fn collect_results(
+    mut comparison: ResMut<ModelComparison>,
+    mut requests: MessageReader<BenchmarkAll>,
+) {
     for BenchmarkAll(rounds) in requests.read() {
         comparison.burst = comparison.burst.max(*rounds);
     }
@@ -494,7 +513,10 @@ fn collect_results(mut comparison: ResMut<ModelComparison>, mut requests: Messag
             round.results.push(done);
         }
     }
-    if let Some(round) = comparison.round.take_if(|r| r.pending.is_empty() && !comparison.busy) {
+    if let Some(round) = comparison
+        .round
+        .take_if(|r| r.pending.is_empty() && !comparison.busy)
+    {
         comparison.table.record_round(&round.frame, round.results);
         comparison.burst = comparison.burst.saturating_sub(1);
     }
@@ -519,10 +541,13 @@ fn dispatch(
     let active = active_state(&engine, &frame);
     let since = comparison.last_round.map(|t| t.elapsed());
     let burst = comparison.burst > 0;
-    if !comparison
-        .policy
-        .may_start(active, comparison.busy, comparison.round.is_some(), since, burst)
-    {
+    if !comparison.policy.may_start(
+        active,
+        comparison.busy,
+        comparison.round.is_some(),
+        since,
+        burst,
+    ) {
         return;
     }
     if comparison.round.is_none() {

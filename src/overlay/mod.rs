@@ -198,9 +198,12 @@ fn split_labels(
     let rect = crate::display::frame_rect(&window, frame.width, frame.height);
     let x = rect.min.x + split.divider * rect.width();
     let y = rect.min.y + rect.height() * 0.5;
-    for (i, (anchor, dx)) in [(egui::Align2::RIGHT_CENTER, -8.0), (egui::Align2::LEFT_CENTER, 8.0)]
-        .into_iter()
-        .enumerate()
+    for (i, (anchor, dx)) in [
+        (egui::Align2::RIGHT_CENTER, -8.0),
+        (egui::Align2::LEFT_CENTER, 8.0),
+    ]
+    .into_iter()
+    .enumerate()
     {
         egui::Area::new(egui::Id::new(("split label", i)))
             .pivot(anchor)

@@ -98,9 +98,14 @@ pub(super) fn performance_panel(
                     row(
                         ui,
                         "capture",
-                        smoothed(&store, &CAPTURE_FPS).map_or("n/a".into(), |f| format!("{f:.1} fps")),
+                        smoothed(&store, &CAPTURE_FPS)
+                            .map_or("n/a".into(), |f| format!("{f:.1} fps")),
                     );
-                    row(ui, "capture to display", ms(smoothed(&store, &CAPTURE_TO_DISPLAY_MS)));
+                    row(
+                        ui,
+                        "capture to display",
+                        ms(smoothed(&store, &CAPTURE_TO_DISPLAY_MS)),
+                    );
                     if let (Some(inference), Some(status)) = (&inference, &status) {
                         let model = status.model.as_deref().unwrap_or("loading");
                         row(ui, "model", model.to_owned());
@@ -131,9 +136,11 @@ pub(super) fn performance_panel(
                     ui.label(name);
                     ui.label(gpu.map_or("n/a".into(), |v| format!("{v:.2} ms")));
                     ui.label(
-                        egui::RichText::new(cpu.map_or(String::new(), |v| format!("cpu {v:.2} ms")))
-                            .small()
-                            .color(egui::Color32::GRAY),
+                        egui::RichText::new(
+                            cpu.map_or(String::new(), |v| format!("cpu {v:.2} ms")),
+                        )
+                        .small()
+                        .color(egui::Color32::GRAY),
                     );
                     ui.end_row();
                 }
@@ -262,7 +269,9 @@ pub(super) fn comparison_panel(
             let reference = table
                 .reference
                 .as_ref()
-                .map_or("no reference".to_owned(), |r| format!("IoU of mask > 0.5 vs {r}"));
+                .map_or("no reference".to_owned(), |r| {
+                    format!("IoU of mask > 0.5 vs {r}")
+                });
             ui.label(
                 egui::RichText::new(format!(
                     "{reference} · {} frames compared · runs between the active model's jobs",
@@ -273,7 +282,14 @@ pub(super) fn comparison_panel(
             );
             let busy = comparison.burst > 0;
             if ui
-                .add_enabled(!busy, egui::Button::new(if busy { "benchmarking…" } else { "Benchmark all now" }))
+                .add_enabled(
+                    !busy,
+                    egui::Button::new(if busy {
+                        "benchmarking…"
+                    } else {
+                        "Benchmark all now"
+                    }),
+                )
                 .clicked()
             {
                 benchmark.write(crate::inference::compare::BenchmarkAll(10));

@@ -11,7 +11,7 @@ use bevy::prelude::*;
 use bevy_backdrop::capture::{Frame, FramePlugin, IncomingFrame};
 use bevy_backdrop::inference::backend::BackendKind;
 use bevy_backdrop::inference::compare::{
-    BenchmarkAll, Candidate, CandidateStats, Comparison, ComparerPlugin, ModelComparison,
+    BenchmarkAll, Candidate, CandidateStats, ComparerPlugin, Comparison, ModelComparison,
     RunCandidate,
 };
 use bevy_backdrop::inference::models::{ModelError, ModelRegistry, default_models_dir};
@@ -53,7 +53,14 @@ fn fake_mask(candidate: &Candidate, frame: &Frame) -> Mask {
         frame_seq: 0,
         width: 4,
         height: 4,
-        raw: vec![if candidate.model == "fake-a" { 0.9 } else { 0.1 }; 16],
+        raw: vec![
+            if candidate.model == "fake-a" {
+                0.9
+            } else {
+                0.1
+            };
+            16
+        ],
         kind: OutputKind::Probability,
         model_id: candidate.model.clone(),
         backend: candidate.backend,
@@ -72,7 +79,10 @@ fn fake_table() -> Comparison {
         backend: BackendKind::Ort,
     };
     Comparison {
-        rows: BTreeMap::from([(a.clone(), CandidateStats::default()), (b, CandidateStats::default())]),
+        rows: BTreeMap::from([
+            (a.clone(), CandidateStats::default()),
+            (b, CandidateStats::default()),
+        ]),
         reference: Some(a),
         rounds: 0,
     }
@@ -90,7 +100,11 @@ fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
         })
         .add_plugins((InferencePlugin, ComparerPlugin));
     make_ready(&mut app);
-    let info = ModelRegistry::load(&default_models_dir()).unwrap().get("landscape").unwrap().clone();
+    let info = ModelRegistry::load(&default_models_dir())
+        .unwrap()
+        .get("landscape")
+        .unwrap()
+        .clone();
     let gate = Arc::new((Mutex::new(true), Condvar::new()));
     let active_running = Arc::new(AtomicBool::new(false));
     install_backend(
@@ -137,17 +151,35 @@ fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
         update(&mut app, i % 3 == 0);
     }
     let rounds = app.world().resource::<ModelComparison>().table.rounds;
-    assert!(rounds >= 3, "the comparer should run in the gaps: {rounds} rounds");
+    assert!(
+        rounds >= 3,
+        "the comparer should run in the gaps: {rounds} rounds"
+    );
     let table = &app.world().resource::<ModelComparison>().table;
-    let b = table.rows.iter().find(|(c, _)| c.model == "fake-b").unwrap().1;
-    assert_eq!(b.agreement(), Some(0.0), "fake-b finds no person where fake-a finds everything");
+    let b = table
+        .rows
+        .iter()
+        .find(|(c, _)| c.model == "fake-b")
+        .unwrap()
+        .1;
+    assert_eq!(
+        b.agreement(),
+        Some(0.0),
+        "fake-b finds no person where fake-a finds everything"
+    );
     assert_eq!(b.p50(), Some(3.0));
 
     // No new rounds from here on but the ones asked for; let the comparer finish what it has.
-    app.world_mut().resource_mut::<ModelComparison>().policy.round_interval = Duration::from_secs(3600);
+    app.world_mut()
+        .resource_mut::<ModelComparison>()
+        .policy
+        .round_interval = Duration::from_secs(3600);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !app.world().resource::<ModelComparison>().is_idle() {
-        assert!(Instant::now() < deadline, "the comparer did not finish its round");
+        assert!(
+            Instant::now() < deadline,
+            "the comparer did not finish its round"
+        );
         update(&mut app, false);
     }
 
@@ -165,8 +197,16 @@ fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
     for _ in 0..60 {
         update(&mut app, true);
     }
-    assert_eq!(handed_out(&app), handed_before, "a comparer job was handed out while a frame waited");
-    assert_eq!(starts.load(Ordering::SeqCst), started_before, "a comparer job started during an active job");
+    assert_eq!(
+        handed_out(&app),
+        handed_before,
+        "a comparer job was handed out while a frame waited"
+    );
+    assert_eq!(
+        starts.load(Ordering::SeqCst),
+        started_before,
+        "a comparer job started during an active job"
+    );
 
     // Release: the burst runs.
     *gate.0.lock().unwrap() = true;
@@ -174,6 +214,13 @@ fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
     for i in 0..120 {
         update(&mut app, i % 3 == 0);
     }
-    assert!(handed_out(&app) > handed_before, "the comparer did not resume");
-    assert_eq!(overlaps.load(Ordering::SeqCst), 0, "a comparer job started while the active job ran");
+    assert!(
+        handed_out(&app) > handed_before,
+        "the comparer did not resume"
+    );
+    assert_eq!(
+        overlaps.load(Ordering::SeqCst),
+        0,
+        "a comparer job started while the active job ran"
+    );
 }

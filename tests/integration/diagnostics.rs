@@ -46,7 +46,10 @@ impl SegmentationBackend for SlowBackend {
 }
 
 fn value(app: &App, path: &DiagnosticPath) -> Option<f64> {
-    app.world().resource::<DiagnosticsStore>().get(path).and_then(|d| d.value())
+    app.world()
+        .resource::<DiagnosticsStore>()
+        .get(path)
+        .and_then(|d| d.value())
 }
 
 #[test]
@@ -66,7 +69,11 @@ fn diagnostics_report_what_happened() {
         })
         .add_plugins(InferencePlugin);
     make_ready(&mut app);
-    let info = ModelRegistry::load(&default_models_dir()).unwrap().get("landscape").unwrap().clone();
+    let info = ModelRegistry::load(&default_models_dir())
+        .unwrap()
+        .get("landscape")
+        .unwrap()
+        .clone();
     let gate = Arc::new((Mutex::new(true), Condvar::new()));
     let running = Arc::new(AtomicBool::new(false));
     install_backend(
@@ -108,9 +115,15 @@ fn diagnostics_report_what_happened() {
     let frame_ms = value(&app, &FrameTimeDiagnosticsPlugin::FRAME_TIME).unwrap();
     assert!((frame_ms - 40.0).abs() < 1e-6, "frame time {frame_ms}");
     let inference = value(&app, &INFERENCE_MS).unwrap();
-    assert!(inference >= INJECTED.as_secs_f64() * 1e3, "inference {inference} ms");
+    assert!(
+        inference >= INJECTED.as_secs_f64() * 1e3,
+        "inference {inference} ms"
+    );
     let capture_fps = value(&app, &CAPTURE_FPS).unwrap();
-    assert!((capture_fps - 50.0).abs() < 1e-6, "capture fps {capture_fps}");
+    assert!(
+        (capture_fps - 50.0).abs() < 1e-6,
+        "capture fps {capture_fps}"
+    );
     let latency = value(&app, &CAPTURE_TO_DISPLAY_MS).unwrap();
     assert!(latency >= 15.0, "capture to display {latency} ms");
 
@@ -131,7 +144,13 @@ fn diagnostics_report_what_happened() {
         std::thread::sleep(Duration::from_millis(1));
     }
     std::thread::sleep(Duration::from_millis(10));
-    let before = app.world().resource::<CurrentMask>().mask.as_ref().unwrap().frame_seq;
+    let before = app
+        .world()
+        .resource::<CurrentMask>()
+        .mask
+        .as_ref()
+        .unwrap()
+        .frame_seq;
     feed(&mut app);
     let mask = app.world().resource::<CurrentMask>().mask.clone().unwrap();
     assert_ne!(mask.frame_seq, before, "the held job's mask did not arrive");

@@ -8,7 +8,7 @@ use bevy_backdrop::batch::{BatchConfig, BatchOutput, run_batch};
 use bevy_backdrop::capture::{SourceOptions, SourceSpec};
 use bevy_backdrop::effects::split::SplitView;
 use bevy_backdrop::effects::{
-    Background, BackdropSettings, BlurSettings, CompositeSettings, LightWrapSettings,
+    BackdropSettings, Background, BlurSettings, CompositeSettings, LightWrapSettings,
     TemporalSettings,
 };
 use bevy_backdrop::inference::{BackendChoice, InferenceSettings};
@@ -77,7 +77,10 @@ fn each_half_equals_its_chain_alone() {
         .zip(alone_b.pixels())
         .filter(|(p, q)| p.0.iter().zip(q.0).any(|(x, y)| x.abs_diff(y) > 8))
         .count();
-    assert!(differing * 4 > alone_a.pixels().count(), "A and B look alike: {differing} pixels differ");
+    assert!(
+        differing * 4 > alone_a.pixels().count(),
+        "A and B look alike: {differing} pixels differ"
+    );
 
     let (mut worst_a, mut worst_b) = (0u8, 0u8);
     let (mut divider_pixels, mut divider_white) = (0, 0);
@@ -92,7 +95,13 @@ fn each_half_equals_its_chain_alone() {
             divider_white += usize::from(pixel.0[..3] == [255, 255, 255]);
             continue;
         };
-        let diff = pixel.0.iter().zip(reference.0).map(|(p, r)| p.abs_diff(r)).max().unwrap();
+        let diff = pixel
+            .0
+            .iter()
+            .zip(reference.0)
+            .map(|(p, r)| p.abs_diff(r))
+            .max()
+            .unwrap();
         if x < column {
             worst_a = worst_a.max(diff);
         } else {
@@ -102,5 +111,9 @@ fn each_half_equals_its_chain_alone() {
     println!("split at column {column}: max |split − A| {worst_a}/255, |split − B| {worst_b}/255");
     assert!(worst_a <= 1 && worst_b <= 1, "A {worst_a}, B {worst_b}");
     // The divider is drawn: a two-pixel white line.
-    assert_eq!(divider_white, 2 * both.height() as usize, "of {divider_pixels}");
+    assert_eq!(
+        divider_white,
+        2 * both.height() as usize,
+        "of {divider_pixels}"
+    );
 }
