@@ -274,7 +274,7 @@ pub(super) fn comparison_panel(
                 });
             ui.label(
                 egui::RichText::new(format!(
-                    "{reference} · {} frames compared · runs between the active model's jobs",
+                    "{reference} · {} frames compared · measured in the app, between the active model's jobs (clean figures: examples/compare_models)",
                     table.rounds
                 ))
                 .small()
