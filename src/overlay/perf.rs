@@ -164,7 +164,7 @@ pub(super) fn performance_panel(
 pub const KEY_MAP: &[(&str, &str)] = &[
     ("M", "mirror on / off"),
     ("N", "next model"),
-    ("B", "next backend (auto → tract → ort)"),
+    ("B", "next backend: auto, tract, ort"),
     ("P / Shift+P", "next / previous preset"),
     ("E", "preset editor on / off"),
     ("O", "performance overlay on / off"),
