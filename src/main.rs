@@ -198,12 +198,7 @@ impl Cli {
             .clone()
             .unwrap_or_else(|| shipped_presets_dir().join("reference.preset.ron"));
         let preset = Preset::load_file(&path).map_err(|e| format!("--split {e}"))?;
-        let folder = path
-            .parent()
-            .map(std::path::absolute)
-            .transpose()
-            .ok()
-            .flatten();
+        let folder = bevy_backdrop::preset::folder_of(&path);
         let a = self
             .preset
             .as_deref()

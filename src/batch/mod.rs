@@ -169,12 +169,7 @@ pub fn run_batch(mut config: BatchConfig) -> Result<BatchSummary, BatchError> {
             let catalog = PresetCatalog::shipped()
                 .with_start(path)
                 .map_err(BatchError::Preset)?;
-            let folder = path
-                .parent()
-                .map(std::path::absolute)
-                .transpose()
-                .ok()
-                .flatten();
+            let folder = crate::preset::folder_of(path);
             config.effects = preset.effects(&config.effects, folder.as_deref());
             if let Some(inference) = config.inference.as_mut().filter(|i| i.custom.is_none()) {
                 inference.model = preset.model.clone();

@@ -190,6 +190,11 @@ fn same_file(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }
 
+/// The absolute folder of a preset file: where its relative background paths start.
+pub fn folder_of(path: &Path) -> Option<PathBuf> {
+    std::path::absolute(path.parent()?).ok()
+}
+
 /// `studio` for `…/studio.preset.ron`.
 pub fn preset_name(path: &Path) -> String {
     let file_name = path.file_name().unwrap_or_default().to_string_lossy();

@@ -127,3 +127,76 @@ pub fn custom_model(
         ..Default::default()
     }
 }
+
+/// A gate a fake backend waits at while the test holds it closed.
+#[derive(Clone)]
+pub struct Gate(std::sync::Arc<(Mutex<bool>, std::sync::Condvar)>);
+
+impl Gate {
+    pub fn new(open: bool) -> Self {
+        Self(std::sync::Arc::new((
+            Mutex::new(open),
+            std::sync::Condvar::new(),
+        )))
+    }
+
+    pub fn set_open(&self, open: bool) {
+        *self.0.0.lock().unwrap() = open;
+        self.0.1.notify_all();
+    }
+
+    fn pass(&self) {
+        let mut open = self.0.0.lock().unwrap();
+        while !*open {
+            open = self.0.1.wait(open).unwrap();
+        }
+    }
+}
+
+/// What a fake backend did.
+#[derive(Default)]
+pub struct RunCounts {
+    pub running: std::sync::atomic::AtomicUsize,
+    pub most_at_once: std::sync::atomic::AtomicUsize,
+    pub started: std::sync::atomic::AtomicUsize,
+}
+
+impl RunCounts {
+    pub fn running(&self) -> usize {
+        self.running.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub fn started(&self) -> usize {
+        self.started.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+/// A fake model: sleeps `delay`, waits at `gate`, and outputs `value` at every pixel; counts
+/// its runs.
+pub struct FakeBackend {
+    pub delay: std::time::Duration,
+    pub gate: Gate,
+    pub counts: std::sync::Arc<RunCounts>,
+    pub pixels: usize,
+    pub value: f32,
+}
+
+impl bevy_backdrop::inference::SegmentationBackend for FakeBackend {
+    fn backend_name(&self) -> &'static str {
+        "fake test backend"
+    }
+
+    fn run(
+        &mut self,
+        _input: &[f32],
+    ) -> Result<Vec<f32>, bevy_backdrop::inference::models::ModelError> {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = self.counts.running.fetch_add(1, SeqCst) + 1;
+        self.counts.most_at_once.fetch_max(now, SeqCst);
+        self.counts.started.fetch_add(1, SeqCst);
+        std::thread::sleep(self.delay);
+        self.gate.pass();
+        self.counts.running.fetch_sub(1, SeqCst);
+        Ok(vec![self.value; self.pixels])
+    }
+}

@@ -3,8 +3,8 @@
 //! run in the gaps.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
@@ -14,38 +14,12 @@ use bevy_backdrop::inference::compare::{
     BenchmarkAll, Candidate, CandidateStats, ComparerPlugin, Comparison, ModelComparison,
     RunCandidate,
 };
-use bevy_backdrop::inference::models::{ModelError, ModelRegistry, default_models_dir};
+use bevy_backdrop::inference::models::{ModelRegistry, default_models_dir};
 use bevy_backdrop::inference::{
-    InferencePlugin, InferenceSettings, Mask, OutputKind, SegmentationBackend, install_backend,
+    InferencePlugin, InferenceSettings, Mask, OutputKind, install_backend,
 };
 
-use crate::common::{gpu_lock, make_ready};
-
-/// The active model: held at a gate the test opens and closes; flags while it runs.
-struct GatedActive {
-    gate: Arc<(Mutex<bool>, Condvar)>,
-    running: Arc<AtomicBool>,
-    pixels: usize,
-}
-
-impl SegmentationBackend for GatedActive {
-    fn backend_name(&self) -> &'static str {
-        "gated active"
-    }
-
-    fn run(&mut self, _input: &[f32]) -> Result<Vec<f32>, ModelError> {
-        self.running.store(true, Ordering::SeqCst);
-        let (open, signal) = &*self.gate;
-        let mut open = open.lock().unwrap();
-        while !*open {
-            open = signal.wait(open).unwrap();
-        }
-        drop(open);
-        std::thread::sleep(Duration::from_millis(2));
-        self.running.store(false, Ordering::SeqCst);
-        Ok(vec![0.8; self.pixels])
-    }
-}
+use crate::common::{FakeBackend, Gate, RunCounts, gpu_lock, make_ready};
 
 fn fake_mask(candidate: &Candidate, frame: &Frame) -> Mask {
     Mask {
@@ -105,25 +79,27 @@ fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
         .get("landscape")
         .unwrap()
         .clone();
-    let gate = Arc::new((Mutex::new(true), Condvar::new()));
-    let active_running = Arc::new(AtomicBool::new(false));
+    let gate = Gate::new(true);
+    let active = Arc::new(RunCounts::default());
     install_backend(
         app.world_mut(),
         info.clone(),
-        Box::new(GatedActive {
-            gate: Arc::clone(&gate),
-            running: Arc::clone(&active_running),
+        Box::new(FakeBackend {
+            delay: Duration::from_millis(2),
+            gate: gate.clone(),
+            counts: Arc::clone(&active),
             pixels: info.output_len(),
+            value: 0.8,
         }),
     );
     // The comparer's fake runner: counts its starts and notes any that overlap an active job.
     let starts = Arc::new(AtomicUsize::new(0));
     let overlaps = Arc::new(AtomicUsize::new(0));
     let run: RunCandidate = {
-        let (starts, overlaps, active) = (starts.clone(), overlaps.clone(), active_running.clone());
+        let (starts, overlaps, active) = (starts.clone(), overlaps.clone(), active.clone());
         Box::new(move |candidate: &Candidate, frame: &Frame| {
             starts.fetch_add(1, Ordering::SeqCst);
-            if active.load(Ordering::SeqCst) {
+            if active.running() > 0 {
                 overlaps.fetch_add(1, Ordering::SeqCst);
             }
             std::thread::sleep(Duration::from_millis(3));
@@ -185,9 +161,9 @@ fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
 
     // Hold the active model: its job runs and new frames wait behind it. A benchmark burst now
     // must hand nothing out, and the comparer thread must start nothing.
-    *gate.0.lock().unwrap() = false;
+    gate.set_open(false);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !active_running.load(Ordering::SeqCst) {
+    while active.running() == 0 {
         assert!(Instant::now() < deadline, "the active job did not start");
         update(&mut app, true);
     }
@@ -209,8 +185,7 @@ fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
     );
 
     // Release: the burst runs.
-    *gate.0.lock().unwrap() = true;
-    gate.1.notify_all();
+    gate.set_open(true);
     for i in 0..120 {
         update(&mut app, i % 3 == 0);
     }

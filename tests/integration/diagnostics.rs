@@ -1,8 +1,7 @@
 //! The overlay's figures are right, not just present: a manual time step, frames with known
 //! capture times and a fake backend of known duration.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bevy::diagnostic::{DiagnosticPath, DiagnosticsStore, FrameTimeDiagnosticsPlugin};
@@ -11,39 +10,12 @@ use bevy::time::TimeUpdateStrategy;
 use bevy_backdrop::capture::{
     CAPTURE_FPS, CAPTURE_TO_DISPLAY_MS, CurrentFrame, Frame, FramePlugin, IncomingFrame,
 };
-use bevy_backdrop::inference::models::{ModelError, ModelRegistry, default_models_dir};
+use bevy_backdrop::inference::models::{ModelRegistry, default_models_dir};
 use bevy_backdrop::inference::{
-    CurrentMask, INFERENCE_MS, InferencePlugin, InferenceSettings, MASK_AGE, SegmentationBackend,
-    install_backend,
+    CurrentMask, INFERENCE_MS, InferencePlugin, InferenceSettings, MASK_AGE, install_backend,
 };
 
-use crate::common::{gpu_lock, make_ready};
-
-/// Sleeps a known time per run, and can be held at a gate.
-struct SlowBackend {
-    duration: Duration,
-    gate: Arc<(Mutex<bool>, Condvar)>,
-    running: Arc<AtomicBool>,
-    pixels: usize,
-}
-
-impl SegmentationBackend for SlowBackend {
-    fn backend_name(&self) -> &'static str {
-        "slow test backend"
-    }
-
-    fn run(&mut self, _input: &[f32]) -> Result<Vec<f32>, ModelError> {
-        self.running.store(true, Ordering::SeqCst);
-        std::thread::sleep(self.duration);
-        let (open, signal) = &*self.gate;
-        let mut open = open.lock().unwrap();
-        while !*open {
-            open = signal.wait(open).unwrap();
-        }
-        self.running.store(false, Ordering::SeqCst);
-        Ok(vec![0.5; self.pixels])
-    }
-}
+use crate::common::{FakeBackend, Gate, RunCounts, gpu_lock, make_ready};
 
 fn value(app: &App, path: &DiagnosticPath) -> Option<f64> {
     app.world()
@@ -74,16 +46,17 @@ fn diagnostics_report_what_happened() {
         .get("landscape")
         .unwrap()
         .clone();
-    let gate = Arc::new((Mutex::new(true), Condvar::new()));
-    let running = Arc::new(AtomicBool::new(false));
+    let gate = Gate::new(true);
+    let counts = Arc::new(RunCounts::default());
     install_backend(
         app.world_mut(),
         info.clone(),
-        Box::new(SlowBackend {
-            duration: INJECTED,
-            gate: Arc::clone(&gate),
-            running: Arc::clone(&running),
+        Box::new(FakeBackend {
+            delay: INJECTED,
+            gate: gate.clone(),
+            counts: Arc::clone(&counts),
             pixels: info.output_len(),
+            value: 0.5,
         }),
     );
 
@@ -128,9 +101,9 @@ fn diagnostics_report_what_happened() {
     assert!(latency >= 15.0, "capture to display {latency} ms");
 
     // Phase 2: hold the model; count the frames that arrive meanwhile.
-    *gate.0.lock().unwrap() = false;
+    gate.set_open(false);
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !running.load(Ordering::SeqCst) {
+    while counts.running() == 0 {
         assert!(Instant::now() < deadline, "the held job did not start");
         feed(&mut app);
     }
@@ -138,9 +111,8 @@ fn diagnostics_report_what_happened() {
     for _ in 0..7 {
         feed(&mut app);
     }
-    *gate.0.lock().unwrap() = true;
-    gate.1.notify_all();
-    while running.load(Ordering::SeqCst) {
+    gate.set_open(true);
+    while counts.running() != 0 {
         std::thread::sleep(Duration::from_millis(1));
     }
     std::thread::sleep(Duration::from_millis(10));

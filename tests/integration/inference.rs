@@ -54,19 +54,7 @@ fn fixtures_for(model: &str) -> Vec<String> {
     names
 }
 
-pub fn iou(a: &[f32], b: &[f32]) -> f64 {
-    let (mut both, mut either) = (0usize, 0usize);
-    for (x, y) in a.iter().zip(b) {
-        let (x, y) = (*x > 0.5, *y > 0.5);
-        both += usize::from(x && y);
-        either += usize::from(x || y);
-    }
-    if either == 0 {
-        1.0
-    } else {
-        both as f64 / either as f64
-    }
-}
+pub use bevy_backdrop::inference::compare::iou;
 
 /// The backends to test here. ONNX Runtime may be absent on a developer's machine (the test says
 /// so and skips it); on CI, which installs it, its absence is a failure.

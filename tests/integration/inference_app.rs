@@ -1,8 +1,8 @@
 //! The inference plugin inside a running app: the frame loop never waits for a model, at most one
 //! job runs, bad models leave the running one in place, and headless masks belong to their frame.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
@@ -10,15 +10,15 @@ use bevy_backdrop::batch::BatchOutput;
 use bevy_backdrop::capture::{CaptureSettings, CurrentFrame, Frame, SourceOptions, SourceSpec};
 use bevy_backdrop::display::DisplayPlugin;
 use bevy_backdrop::inference::backend::{BackendKind, load_backend};
-use bevy_backdrop::inference::models::{ModelError, ModelRegistry, default_models_dir};
+use bevy_backdrop::inference::models::{ModelRegistry, default_models_dir};
 use bevy_backdrop::inference::{
-    BackendChoice, CurrentMask, InferenceMode, InferenceSettings, InferenceStatus,
-    SegmentationBackend, SwitchModel, install_backend, run_model,
+    BackendChoice, CurrentMask, InferenceMode, InferenceSettings, InferenceStatus, SwitchModel,
+    install_backend, run_model,
 };
 use bevy_backdrop::overlay::OverlayPlugin;
 use bevy_backdrop::{BackdropPlugins, headless_default_plugins};
 
-use crate::common::{gpu_lock, read_png, segment_frames};
+use crate::common::{FakeBackend, Gate, RunCounts, gpu_lock, read_png, segment_frames};
 use crate::inference::iou;
 
 fn app_with(models_dir: std::path::PathBuf, model: &str) -> App {
@@ -68,57 +68,27 @@ fn update_until(app: &mut App, what: &str, done: impl Fn(&World) -> bool) -> u32
     updates
 }
 
-/// A backend whose run blocks until the test opens the gate; counts runs in flight.
-struct GatedBackend {
-    gate: Arc<(Mutex<bool>, Condvar)>,
-    running: Arc<AtomicUsize>,
-    most_at_once: Arc<AtomicUsize>,
-    started: Arc<AtomicUsize>,
-    pixels: usize,
-}
-
-impl SegmentationBackend for GatedBackend {
-    fn backend_name(&self) -> &'static str {
-        "gated test backend"
-    }
-
-    fn run(&mut self, _input: &[f32]) -> Result<Vec<f32>, ModelError> {
-        let now = self.running.fetch_add(1, Ordering::SeqCst) + 1;
-        self.most_at_once.fetch_max(now, Ordering::SeqCst);
-        self.started.fetch_add(1, Ordering::SeqCst);
-        let (open, signal) = &*self.gate;
-        let mut open = open.lock().unwrap();
-        while !*open {
-            open = signal.wait(open).unwrap();
-        }
-        self.running.fetch_sub(1, Ordering::SeqCst);
-        Ok(vec![1.0; self.pixels])
-    }
-}
-
 #[test]
 fn the_frame_loop_never_waits_for_the_model() {
     let _gpu = gpu_lock();
     let mut app = app_with(default_models_dir(), "landscape");
     let registry = ModelRegistry::load(&default_models_dir()).unwrap();
     let info = registry.get("landscape").unwrap().clone();
-    let gate = Arc::new((Mutex::new(false), Condvar::new()));
-    let running = Arc::new(AtomicUsize::new(0));
-    let most_at_once = Arc::new(AtomicUsize::new(0));
-    let started = Arc::new(AtomicUsize::new(0));
+    let gate = Gate::new(false);
+    let counts = Arc::new(RunCounts::default());
     install_backend(
         app.world_mut(),
         info.clone(),
-        Box::new(GatedBackend {
-            gate: Arc::clone(&gate),
-            running: Arc::clone(&running),
-            most_at_once: Arc::clone(&most_at_once),
-            started: Arc::clone(&started),
+        Box::new(FakeBackend {
+            delay: Duration::ZERO,
+            gate: gate.clone(),
+            counts: Arc::clone(&counts),
             pixels: info.output_len(),
+            value: 1.0,
         }),
     );
     update_until(&mut app, "the gated job to start", |_| {
-        running.load(Ordering::SeqCst) == 1
+        counts.running() == 1
     });
     let frames_before = app.world().resource::<CurrentFrame>().uploaded;
 
@@ -134,17 +104,16 @@ fn the_frame_loop_never_waits_for_the_model() {
     );
     assert!(app.world().resource::<CurrentMask>().mask.is_none());
     assert_eq!(
-        started.load(Ordering::SeqCst),
+        counts.started(),
         1,
         "a second job started while one was pending"
     );
 
     // Release: the mask shows up within 2 app frames.
-    *gate.0.lock().unwrap() = true;
-    gate.1.notify_all();
+    gate.set_open(true);
     // Let the pool thread finish the job before counting frames.
     let released = Instant::now();
-    while running.load(Ordering::SeqCst) != 0 {
+    while counts.running() != 0 {
         assert!(released.elapsed() < Duration::from_secs(10));
         std::thread::sleep(Duration::from_millis(1));
     }
@@ -159,7 +128,7 @@ fn the_frame_loop_never_waits_for_the_model() {
         );
     }
     assert_eq!(
-        most_at_once.load(Ordering::SeqCst),
+        counts.most_at_once.load(Ordering::SeqCst),
         1,
         "more than one job ran at once"
     );
