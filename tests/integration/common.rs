@@ -200,3 +200,30 @@ impl bevy_backdrop::inference::SegmentationBackend for FakeBackend {
         Ok(vec![self.value; self.pixels])
     }
 }
+
+/// Makes a [`FakeBackend`] the app's active model (on the landscape model's table row, so
+/// pre-processing and the mask are real-sized). Returns its gate (open or not) and counts.
+pub fn install_fake(
+    app: &mut bevy::app::App,
+    delay: std::time::Duration,
+    value: f32,
+    open: bool,
+) -> (Gate, std::sync::Arc<RunCounts>) {
+    use bevy_backdrop::inference::models::{ModelRegistry, default_models_dir};
+    let registry = ModelRegistry::load(&default_models_dir()).unwrap();
+    let info = registry.get("landscape").unwrap().clone();
+    let gate = Gate::new(open);
+    let counts = std::sync::Arc::new(RunCounts::default());
+    bevy_backdrop::inference::install_backend(
+        app.world_mut(),
+        info.clone(),
+        Box::new(FakeBackend {
+            delay,
+            gate: gate.clone(),
+            counts: std::sync::Arc::clone(&counts),
+            pixels: info.output_len(),
+            value,
+        }),
+    );
+    (gate, counts)
+}

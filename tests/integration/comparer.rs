@@ -14,12 +14,9 @@ use bevy_backdrop::inference::compare::{
     BenchmarkAll, Candidate, CandidateStats, ComparerPlugin, Comparison, ModelComparison,
     RunCandidate,
 };
-use bevy_backdrop::inference::models::{ModelRegistry, default_models_dir};
-use bevy_backdrop::inference::{
-    InferencePlugin, InferenceSettings, Mask, OutputKind, install_backend,
-};
+use bevy_backdrop::inference::{InferencePlugin, InferenceSettings, Mask, OutputKind};
 
-use crate::common::{FakeBackend, Gate, RunCounts, gpu_lock, make_ready};
+use crate::common::{gpu_lock, install_fake, make_ready};
 
 fn fake_mask(candidate: &Candidate, frame: &Frame) -> Mask {
     Mask {
@@ -74,24 +71,7 @@ fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
         })
         .add_plugins((InferencePlugin, ComparerPlugin));
     make_ready(&mut app);
-    let info = ModelRegistry::load(&default_models_dir())
-        .unwrap()
-        .get("landscape")
-        .unwrap()
-        .clone();
-    let gate = Gate::new(true);
-    let active = Arc::new(RunCounts::default());
-    install_backend(
-        app.world_mut(),
-        info.clone(),
-        Box::new(FakeBackend {
-            delay: Duration::from_millis(2),
-            gate: gate.clone(),
-            counts: Arc::clone(&active),
-            pixels: info.output_len(),
-            value: 0.8,
-        }),
-    );
+    let (gate, active) = install_fake(&mut app, Duration::from_millis(2), 0.8, true);
     // The comparer's fake runner: counts its starts and notes any that overlap an active job.
     let starts = Arc::new(AtomicUsize::new(0));
     let overlaps = Arc::new(AtomicUsize::new(0));

@@ -1,7 +1,6 @@
 //! The overlay's figures are right, not just present: a manual time step, frames with known
 //! capture times and a fake backend of known duration.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bevy::diagnostic::{DiagnosticPath, DiagnosticsStore, FrameTimeDiagnosticsPlugin};
@@ -10,12 +9,11 @@ use bevy::time::TimeUpdateStrategy;
 use bevy_backdrop::capture::{
     CAPTURE_FPS, CAPTURE_TO_DISPLAY_MS, CurrentFrame, Frame, FramePlugin, IncomingFrame,
 };
-use bevy_backdrop::inference::models::{ModelRegistry, default_models_dir};
 use bevy_backdrop::inference::{
-    CurrentMask, INFERENCE_MS, InferencePlugin, InferenceSettings, MASK_AGE, install_backend,
+    CurrentMask, INFERENCE_MS, InferencePlugin, InferenceSettings, MASK_AGE,
 };
 
-use crate::common::{FakeBackend, Gate, RunCounts, gpu_lock, make_ready};
+use crate::common::{gpu_lock, install_fake, make_ready};
 
 fn value(app: &App, path: &DiagnosticPath) -> Option<f64> {
     app.world()
@@ -41,24 +39,7 @@ fn diagnostics_report_what_happened() {
         })
         .add_plugins(InferencePlugin);
     make_ready(&mut app);
-    let info = ModelRegistry::load(&default_models_dir())
-        .unwrap()
-        .get("landscape")
-        .unwrap()
-        .clone();
-    let gate = Gate::new(true);
-    let counts = Arc::new(RunCounts::default());
-    install_backend(
-        app.world_mut(),
-        info.clone(),
-        Box::new(FakeBackend {
-            delay: INJECTED,
-            gate: gate.clone(),
-            counts: Arc::clone(&counts),
-            pixels: info.output_len(),
-            value: 0.5,
-        }),
-    );
+    let (gate, counts) = install_fake(&mut app, INJECTED, 0.5, true);
 
     // Frames captured every 20 ms (a 50 fps source), each 15 ms old when it arrives.
     let start = Instant::now();

@@ -1,7 +1,6 @@
 //! The inference plugin inside a running app: the frame loop never waits for a model, at most one
 //! job runs, bad models leave the running one in place, and headless masks belong to their frame.
 
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
@@ -13,12 +12,12 @@ use bevy_backdrop::inference::backend::{BackendKind, load_backend};
 use bevy_backdrop::inference::models::{ModelRegistry, default_models_dir};
 use bevy_backdrop::inference::{
     BackendChoice, CurrentMask, InferenceMode, InferenceSettings, InferenceStatus, SwitchModel,
-    install_backend, run_model,
+    run_model,
 };
 use bevy_backdrop::overlay::OverlayPlugin;
 use bevy_backdrop::{BackdropPlugins, headless_default_plugins};
 
-use crate::common::{FakeBackend, Gate, RunCounts, gpu_lock, read_png, segment_frames};
+use crate::common::{gpu_lock, install_fake, read_png, segment_frames};
 use crate::inference::iou;
 
 fn app_with(models_dir: std::path::PathBuf, model: &str) -> App {
@@ -72,21 +71,7 @@ fn update_until(app: &mut App, what: &str, done: impl Fn(&World) -> bool) -> u32
 fn the_frame_loop_never_waits_for_the_model() {
     let _gpu = gpu_lock();
     let mut app = app_with(default_models_dir(), "landscape");
-    let registry = ModelRegistry::load(&default_models_dir()).unwrap();
-    let info = registry.get("landscape").unwrap().clone();
-    let gate = Gate::new(false);
-    let counts = Arc::new(RunCounts::default());
-    install_backend(
-        app.world_mut(),
-        info.clone(),
-        Box::new(FakeBackend {
-            delay: Duration::ZERO,
-            gate: gate.clone(),
-            counts: Arc::clone(&counts),
-            pixels: info.output_len(),
-            value: 1.0,
-        }),
-    );
+    let (gate, counts) = install_fake(&mut app, Duration::ZERO, 1.0, false);
     update_until(&mut app, "the gated job to start", |_| {
         counts.running() == 1
     });
