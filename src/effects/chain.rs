@@ -763,38 +763,29 @@ fn blur_passes(
     if passes.blur_iterations == 0 {
         return;
     }
-    let span = super::GPU_SPANS[3].1;
-    let recorder = ctx.diagnostic_recorder();
-    let recorder = recorder.as_deref();
-    let time_span = recorder.time_span(ctx.command_encoder(), span);
-    for iteration in 0..passes.blur_iterations {
-        if iteration == 0 {
-            let frame = target.main_texture_view();
+    timed(&mut ctx, super::GPU_SPANS[3].1, |ctx| {
+        for iteration in 0..passes.blur_iterations {
+            let (pipeline, source) = if iteration == 0 {
+                (ids.blur_from_frame, target.main_texture_view())
+            } else {
+                (ids.blur_horizontal, b)
+            };
             pass.draw(
-                &mut ctx,
+                ctx,
                 "backdrop_blur_h",
-                ids.blur_from_frame,
-                [frame, mask, mask, mask],
+                pipeline,
+                [source, mask, mask, mask],
                 a,
             );
-        } else {
             pass.draw(
-                &mut ctx,
-                "backdrop_blur_h",
-                ids.blur_horizontal,
-                [b, mask, mask, mask],
-                a,
+                ctx,
+                "backdrop_blur_v",
+                ids.blur_vertical,
+                [a, mask, mask, mask],
+                b,
             );
         }
-        pass.draw(
-            &mut ctx,
-            "backdrop_blur_v",
-            ids.blur_vertical,
-            [a, mask, mask, mask],
-            b,
-        );
-    }
-    time_span.end(ctx.command_encoder());
+    });
 }
 
 fn composite_pass(
@@ -821,20 +812,14 @@ fn composite_pass(
         .and_then(|id| images.get(id))
         .map(|p| &p.texture_view);
     let post = target.post_process_write();
-    let recorder = ctx.diagnostic_recorder();
-    let recorder = recorder.as_deref();
-    let time_span = recorder.time_span(ctx.command_encoder(), super::GPU_SPANS[4].1);
-    pass.draw(
-        &mut ctx,
-        "backdrop_composite",
-        ids.composite,
-        [
-            post.source,
-            histories.mask_for(entity, passes, textures),
-            third,
-            picture.unwrap_or(post.source),
-        ],
-        post.destination,
-    );
-    time_span.end(ctx.command_encoder());
+    let mask = histories.mask_for(entity, passes, textures);
+    timed(&mut ctx, super::GPU_SPANS[4].1, |ctx| {
+        pass.draw(
+            ctx,
+            "backdrop_composite",
+            ids.composite,
+            [post.source, mask, third, picture.unwrap_or(post.source)],
+            post.destination,
+        );
+    });
 }

@@ -280,11 +280,10 @@ impl CandidateRunner {
     }
 }
 
-/// What the active model is doing, as the comparer's policy sees it.
+/// What the active model is doing, as the comparer's policy sees it (whether its job runs is
+/// the comparer thread's business: [`wait_for_gap`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ActiveModelState {
-    /// Its job is running.
-    pub job_running: bool,
     /// A new frame is there that its next job has not started on.
     pub frame_waiting: bool,
 }
@@ -422,8 +421,7 @@ pub struct ModelComparison {
     pub policy: ComparerPolicy,
     /// Rounds still to run at once ("benchmark all now").
     pub burst: u32,
-    /// Jobs started while the active model was idle / running (the burst), for the overlay and
-    /// the tests.
+    /// Jobs handed to the comparer thread so far.
     pub started: u64,
     thread: Option<ComparerThread>,
     round: Option<Round>,
@@ -525,7 +523,6 @@ fn collect_results(
 /// The active model's state, read from the inference engine after this update's job start.
 fn active_state(engine: &Engine, frame: &CurrentFrame) -> ActiveModelState {
     ActiveModelState {
-        job_running: engine.job.is_some(),
         frame_waiting: engine.active.is_some()
             && frame.frame.is_some()
             && engine.last_started != Some(frame.uploaded),
@@ -550,6 +547,22 @@ fn dispatch(
     ) {
         return;
     }
+    if comparison.thread.is_none() {
+        let make_runner = comparison.make_runner.get_mut().ok().and_then(Option::take);
+        let Some(make_runner) = make_runner else {
+            return;
+        };
+        let running = std::sync::Arc::clone(&engine.running);
+        match make_runner()
+            .and_then(|run| ComparerThread::spawn(run, running).map_err(|e| e.to_string()))
+        {
+            Ok(thread) => comparison.thread = Some(thread),
+            Err(why) => {
+                warn!("model comparison off: {why}");
+                return;
+            }
+        }
+    }
     if comparison.round.is_none() {
         let Some(frame) = frame.frame.clone() else {
             return;
@@ -564,23 +577,6 @@ fn dispatch(
             results: Vec::new(),
         });
         comparison.last_round = Some(Instant::now());
-    }
-    if comparison.thread.is_none() {
-        let make_runner = comparison.make_runner.get_mut().ok().and_then(Option::take);
-        let Some(make_runner) = make_runner else {
-            return;
-        };
-        let running = std::sync::Arc::clone(&engine.running);
-        match make_runner()
-            .and_then(|run| ComparerThread::spawn(run, running).map_err(|e| e.to_string()))
-        {
-            Ok(thread) => comparison.thread = Some(thread),
-            Err(why) => {
-                warn!("model comparison off: {why}");
-                comparison.round = None;
-                return;
-            }
-        }
     }
     let (Some(round), Some(thread)) = (comparison.round.as_mut(), &comparison.thread) else {
         return;
@@ -616,12 +612,7 @@ mod tests {
     fn the_comparer_never_starts_ahead_of_a_waiting_frame() {
         let policy = ComparerPolicy::default();
         let waiting = ActiveModelState {
-            job_running: false,
             frame_waiting: true,
-        };
-        let running = ActiveModelState {
-            job_running: true,
-            frame_waiting: false,
         };
         let idle = ActiveModelState::default();
         let long_ago = Some(Duration::from_secs(60));
@@ -632,8 +623,6 @@ mod tests {
                 assert!(!policy.may_start(idle, true, round_open, long_ago, burst));
             }
         }
-        // A running active job does not block the hand-over (the thread waits for the gap).
-        assert!(policy.may_start(running, false, true, long_ago, false));
         assert!(policy.may_start(idle, false, true, long_ago, false));
         // New rounds at the round interval, or at once when benchmarking.
         let just_now = Some(Duration::from_millis(10));

@@ -24,7 +24,6 @@ pub use format::{
 };
 
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use bevy::asset::io::{AssetSourceBuilder, Reader};
 use bevy::asset::{AssetLoadError, AssetLoadFailedEvent, AssetLoader, AssetPath, LoadContext};
@@ -236,8 +235,6 @@ pub struct PresetState {
     seen_text: Option<String>,
     /// Apply `live` at the next update.
     dirty: bool,
-    /// When the newest preset was applied, and how many times one has been.
-    pub applied: Option<(Instant, u64)>,
     /// The newest problem with saving, shown until the next save.
     pub save_problem: Option<String>,
 }
@@ -311,24 +308,34 @@ fn load_catalog(
             PresetCatalog::default()
         }
     };
+    // One handle and one error slot per catalog file, index for index.
+    let mut errors = vec![None; catalog.files.len()];
     let handles = catalog
         .files
         .iter()
-        .filter_map(|file| catalog.asset_path(file))
-        .map(|path| server.load::<Preset>(path))
+        .zip(&mut errors)
+        .map(|(file, error)| match catalog.asset_path(file) {
+            Some(path) => server.load::<Preset>(path),
+            None => {
+                *error = Some(format!(
+                    "{}: its folder is not an asset source (PresetCatalog::install runs before DefaultPlugins)",
+                    file.display()
+                ));
+                Handle::default()
+            }
+        })
         .collect::<Vec<_>>();
     let current = chain
         .and_then(|chain| settings.get(chain.camera).ok().cloned())
         .unwrap_or_default();
     commands.insert_resource(PresetState {
-        errors: vec![None; handles.len()],
+        errors,
         handles,
         active: catalog.start,
         live: from_settings(&current, inference.as_deref()),
         modified: false,
         seen_text: None,
         dirty: false,
-        applied: None,
         save_problem: None,
     });
 }
@@ -607,6 +614,4 @@ fn apply_live(
             switch_threads.write(SwitchThreads(live.threads as usize));
         }
     }
-    let count = state.applied.map_or(0, |(_, n)| n) + 1;
-    state.applied = Some((Instant::now(), count));
 }

@@ -87,6 +87,22 @@ fn headless_errors_name_the_problem() {
         "{}",
         stderr(&output)
     );
+    // The same for the split view's preset.
+    let output = backdrop(&[
+        "--headless",
+        "--source",
+        "sample",
+        "--output",
+        out,
+        "--split",
+        preset.to_str().unwrap(),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains(&format!("--split {}:3:", preset.display())),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
