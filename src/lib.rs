@@ -22,6 +22,7 @@ pub mod capture;
 pub mod display;
 pub mod effects;
 pub mod inference;
+pub mod memory;
 pub mod overlay;
 pub mod preset;
 pub mod shaders;

@@ -24,6 +24,7 @@ use bevy_backdrop::effects::{
 use bevy_backdrop::inference::{
     BackendChoice, InferenceMode, InferencePlugin, InferenceSettings, SwitchBackend, SwitchModel,
 };
+use bevy_backdrop::memory::FrameReporter;
 use bevy_backdrop::overlay::OverlayPanels;
 use bevy_backdrop::preset::{
     Preset, PresetAction, PresetCatalog, preset_name, shipped_presets_dir,
@@ -126,6 +127,11 @@ struct Cli {
     /// Headless: also write mask_00000.png…, the raw model mask upsampled to frame size.
     #[arg(long, requires = "headless")]
     write_mask: bool,
+
+    /// Print a line every N frames (headless: frames written; window: app frames) with the frame
+    /// count, the frame rate since the last line and the process's resident memory, for soak runs.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    report_every: Option<u64>,
 
     /// Window: quit by itself after this many app frames (for unattended runs).
     #[arg(long, value_name = "N", conflicts_with = "headless")]
@@ -284,6 +290,7 @@ fn headless(cli: &Cli) -> ExitCode {
         write_mask: cli.write_mask,
         effects: cli.effects(),
         preset: cli.preset.clone(),
+        report_every: cli.report_every,
         split: match cli.split_view(true) {
             Ok(split) => split,
             Err(why) => {
@@ -356,6 +363,10 @@ fn windowed(cli: &Cli) -> ExitCode {
         Ok(None) => {}
         // The window keeps running without B; the reason is in the log.
         Err(why) => error!("split view: {why}"),
+    }
+    if let Some(every) = cli.report_every {
+        app.insert_resource(Report(FrameReporter::new(every)))
+            .add_systems(Last, report_frames);
     }
     if let Some(frames) = cli.quit_after_frames {
         app.insert_resource(QuitAfter {
@@ -449,6 +460,16 @@ fn playground_keys(
     {
         status.mirror = !status.mirror;
         live.set_mirror(status.mirror);
+    }
+}
+
+#[derive(Resource)]
+struct Report(FrameReporter);
+
+fn report_frames(mut report: ResMut<Report>, mut frames: Local<u64>) {
+    *frames += 1;
+    if let Some(line) = report.0.frame(*frames) {
+        println!("{line}");
     }
 }
 

@@ -20,6 +20,7 @@ use crate::capture::{
     open_source,
 };
 use crate::effects::{BackdropSettings, EffectsPlugin, FrameChain};
+use crate::memory::FrameReporter;
 use crate::inference::preprocess::upsample_mask;
 use crate::inference::{
     CurrentMask, InferenceMode, InferencePlugin, InferenceSettings, InferenceStatus, Mask,
@@ -98,6 +99,8 @@ pub struct BatchConfig {
     /// A preset file that replaces every setting it holds (model, backend, threads and the
     /// chain's settings) from frame 0, and is watched: an edit applies to the frames after it.
     pub preset: Option<PathBuf>,
+    /// Print a line every N frames written: frames, fps, resident memory (soak runs).
+    pub report_every: Option<u64>,
 }
 
 /// What a finished run did.
@@ -112,6 +115,9 @@ pub struct BatchSummary {
     pub source: String,
     /// The GPU adapter that rendered (on a machine without a GPU: llvmpipe).
     pub adapter: String,
+    /// The process's resident memory when the last frame had rendered, in MB (where the platform
+    /// reports it).
+    pub resident_mb: Option<f64>,
 }
 
 impl BatchSummary {
@@ -124,7 +130,7 @@ impl std::fmt::Display for BatchSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "{} frames of {}×{} from {} → {} in {:.2} s ({:.1} fps, {})",
+            "{} frames of {}×{} from {} → {} in {:.2} s ({:.1} fps, {}, resident {})",
             self.frames,
             self.width,
             self.height,
@@ -132,7 +138,9 @@ impl std::fmt::Display for BatchSummary {
             self.output.display(),
             self.seconds,
             self.fps(),
-            self.adapter
+            self.adapter,
+            self.resident_mb
+                .map_or("n/a".into(), |mb| format!("{mb:.0} MB"))
         )
     }
 }
@@ -215,6 +223,7 @@ pub fn run_batch(mut config: BatchConfig) -> Result<BatchSummary, BatchError> {
         reader.fps,
         from_renderer,
         progress.clone(),
+        config.report_every.map(FrameReporter::new),
     );
 
     let shared = Arc::new(BatchShared::default());
@@ -263,6 +272,8 @@ pub fn run_batch(mut config: BatchConfig) -> Result<BatchSummary, BatchError> {
     .add_systems(PreUpdate, feed_batch.in_set(FrameSystems::Receive))
     .add_systems(PostUpdate, capture_batch);
     app.run();
+    // Before the app goes: its memory is what a longer run would keep.
+    let resident_mb = crate::memory::resident_mb();
     let adapter = shared.adapter.lock().unwrap().clone();
     // The app (and with it the writer's channel) must go before the writer can finish.
     drop(app);
@@ -284,6 +295,7 @@ pub fn run_batch(mut config: BatchConfig) -> Result<BatchSummary, BatchError> {
         output: config.output.path().to_owned(),
         source: reader.name,
         adapter,
+        resident_mb,
     })
 }
 
@@ -514,10 +526,11 @@ impl Writer {
         fps: f32,
         frames: Receiver<Captured>,
         progress: ProgressBar,
+        mut reporter: Option<FrameReporter>,
     ) -> Self {
         let thread = std::thread::Builder::new()
             .name("batch writer".into())
-            .spawn(move || write_frames(&output, fps, frames, &progress))
+            .spawn(move || write_frames(&output, fps, frames, &progress, reporter.as_mut()))
             .expect("the writer thread starts");
         Self { thread }
     }
@@ -539,6 +552,7 @@ fn write_frames(
     fps: f32,
     frames: Receiver<Captured>,
     progress: &ProgressBar,
+    mut reporter: Option<&mut FrameReporter>,
 ) -> Result<(u32, u32), BatchError> {
     #[cfg(not(target_arch = "wasm32"))]
     let mut video: Option<crate::capture::video::VideoWriter> = None;
@@ -593,6 +607,9 @@ fn write_frames(
             }
         }
         progress.inc(1);
+        if let Some(line) = reporter.as_mut().and_then(|r| r.frame(k + 1)) {
+            progress.suspend(|| println!("{line}"));
+        }
     }
     #[cfg(not(target_arch = "wasm32"))]
     if let Some(writer) = video {

@@ -70,6 +70,9 @@ impl Plugin for OverlayPlugin {
         if !app.is_plugin_added::<bevy::diagnostic::FrameTimeDiagnosticsPlugin>() {
             app.add_plugins(bevy::diagnostic::FrameTimeDiagnosticsPlugin::default());
         }
+        if !app.is_plugin_added::<crate::memory::MemoryDiagnosticsPlugin>() {
+            app.add_plugins(crate::memory::MemoryDiagnosticsPlugin);
+        }
         if !app.is_plugin_added::<bevy::render::diagnostic::RenderDiagnosticsPlugin>() {
             app.add_plugins(bevy::render::diagnostic::RenderDiagnosticsPlugin);
         }

@@ -106,6 +106,14 @@ pub(super) fn performance_panel(
                         "capture to display",
                         ms(smoothed(&store, &CAPTURE_TO_DISPLAY_MS)),
                     );
+                    row(
+                        ui,
+                        "resident memory",
+                        store
+                            .get(&crate::memory::RESIDENT_MB)
+                            .and_then(|d| d.value())
+                            .map_or("n/a".into(), |mb| format!("{mb:.0} MB")),
+                    );
                     if let (Some(inference), Some(status)) = (&inference, &status) {
                         let model = status.model.as_deref().unwrap_or("loading");
                         row(ui, "model", model.to_owned());

@@ -107,6 +107,7 @@ pub fn headless_with(
         effects,
         inference,
         preset: None,
+        report_every: None,
         split: None,
     })
     .expect("headless run succeeds");

@@ -134,6 +134,7 @@ fn headless_writes_a_video_and_reads_a_video() {
             write_mask: false,
             effects: Default::default(),
             preset: None,
+            report_every: None,
             split: None,
         })
         .unwrap()

@@ -32,6 +32,7 @@ fn render(dir: &Path, effects: BackdropSettings, split: Option<SplitView>) -> im
         write_mask: false,
         effects,
         preset: None,
+        report_every: None,
         split,
     })
     .expect("headless run succeeds");
