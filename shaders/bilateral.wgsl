@@ -10,6 +10,13 @@
 // 1/1024: a quarter of an 8-bit step (bilateral::UNIFORM_EPSILON on the CPU side).
 const UNIFORM_EPSILON: f32 = 0.0009765625;
 
+// g(Δrgb, σcolour), or 1 when σcolour is 0 (colour ignored). A select, not a branch: no control
+// flow may depend on uniform values alone (see chain.wgsl).
+fn colour_weight(distance: f32) -> f32 {
+    let sigma = chain.sigma_color;
+    return select(1.0, bilateral_gauss(distance, sigma), sigma > 0.0);
+}
+
 @fragment
 fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     let frame_size = vec2<f32>(textureDimensions(tex_a));
@@ -48,10 +55,7 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
             let uv = in.uv + offset / frame_size;
             let colour = textureSampleLevel(tex_a, linear_sampler, uv, 0.0).rgb;
             let person = textureSampleLevel(tex_b, linear_sampler, uv, 0.0).r;
-            var w = bilateral_gauss(length(offset), s);
-            if chain.sigma_color > 0.0 {
-                w *= bilateral_gauss(length(colour - centre), chain.sigma_color);
-            }
+            let w = bilateral_gauss(length(offset), s) * colour_weight(length(colour - centre));
             weight_sum += w;
             sum += w * person;
         }

@@ -3,9 +3,12 @@
 // centre colour, so the person never bleeds into the blurred background (no halo).
 //   tex_a: colour source (the frame for the first pass, else the previous half-res pass)
 //   tex_b: refined mask (frame resolution)
+// BLUR_TAPS (a pipeline specialisation, see chain.wgsl): taps each side of the centre.
 
 #import bevy_core_pipeline::fullscreen_vertex_shader::FullscreenVertexOutput
 #import bevy_backdrop::chain::{tex_a, tex_b, linear_sampler, chain, half_size}
+
+const TAPS: i32 = #{BLUR_TAPS};
 
 @fragment
 fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
@@ -24,7 +27,7 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     var total = 0.0;
     var kept = 0.0;
     var sum = vec3<f32>(0.0);
-    for (var k = -chain.blur_taps; k <= chain.blur_taps; k++) {
+    for (var k = -TAPS; k <= TAPS; k++) {
         let offset = f32(k);
         let g = exp(-offset * offset * inv_two_var);
         let uv = in.uv + direction * offset;

@@ -1,28 +1,26 @@
 // What every effects-chain stage binds: up to four input textures, a linear clamp sampler, and the
 // chain's uniform (derived from BackdropSettings at extract time; see src/effects/chain.rs).
+//
+// Choices between code paths (output kind, view, background, wrap mode, blur taps) are pipeline
+// specialisations (shader defs), never branches or loop bounds on uniform values: Mesa's lavapipe
+// (22.x, Debian 12's) re-compiles a shader whose control flow depends on uniform values alone
+// with those values inlined, every time it is bound, and keeps every copy — about 0.7 MB of
+// driver memory and a shader compile per frame. Uniforms hold only the continuous values.
 #define_import_path bevy_backdrop::chain
 
 struct ChainUniform {
     // Background colour (gamma-encoded RGB, a = 1) for Background::Color.
     background_color: vec4<f32>,
-    // 0: probability, 1: one logit, 2: two-class logits (background, person).
-    output_kind: u32,
     // Joint bilateral: sigma space (model pixels), sigma colour (colour distance).
     sigma_space: f32,
     sigma_color: f32,
-    // Blur: Gaussian sigma and taps each side of one pass, in half-resolution pixels.
+    // Blur: Gaussian sigma of one pass, in half-resolution pixels.
     blur_sigma: f32,
-    blur_taps: i32,
     // Composite: coverage smoothstep edges (0 <= low < high < 1).
     coverage_low: f32,
     coverage_high: f32,
-    // 0: none, 1: blur, 2: colour, 3: picture (image or video frame, tex_d).
-    background: u32,
-    // 0: final picture, 1: decoded mask, 2: refined mask, 3: blurred background.
-    view: u32,
-    // Light wrap strength (0: off) and mode (0: screen, 1: linear dodge).
+    // Light wrap strength (0: off).
     wrap_strength: f32,
-    wrap_mode: u32,
     // Temporal: weight of the history where the frame is still (0: off), and how fast motion
     // (colour change) hands over to the new mask.
     temporal_smoothing: f32,

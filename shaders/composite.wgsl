@@ -5,6 +5,9 @@
 // output for inspection and tests.
 //   tex_a: frame, tex_b: refined mask (frame size), tex_c: blurred background (half size), or the
 //   decoded mask for the decoded-mask view; tex_d: the background picture.
+// Pipeline specialisations (see chain.wgsl): VIEW 0 final, 1 decoded mask, 2 refined mask,
+// 3 blurred background; BACKGROUND 0 none, 1 blur, 2 colour, 3 picture; WRAP_MODE 0 screen,
+// 1 linear dodge.
 
 #import bevy_core_pipeline::fullscreen_vertex_shader::FullscreenVertexOutput
 #import bevy_backdrop::chain::{tex_a, tex_b, tex_c, tex_d, linear_sampler, chain}
@@ -14,38 +17,34 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     let pixel = vec2<i32>(in.position.xy);
     let frame = textureLoad(tex_a, pixel, 0);
     let person = textureLoad(tex_b, pixel, 0).r;
-    switch chain.view {
-        case 1u: {
-            let decoded = textureSampleLevel(tex_c, linear_sampler, in.uv, 0.0).r;
-            return vec4<f32>(vec3<f32>(clamp(decoded, 0.0, 1.0)), 1.0);
-        }
-        case 2u: {
-            return vec4<f32>(vec3<f32>(clamp(person, 0.0, 1.0)), 1.0);
-        }
-        case 3u: {
-            return vec4<f32>(textureSampleLevel(tex_c, linear_sampler, in.uv, 0.0).rgb, 1.0);
-        }
-        default: {}
-    }
-    var background = frame.rgb;
-    if chain.background == 0u {
-        return frame;
-    } else if chain.background == 1u {
-        background = textureSampleLevel(tex_c, linear_sampler, in.uv, 0.0).rgb;
-    } else if chain.background == 2u {
-        background = chain.background_color.rgb;
-    } else {
-        background = textureSampleLevel(tex_d, linear_sampler, cover_uv(in.uv), 0.0).rgb;
-    }
+#if VIEW == 1
+    let decoded = textureSampleLevel(tex_c, linear_sampler, in.uv, 0.0).r;
+    return vec4<f32>(vec3<f32>(clamp(decoded, 0.0, 1.0)), 1.0);
+#else if VIEW == 2
+    return vec4<f32>(vec3<f32>(clamp(person, 0.0, 1.0)), 1.0);
+#else if VIEW == 3
+    return vec4<f32>(textureSampleLevel(tex_c, linear_sampler, in.uv, 0.0).rgb, 1.0);
+#else if BACKGROUND == 0
+    return frame;
+#else
+#if BACKGROUND == 1
+    let background = textureSampleLevel(tex_c, linear_sampler, in.uv, 0.0).rgb;
+#else if BACKGROUND == 2
+    let background = chain.background_color.rgb;
+#else
+    let background = textureSampleLevel(tex_d, linear_sampler, cover_uv(in.uv), 0.0).rgb;
+#endif
     let high = chain.coverage_high;
     let wrap = chain.wrap_strength * (1.0 - max(0.0, person - high) / (1.0 - high));
     let light = wrap * background;
-    var lit = 1.0 - (1.0 - frame.rgb) * (1.0 - light);
-    if chain.wrap_mode == 1u {
-        lit = min(frame.rgb + light, vec3<f32>(1.0));
-    }
+#if WRAP_MODE == 1
+    let lit = min(frame.rgb + light, vec3<f32>(1.0));
+#else
+    let lit = 1.0 - (1.0 - frame.rgb) * (1.0 - light);
+#endif
     let coverage = smoothstep(chain.coverage_low, high, person);
     return vec4<f32>(mix(background, lit, coverage), frame.a);
+#endif
 }
 
 // The picture scaled to cover the frame (aspect kept, centred, overflow cropped).

@@ -30,28 +30,44 @@ use crate::inference::{CurrentMask, OutputKind};
 pub struct ChainRenderPlugin;
 
 /// The per-view uniform every stage binds (layout mirrors `shaders/chain.wgsl`): what the render
-/// world holds for a chain camera, derived from its [`super::BackdropSettings`] at extract.
+/// world holds for a chain camera, derived from its [`super::BackdropSettings`] at extract. Only
+/// continuous values: every choice between code paths is a pipeline specialisation.
 #[derive(Component, Clone, Copy, Debug, Default, ShaderType)]
 pub struct ChainUniform {
     pub background_color: Vec4,
-    pub output_kind: u32,
     pub sigma_space: f32,
     pub sigma_color: f32,
     pub blur_sigma: f32,
-    pub blur_taps: i32,
     pub coverage_low: f32,
     pub coverage_high: f32,
-    pub background: u32,
-    pub view: u32,
     pub wrap_strength: f32,
-    pub wrap_mode: u32,
     pub temporal_smoothing: f32,
     pub temporal_sensitivity: f32,
 }
 
-/// Which passes a view runs this frame.
+/// The choices between code paths a view's shaders make, as pipeline specialisations (shader
+/// defs) rather than branches or loop bounds on uniform values. Besides sparing every GPU the
+/// branches, this keeps Mesa's lavapipe from leaking: it re-compiles a shader whose control flow
+/// depends on uniform values alone, with the values inlined, each time the pipeline is bound, and
+/// never frees the copies (Mesa 22.3, Debian 12's: ~0.7 MB and a shader compile per frame).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+struct ShaderModes {
+    /// Mask decode `OUTPUT_KIND`: [`mask_decode::kind_code`].
+    output_kind: u32,
+    /// Composite `VIEW`: 0 final, 1 decoded mask, 2 refined mask, 3 blurred background.
+    view: u32,
+    /// Composite `BACKGROUND`: 0 none, 1 blur, 2 colour, 3 picture.
+    background: u32,
+    /// Composite `WRAP_MODE`: 0 screen, 1 linear dodge.
+    wrap_mode: u32,
+    /// Blur `BLUR_TAPS`: taps each side of one pass (0 without a blur).
+    blur_taps: u32,
+}
+
+/// Which passes a view runs this frame, and how.
 #[derive(Component, Clone, Copy, Debug)]
 struct ChainPasses {
+    modes: ShaderModes,
     /// Blur pass pairs (0: no blur).
     blur_iterations: u32,
     /// The composite shows the decoded mask (it binds that texture instead of the blur).
@@ -91,6 +107,7 @@ impl Plugin for ChainRenderPlugin {
         render_app
             .init_resource::<ExtractedMask>()
             .init_resource::<TemporalHistories>()
+            .init_resource::<ChainBindGroups>()
             .init_resource::<SpecializedRenderPipelines<ChainPipelines>>()
             .add_systems(RenderStartup, init_pipelines)
             .add_systems(ExtractSchedule, extract_chains)
@@ -99,6 +116,7 @@ impl Plugin for ChainRenderPlugin {
                 (
                     prepare_pipelines.in_set(RenderSystems::Prepare),
                     prepare_textures.in_set(RenderSystems::PrepareResources),
+                    drop_unused.in_set(RenderSystems::Cleanup),
                 ),
             )
             .add_systems(
@@ -169,6 +187,13 @@ fn extract_chains(
                 BackdropSettings::default()
             }
         };
+        if settings.blur.radius > super::blur::MAX_RADIUS {
+            warn_once!(
+                "effects: blur radius {} px is wider than the blur renders; drawn at {} px",
+                settings.blur.radius,
+                super::blur::MAX_RADIUS
+            );
+        }
         let own_picture = picture_for(&settings.composite.background);
         let plan = BlurPlan::for_radius(settings.blur.radius);
         let wants_blur = settings.composite.background == Background::Blur
@@ -194,25 +219,27 @@ fn extract_chains(
         commands.entity(entity).insert((
             ChainUniform {
                 background_color: colour,
-                output_kind: mask_decode::kind_code(kind),
                 sigma_space: settings.bilateral.sigma_space,
                 sigma_color: settings.bilateral.sigma_color,
                 blur_sigma: plan.map_or(1.0, |p| p.sigma),
-                blur_taps: plan.map_or(0, |p| p.taps),
                 coverage_low: settings.composite.coverage.0,
                 coverage_high: settings.composite.coverage.1,
-                background,
-                view,
                 wrap_strength: settings.composite.light_wrap.strength,
-                wrap_mode: match settings.composite.light_wrap.mode {
-                    WrapMode::Screen => 0,
-                    WrapMode::LinearDodge => 1,
-                },
                 temporal_smoothing: settings.temporal.smoothing,
                 temporal_sensitivity: settings.temporal.motion_sensitivity,
             },
             ExtractedPicture(own_picture),
             ChainPasses {
+                modes: ShaderModes {
+                    output_kind: mask_decode::kind_code(kind),
+                    view,
+                    background,
+                    wrap_mode: match settings.composite.light_wrap.mode {
+                        WrapMode::Screen => 0,
+                        WrapMode::LinearDodge => 1,
+                    },
+                    blur_taps: plan.map_or(0, |p| p.taps as u32),
+                },
                 blur_iterations: plan.map_or(0, |p| p.iterations),
                 shows_decoded: settings.view == ChainView::DecodedMask,
                 active: settings.view != ChainView::Final || background != 0,
@@ -237,6 +264,33 @@ enum Stage {
 struct ChainPipelineKey {
     stage: Stage,
     format: TextureFormat,
+    /// Only the modes the stage's shader reads (the others are left at their defaults, so views
+    /// that differ elsewhere share the pipeline).
+    modes: ShaderModes,
+}
+
+impl Stage {
+    /// The part of `modes` this stage's shader is specialised on.
+    fn modes(self, modes: ShaderModes) -> ShaderModes {
+        let none = ShaderModes::default();
+        match self {
+            Stage::Decode => ShaderModes {
+                output_kind: modes.output_kind,
+                ..none
+            },
+            Stage::Bilateral | Stage::Temporal => none,
+            Stage::BlurFromFrame | Stage::BlurHorizontal | Stage::BlurVertical => ShaderModes {
+                blur_taps: modes.blur_taps,
+                ..none
+            },
+            Stage::Composite => ShaderModes {
+                view: modes.view,
+                background: modes.background,
+                wrap_mode: modes.wrap_mode,
+                ..none
+            },
+        }
+    }
 }
 
 #[derive(Resource)]
@@ -298,14 +352,26 @@ impl SpecializedRenderPipeline for ChainPipelines {
     type Key = ChainPipelineKey;
 
     fn specialize(&self, key: ChainPipelineKey) -> RenderPipelineDescriptor {
+        let modes = key.modes;
+        let taps = || ShaderDefVal::Int("BLUR_TAPS".into(), modes.blur_taps as i32);
         let (shader, shader_defs): (_, Vec<ShaderDefVal>) = match key.stage {
-            Stage::Decode => (self.decode.clone(), vec![]),
+            Stage::Decode => (
+                self.decode.clone(),
+                vec![ShaderDefVal::UInt("OUTPUT_KIND".into(), modes.output_kind)],
+            ),
             Stage::Bilateral => (self.bilateral.clone(), vec![]),
             Stage::Temporal => (self.temporal.clone(), vec![]),
-            Stage::BlurFromFrame => (self.blur.clone(), vec!["FROM_FRAME".into()]),
-            Stage::BlurHorizontal => (self.blur.clone(), vec![]),
-            Stage::BlurVertical => (self.blur.clone(), vec!["VERTICAL".into()]),
-            Stage::Composite => (self.composite.clone(), vec![]),
+            Stage::BlurFromFrame => (self.blur.clone(), vec!["FROM_FRAME".into(), taps()]),
+            Stage::BlurHorizontal => (self.blur.clone(), vec![taps()]),
+            Stage::BlurVertical => (self.blur.clone(), vec!["VERTICAL".into(), taps()]),
+            Stage::Composite => (
+                self.composite.clone(),
+                vec![
+                    ShaderDefVal::UInt("VIEW".into(), modes.view),
+                    ShaderDefVal::UInt("BACKGROUND".into(), modes.background),
+                    ShaderDefVal::UInt("WRAP_MODE".into(), modes.wrap_mode),
+                ],
+            ),
         };
         RenderPipelineDescriptor {
             label: Some(format!("backdrop_chain_{:?}", key.stage).into()),
@@ -352,11 +418,20 @@ fn prepare_pipelines(
     cache: Res<PipelineCache>,
     mut specialized: ResMut<SpecializedRenderPipelines<ChainPipelines>>,
     pipelines: Res<ChainPipelines>,
-    views: Query<(Entity, &ExtractedView), With<ChainUniform>>,
+    views: Query<(Entity, &ExtractedView, &ChainPasses)>,
 ) {
-    for (entity, view) in &views {
-        let mut get = |stage, format| {
-            specialized.specialize(&cache, &pipelines, ChainPipelineKey { stage, format })
+    for (entity, view, passes) in &views {
+        let mut get = |stage: Stage, format| {
+            let modes = stage.modes(passes.modes);
+            specialized.specialize(
+                &cache,
+                &pipelines,
+                ChainPipelineKey {
+                    stage,
+                    format,
+                    modes,
+                },
+            )
         };
         let ids = ChainPipelineIds {
             decode: get(Stage::Decode, MASK_FORMAT),
@@ -452,18 +527,96 @@ fn timed(ctx: &mut RenderContext, span: &'static str, draw: impl FnOnce(&mut Ren
     time_span.end(ctx.command_encoder());
 }
 
+/// Renders a cached bind group or temporal history survives unused (a resize or a new mask size
+/// leaves old bind groups behind; the view's two main textures alternate, so anything bound is
+/// used at least every other render).
+const KEEP_UNUSED_RENDERS: u32 = 3;
+
+/// What a chain bind group binds: the four input textures and the uniform buffer (one layout
+/// and one sampler serve every stage).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct BindGroupKey {
+    inputs: [TextureViewId; 4],
+    uniform: BufferId,
+}
+
+/// The chain's bind groups by what they bind (a render-world resource). A view binds the same
+/// textures render after render, so after the first renders none is created; entries unused for
+/// a few renders (a resize, a new mask size, a view gone) are dropped.
+#[derive(Resource, Default)]
+pub struct ChainBindGroups {
+    /// Bind group and renders since it was last used.
+    groups: bevy::platform::collections::HashMap<BindGroupKey, (BindGroup, u32)>,
+    created: u64,
+}
+
+impl ChainBindGroups {
+    /// Bind groups held now.
+    pub fn live(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// Bind groups created since the app started.
+    pub fn created(&self) -> u64 {
+        self.created
+    }
+
+    fn get_or_create(
+        &mut self,
+        device: &RenderDevice,
+        layout: &BindGroupLayout,
+        sampler: &Sampler,
+        inputs: [&TextureView; 4],
+        uniform: (&Buffer, BindingResource<'_>),
+    ) -> &BindGroup {
+        let key = BindGroupKey {
+            inputs: inputs.map(|view| view.id()),
+            uniform: uniform.0.id(),
+        };
+        let created = &mut self.created;
+        let (group, unused) = self.groups.entry(key).or_insert_with(|| {
+            *created += 1;
+            let group = device.create_bind_group(
+                "backdrop_chain_bind_group",
+                layout,
+                &BindGroupEntries::sequential((
+                    inputs[0], inputs[1], inputs[2], inputs[3], sampler, uniform.1,
+                )),
+            );
+            (group, 0)
+        });
+        *unused = 0;
+        group
+    }
+}
+
+/// Once per render: drops cached bind groups and temporal histories that were not used for a few
+/// renders (a view that went away, such as the split view's chain B switched off, or sizes that
+/// are gone), so what the chain holds follows what it shows.
+fn drop_unused(mut bind_groups: ResMut<ChainBindGroups>, mut histories: ResMut<TemporalHistories>) {
+    bind_groups.groups.retain(|_, (_, unused)| {
+        *unused += 1;
+        *unused <= KEEP_UNUSED_RENDERS
+    });
+    histories.0.retain(|_, state| {
+        state.unused += 1;
+        state.unused <= KEEP_UNUSED_RENDERS
+    });
+}
+
 /// Everything a stage's pass needs, gathered once per pass.
 struct PassContext<'a> {
     pipelines: &'a ChainPipelines,
     cache: &'a PipelineCache,
-    uniform: BindingResource<'a>,
+    bind_groups: &'a mut ChainBindGroups,
+    uniform: (&'a Buffer, BindingResource<'a>),
     offset: u32,
 }
 
 impl PassContext<'_> {
     /// One fullscreen triangle of `pipeline` into `target`, reading `inputs`.
     fn draw(
-        &self,
+        &mut self,
         ctx: &mut RenderContext,
         label: &'static str,
         pipeline: CachedRenderPipelineId,
@@ -476,7 +629,7 @@ impl PassContext<'_> {
     /// Like `draw`, into several targets (one per fragment output). False when the pipeline is
     /// not compiled yet and nothing was drawn.
     fn draw_to(
-        &self,
+        &mut self,
         ctx: &mut RenderContext,
         label: &'static str,
         pipeline: CachedRenderPipelineId,
@@ -486,17 +639,12 @@ impl PassContext<'_> {
         let Some(pipeline) = self.cache.get_render_pipeline(pipeline) else {
             return false;
         };
-        let bind_group = ctx.render_device().create_bind_group(
-            label,
+        let bind_group = self.bind_groups.get_or_create(
+            ctx.render_device(),
             &self.cache.get_bind_group_layout(&self.pipelines.layout),
-            &BindGroupEntries::sequential((
-                inputs[0],
-                inputs[1],
-                inputs[2],
-                inputs[3],
-                &self.pipelines.sampler,
-                self.uniform.clone(),
-            )),
+            &self.pipelines.sampler,
+            inputs,
+            (self.uniform.0, self.uniform.1.clone()),
         );
         let attachments: Vec<_> = targets
             .iter()
@@ -520,7 +668,7 @@ impl PassContext<'_> {
                 multiview_mask: None,
             });
         pass.set_pipeline(pipeline);
-        pass.set_bind_group(0, &bind_group, &[self.offset]);
+        pass.set_bind_group(0, bind_group, &[self.offset]);
         pass.draw(0..3, 0..1);
         true
     }
@@ -545,23 +693,26 @@ struct StageParams<'w> {
     cache: Res<'w, PipelineCache>,
     uniforms: Res<'w, ComponentUniforms<ChainUniform>>,
     mask: Res<'w, ExtractedMask>,
+    bind_groups: ResMut<'w, ChainBindGroups>,
 }
 
 impl StageParams<'_> {
     /// The pass context, or `None` when the chain does nothing this frame (no mask yet, or
     /// settings that leave the frame as it is).
     fn context(
-        &self,
+        &mut self,
         passes: &ChainPasses,
         index: &DynamicUniformIndex<ChainUniform>,
     ) -> Option<PassContext<'_>> {
         if !passes.active || self.mask.0.is_none() {
             return None;
         }
+        let uniforms = self.uniforms.uniforms();
         Some(PassContext {
             pipelines: &self.pipelines,
             cache: &self.cache,
-            uniform: self.uniforms.uniforms().binding()?,
+            bind_groups: &mut self.bind_groups,
+            uniform: (uniforms.buffer()?, uniforms.binding()?),
             offset: index.index(),
         })
     }
@@ -581,6 +732,8 @@ struct TemporalState {
     generation: u64,
     /// Textures are new: the history must be cleared to "none" (−1) before use.
     fresh: bool,
+    /// Renders since the view last ran the pass.
+    unused: u32,
 }
 
 /// Histories by view entity.
@@ -628,12 +781,13 @@ fn new_temporal_state(
         last_mask: None,
         generation: 0,
         fresh: true,
+        unused: 0,
     }
 }
 
 fn temporal_pass(
     view: ChainViewQuery,
-    stage: StageParams,
+    mut stage: StageParams,
     mut histories: ResMut<TemporalHistories>,
     mut ctx: RenderContext,
 ) {
@@ -643,7 +797,8 @@ fn temporal_pass(
         histories.0.remove(&entity);
         return;
     }
-    let Some(pass) = stage.context(passes, index) else {
+    let (generation, mask_number) = (stage.mask.2, stage.mask.1);
+    let Some(mut pass) = stage.context(passes, index) else {
         return;
     };
     let frame = target.main_texture_view();
@@ -651,10 +806,11 @@ fn temporal_pass(
     let state = histories.0.entry(entity).or_insert_with(|| {
         new_temporal_state(ctx.render_device(), size, target.main_texture_format())
     });
-    if state.size != size || state.generation != stage.mask.2 {
+    state.unused = 0;
+    if state.size != size || state.generation != generation {
         // A new frame size, or a reset asked for: the old history means nothing here.
         *state = new_temporal_state(ctx.render_device(), size, target.main_texture_format());
-        state.generation = stage.mask.2;
+        state.generation = generation;
     }
     if state.fresh {
         ctx.command_encoder()
@@ -677,7 +833,6 @@ fn temporal_pass(
         state.fresh = false;
     }
     // Once per new mask: between masks the history stands.
-    let mask_number = stage.mask.1;
     if state.last_mask == Some(mask_number) {
         return;
     }
@@ -707,15 +862,15 @@ fn temporal_pass(
 
 fn decode_pass(
     view: ChainViewQuery,
-    stage: StageParams,
+    mut stage: StageParams,
     images: Res<RenderAssets<GpuImage>>,
     mut ctx: RenderContext,
 ) {
     let (_, textures, ids, passes, index) = view.into_inner();
-    let Some(pass) = stage.context(passes, index) else {
+    let Some(raw) = stage.mask.0.and_then(|id| images.get(id)) else {
         return;
     };
-    let Some(raw) = stage.mask.0.and_then(|id| images.get(id)) else {
+    let Some(mut pass) = stage.context(passes, index) else {
         return;
     };
     let raw = &raw.texture_view;
@@ -730,9 +885,9 @@ fn decode_pass(
     });
 }
 
-fn bilateral_pass(view: ChainViewQuery, stage: StageParams, mut ctx: RenderContext) {
+fn bilateral_pass(view: ChainViewQuery, mut stage: StageParams, mut ctx: RenderContext) {
     let (target, textures, ids, passes, index) = view.into_inner();
-    let Some(pass) = stage.context(passes, index) else {
+    let Some(mut pass) = stage.context(passes, index) else {
         return;
     };
     let frame = target.main_texture_view();
@@ -749,13 +904,13 @@ fn bilateral_pass(view: ChainViewQuery, stage: StageParams, mut ctx: RenderConte
 
 fn blur_passes(
     view: ChainViewQuery,
-    stage: StageParams,
+    mut stage: StageParams,
     histories: Res<TemporalHistories>,
     mut ctx: RenderContext,
 ) {
     let entity = view.entity();
     let (target, textures, ids, passes, index) = view.into_inner();
-    let Some(pass) = stage.context(passes, index) else {
+    let Some(mut pass) = stage.context(passes, index) else {
         return;
     };
     let mask = histories.mask_for(entity, passes, textures);
@@ -790,7 +945,7 @@ fn blur_passes(
 
 fn composite_pass(
     view: ChainViewQuery,
-    stage: StageParams,
+    mut stage: StageParams,
     histories: Res<TemporalHistories>,
     images: Res<RenderAssets<GpuImage>>,
     pictures: Query<&ExtractedPicture>,
@@ -799,7 +954,7 @@ fn composite_pass(
     let entity = view.entity();
     let picture = pictures.get(entity).copied().unwrap_or_default();
     let (target, textures, ids, passes, index) = view.into_inner();
-    let Some(pass) = stage.context(passes, index) else {
+    let Some(mut pass) = stage.context(passes, index) else {
         return;
     };
     let third = if passes.shows_decoded {

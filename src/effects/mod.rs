@@ -18,7 +18,7 @@ pub mod temporal;
 
 pub use bilateral::JointBilateralSettings;
 pub use blur::BlurSettings;
-pub use chain::ChainUniform;
+pub use chain::{ChainBindGroups, ChainUniform};
 pub use composite::{Background, CompositeSettings, LightWrapSettings, WrapMode};
 pub use temporal::TemporalSettings;
 

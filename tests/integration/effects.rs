@@ -215,6 +215,20 @@ fn bilateral_matches_cpu() {
             plain,
             "bilinear (sigma space 0)",
         );
+        let colour_blind = BackdropSettings {
+            bilateral: JointBilateralSettings {
+                sigma_space: 1.0,
+                sigma_color: 0.0,
+            },
+            ..view(ChainView::RefinedMask)
+        };
+        check(
+            size,
+            mask,
+            OutputKind::Logits,
+            colour_blind,
+            "bilateral, colour ignored (sigma colour 0)",
+        );
     }
 }
 
@@ -240,6 +254,27 @@ fn blur_matches_cpu() {
             "blur r=120 (several passes)",
         );
     }
+}
+
+/// Whatever radius reaches the render side, the blur runs a bounded number of passes: a radius of
+/// 100,000 px once asked for 2.4 million pass pairs and no frame came. It renders the widest blur.
+#[test]
+fn an_absurd_blur_radius_renders_the_widest_blur() {
+    let absurd = BackdropSettings {
+        blur: BlurSettings { radius: 100_000.0 },
+        ..view(ChainView::BlurredBackground)
+    };
+    assert_eq!(
+        blur::BlurPlan::for_radius(absurd.blur.radius),
+        blur::BlurPlan::for_radius(blur::MAX_RADIUS)
+    );
+    check(
+        (64, 48),
+        (32, 24),
+        OutputKind::Probability,
+        absurd,
+        "blur r=100000",
+    );
 }
 
 #[test]

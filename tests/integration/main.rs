@@ -12,6 +12,7 @@ mod effects;
 mod headless;
 mod inference;
 mod inference_app;
+mod memory;
 mod presets;
 mod sources;
 mod split;

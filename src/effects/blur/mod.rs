@@ -26,6 +26,16 @@ impl Default for BlurSettings {
 /// Taps each side of one pass, at most: wider blurs take more passes.
 pub const MAX_TAPS_PER_PASS: i32 = 32;
 
+/// Horizontal + vertical pass pairs the blur runs at most, whatever radius reaches the render
+/// side (σ grows with √passes, so the work grows with the radius squared: without a cap a radius
+/// of 100,000 px asked for 2.4 million pass pairs and stalled the app).
+pub const MAX_PASS_PAIRS: u32 = 16;
+
+/// The widest radius the blur renders (in full-resolution pixels); wider ones are drawn at this
+/// radius. [`MAX_PASS_PAIRS`] passes of [`MAX_TAPS_PER_PASS`] taps (3σ each, at half resolution)
+/// compose to 3σ = 32·√16 half-resolution pixels = 256 px.
+pub const MAX_RADIUS: f32 = 256.0;
+
 /// How a radius is blurred: per-pass σ and taps (half-resolution pixels) and how many
 /// horizontal+vertical pass pairs.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -36,22 +46,22 @@ pub struct BlurPlan {
 }
 
 impl BlurPlan {
-    /// `None` when the radius is too small to blur anything.
+    /// `None` when the radius is too small to blur anything. Radii beyond [`MAX_RADIUS`] are
+    /// drawn at [`MAX_RADIUS`].
     pub fn for_radius(radius: f32) -> Option<Self> {
         if !radius.is_finite() || radius < 1.0 {
             return None;
         }
         // 3σ = radius at full resolution; half that at half resolution.
-        let sigma = radius / 6.0;
-        let needed = (3.0 * sigma / MAX_TAPS_PER_PASS as f32)
-            .powi(2)
-            .ceil()
-            .max(1.0) as u32;
+        let sigma = radius.min(MAX_RADIUS) / 6.0;
+        let needed = ((3.0 * sigma / MAX_TAPS_PER_PASS as f32).powi(2).ceil() as u32)
+            .clamp(1, MAX_PASS_PAIRS);
         // n passes of σ/√n compose to one of σ.
         let sigma = sigma / (needed as f32).sqrt();
         Some(Self {
             sigma,
-            taps: (3.0 * sigma).ceil().max(1.0) as i32,
+            // At the cap 3σ may round a hair over the last tap; the kernel ends there.
+            taps: ((3.0 * sigma).ceil() as i32).clamp(1, MAX_TAPS_PER_PASS),
             iterations: needed,
         })
     }
@@ -131,6 +141,20 @@ mod tests {
         // The passes compose back to the radius's σ.
         let composed = wide.sigma * (wide.iterations as f32).sqrt();
         assert!((composed - 50.0).abs() < 1e-3);
+    }
+
+    #[test]
+    fn the_widest_radius_takes_the_most_passes_and_no_more() {
+        let widest = BlurPlan::for_radius(MAX_RADIUS).unwrap();
+        assert_eq!(widest.iterations, MAX_PASS_PAIRS);
+        assert!(widest.taps <= MAX_TAPS_PER_PASS);
+        let composed = widest.sigma * (widest.iterations as f32).sqrt();
+        assert!((composed - MAX_RADIUS / 6.0).abs() < 1e-3);
+        // Beyond it, and for absurd values, the plan is the widest one.
+        for radius in [MAX_RADIUS + 1.0, 5000.0, 100_000.0, f32::MAX] {
+            assert_eq!(BlurPlan::for_radius(radius), Some(widest), "radius {radius}");
+        }
+        assert_eq!(BlurPlan::for_radius(f32::INFINITY), None);
     }
 
     #[test]
