@@ -101,7 +101,7 @@ mod tests {
         let (ours, kernel) = (resident_mb().unwrap(), vm_rss());
         assert!((ours - kernel).abs() < 8.0, "{ours} MB vs VmRSS {kernel} MB");
         // 64 MB touched page by page must show up.
-        let block = vec![1u8; 64 << 20];
+        let block = std::hint::black_box(vec![1u8; 64 << 20]);
         let grown = resident_mb().unwrap() - ours;
         assert!(grown > 50.0, "resident memory grew by {grown} MB only");
         drop(block);
