@@ -527,10 +527,11 @@ fn timed(ctx: &mut RenderContext, span: &'static str, draw: impl FnOnce(&mut Ren
     time_span.end(ctx.command_encoder());
 }
 
-/// Renders a cached bind group or temporal history survives unused (a resize or a new mask size
-/// leaves old bind groups behind; the view's two main textures alternate, so anything bound is
-/// used at least every other render).
-const KEEP_UNUSED_RENDERS: u32 = 3;
+/// Renders a cached bind group or temporal history survives unused. A resize or a new mask size
+/// leaves old bind groups (and, through them, old textures) behind for this long; a model that
+/// stalls leaves the temporal history unflipped, and the bind groups of its other half must
+/// survive that without being made again.
+const KEEP_UNUSED_RENDERS: u32 = 16;
 
 /// What a chain bind group binds: the four input textures and the uniform buffer (one layout
 /// and one sampler serve every stage).

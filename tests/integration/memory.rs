@@ -265,7 +265,7 @@ fn warm_chains_create_nothing_per_frame() {
         BackdropSettings, Background, ChainBindGroups, CompositeSettings, FrameChain,
         LightWrapSettings,
     };
-    use bevy_backdrop::inference::{CurrentMask, InferenceSettings};
+    use bevy_backdrop::inference::{CurrentMask, InferenceMode, InferenceSettings};
 
     let _gpu = gpu_lock();
     let mut app = App::new();
@@ -281,7 +281,13 @@ fn warm_chains_create_nothing_per_frame() {
             },
             ..default()
         })
-        .insert_resource(InferenceSettings::default())
+        // Lockstep: every new frame gets its own mask, so the temporal history flips on every
+        // frame whatever the machine's load (a stalled live model changes which bind groups
+        // are in use).
+        .insert_resource(InferenceSettings {
+            mode: InferenceMode::Lockstep,
+            ..default()
+        })
         .insert_resource(SplitView {
             enabled: true,
             ..default()
