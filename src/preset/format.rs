@@ -300,6 +300,8 @@ pub struct PresetSyntaxError {
 impl Preset {
     /// Reads a preset from its RON text.
     pub fn parse(text: &[u8]) -> Result<Self, PresetSyntaxError> {
+        // Some Windows editors start UTF-8 files with a byte-order mark; RON does not skip it.
+        let text = text.strip_prefix("\u{feff}".as_bytes()).unwrap_or(text);
         ron::Options::default()
             .from_bytes::<Self>(text)
             .map_err(|e| PresetSyntaxError {
@@ -349,6 +351,21 @@ impl Preset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let plain = "(\n    blur_radius: 30.0,\n)";
+        let marked = format!("\u{feff}{plain}");
+        assert_eq!(
+            Preset::parse(marked.as_bytes()).unwrap(),
+            Preset::parse(plain.as_bytes()).unwrap()
+        );
+        // Errors still point where an editor (which hides the mark) shows them.
+        let broken = "\u{feff}(blur_radius: 30.0 coverage: (0.5, 0.7))";
+        let e = Preset::parse(broken.as_bytes()).unwrap_err();
+        let unmarked = Preset::parse(&broken.as_bytes()[3..]).unwrap_err();
+        assert_eq!((e.line, e.column), (unmarked.line, unmarked.column));
+    }
 
     #[test]
     fn empty_preset_is_all_defaults() {
