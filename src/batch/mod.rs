@@ -554,12 +554,17 @@ fn write_frames(
     progress: &ProgressBar,
     mut reporter: Option<&mut FrameReporter>,
 ) -> Result<(u32, u32), BatchError> {
-    #[cfg(not(target_arch = "wasm32"))]
     let mut video: Option<crate::capture::video::VideoWriter> = None;
     let mut size = (0, 0);
     for (expected, Captured { k, image, mask }) in frames.into_iter().enumerate() {
-        // Screenshots arrive in the order they were requested.
-        debug_assert_eq!(k, expected as u64);
+        // Screenshots arrive in the order they were requested; output k must be source frame k,
+        // so anything else stops the run (in release builds too).
+        if k != expected as u64 {
+            return Err(output_error(
+                output.path(),
+                format!("frame {k} arrived where frame {expected} was due: frames out of order"),
+            ));
+        }
         let rgba = image
             .try_into_dynamic()
             .map_err(|e| output_error(output.path(), format!("frame {k}: {e}")))?
@@ -575,7 +580,6 @@ fn write_frames(
                     save_png(&path, &luma).map_err(|e| output_error(&path, e))?;
                 }
             }
-            #[cfg(not(target_arch = "wasm32"))]
             BatchOutput::Video(path) => {
                 let writer = match &mut video {
                     Some(writer) => writer,
@@ -597,21 +601,12 @@ fn write_frames(
                 }
                 writer.write(rgba.as_raw())?;
             }
-            #[cfg(target_arch = "wasm32")]
-            BatchOutput::Video(path) => {
-                let _ = fps;
-                return Err(output_error(
-                    path,
-                    "video output needs ffmpeg (native only)",
-                ));
-            }
         }
         progress.inc(1);
         if let Some(line) = reporter.as_mut().and_then(|r| r.frame(k + 1)) {
             progress.suspend(|| println!("{line}"));
         }
     }
-    #[cfg(not(target_arch = "wasm32"))]
     if let Some(writer) = video {
         writer.finish()?;
     }
@@ -642,4 +637,44 @@ where
         picture.height(),
         P::COLOR_TYPE,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn captured(k: u64) -> Captured {
+        Captured {
+            k,
+            image: Image::new_fill(
+                bevy::render::render_resource::Extent3d {
+                    width: 2,
+                    height: 2,
+                    depth_or_array_layers: 1,
+                },
+                bevy::render::render_resource::TextureDimension::D2,
+                &[10, 20, 30, 255],
+                bevy::render::render_resource::TextureFormat::Rgba8UnormSrgb,
+                bevy::asset::RenderAssetUsages::default(),
+            ),
+            mask: None,
+        }
+    }
+
+    #[test]
+    fn frames_out_of_order_stop_the_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let output = BatchOutput::Frames(dir.path().to_owned());
+        let write = |order: &[u64]| {
+            let (tx, rx) = sync_channel(order.len());
+            for &k in order {
+                tx.send(captured(k)).unwrap();
+            }
+            drop(tx);
+            write_frames(&output, 30.0, rx, &ProgressBar::hidden(), None)
+        };
+        assert_eq!(write(&[0, 1, 2]).unwrap(), (2, 2));
+        let error = write(&[0, 2, 1]).unwrap_err().to_string();
+        assert!(error.contains("frame 2 arrived where frame 1 was due"), "{error}");
+    }
 }
