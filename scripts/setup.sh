@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing bevy_backdrop needs on a Debian/Ubuntu machine,
 # and only what is missing. Safe to run again: it does nothing when everything is there.
+# `--web` adds what the browser build needs (scripts/wasm_check.sh).
 set -euo pipefail
 
 # Build: Bevy's audio/input crates link ALSA and udev; winit needs xkbcommon/wayland headers;
@@ -11,6 +12,11 @@ PACKAGES=(
   pkg-config libasound2-dev libudev-dev libxkbcommon-dev libwayland-dev libclang-dev clang mold
   libvulkan1 mesa-vulkan-drivers xvfb xauth ffmpeg
 )
+# The browser build: Debian's Rust for the web (1.96) with its std sources, compiled for wasm32
+# with -Zbuild-std (rustup's wasm32 std is not needed), and the wasm linker.
+if [ "${1:-}" = "--web" ]; then
+  PACKAGES+=(rustc-web cargo-web rust-web-src lld-22)
+fi
 
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -17,6 +17,7 @@
 //! [`capture::CaptureSettings`] resource first to choose another source. For presets, install a
 //! [`preset::PresetCatalog`] before `DefaultPlugins` (its folders become asset sources).
 
+#[cfg(feature = "native")]
 pub mod batch;
 pub mod capture;
 pub mod display;

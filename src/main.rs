@@ -240,7 +240,7 @@ fn main() -> ExitCode {
     windowed(&cli)
 }
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(feature = "native")]
 fn list_cameras() -> ExitCode {
     match bevy_backdrop::capture::camera::list_cameras() {
         Ok(cameras) if cameras.is_empty() => {
@@ -268,7 +268,7 @@ fn list_cameras() -> ExitCode {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(not(feature = "native"))]
 fn list_cameras() -> ExitCode {
     ExitCode::FAILURE
 }

@@ -7,9 +7,9 @@ pub mod spec;
 pub mod still;
 pub mod synthetic;
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(feature = "native")]
 pub mod camera;
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(feature = "native")]
 pub mod video;
 
 use std::sync::atomic::{AtomicBool, Ordering};

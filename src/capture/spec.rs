@@ -245,7 +245,7 @@ pub fn open_source(
     })
 }
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(feature = "native")]
 fn open_camera(index: u32, options: &SourceOptions) -> Result<Box<dyn FrameSource>, CaptureError> {
     Ok(Box::new(super::camera::CameraSource::open(
         index,
@@ -253,19 +253,19 @@ fn open_camera(index: u32, options: &SourceOptions) -> Result<Box<dyn FrameSourc
     )?))
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(not(feature = "native"))]
 fn open_camera(_: u32, _: &SourceOptions) -> Result<Box<dyn FrameSource>, CaptureError> {
     Err(CaptureError::Unsupported {
         what: "a native camera".into(),
     })
 }
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(feature = "native")]
 fn open_video(path: &Path) -> Result<Box<dyn FrameSource>, CaptureError> {
     Ok(Box::new(super::video::VideoSource::open(path)?))
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(not(feature = "native"))]
 fn open_video(path: &Path) -> Result<Box<dyn FrameSource>, CaptureError> {
     Err(CaptureError::Unsupported {
         what: format!("video file {}", path.display()),

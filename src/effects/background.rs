@@ -8,7 +8,7 @@ use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 
 use super::{BackdropSettings, Background, ChainCamera};
-use crate::capture::{CurrentFrame, Frame, SourceOptions, SourceSpec};
+use crate::capture::{CurrentFrame, Frame};
 
 pub struct BackgroundPlugin;
 
@@ -34,6 +34,10 @@ pub struct BackgroundPicture {
 struct Picture {
     made_from: Background,
     image: Option<Handle<Image>>,
+    #[cfg_attr(
+        not(feature = "native"),
+        expect(dead_code, reason = "video backgrounds play natively only")
+    )]
     feed: Option<VideoFeed>,
     /// Source frame the lockstep video last advanced for.
     advanced_for: Option<u64>,
@@ -57,9 +61,9 @@ impl BackgroundPicture {
 }
 
 enum VideoFeed {
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(feature = "native")]
     Live(crate::capture::Worker),
-    #[cfg(not(target_arch = "wasm32"))]
+    #[cfg(feature = "native")]
     Lockstep(crate::capture::video::VideoSource),
 }
 
@@ -117,13 +121,13 @@ fn open_picture(
                 format!("{e} — the background is left as it is"),
             ),
         },
-        #[cfg(not(target_arch = "wasm32"))]
+        #[cfg(feature = "native")]
         Background::Video(path) => match playback {
             BackgroundPlayback::Live => {
-                let spec = SourceSpec::Video(path.clone());
+                let spec = crate::capture::SourceSpec::Video(path.clone());
                 picture.feed = Some(VideoFeed::Live(crate::capture::Worker::spawn(
                     spec,
-                    SourceOptions::default(),
+                    crate::capture::SourceOptions::default(),
                     false,
                 )));
             }
@@ -176,7 +180,7 @@ fn follow_background(
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(feature = "native")]
 fn advance_video(
     picture: &mut Picture,
     images: &mut Assets<Image>,
@@ -212,5 +216,5 @@ fn advance_video(
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(not(feature = "native"))]
 fn advance_video(_: &mut Picture, _: &mut Assets<Image>, _: &mut Vec<String>, _: bool) {}

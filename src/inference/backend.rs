@@ -113,11 +113,11 @@ pub fn load_backend_from_bytes(
         BackendKind::Tract => Ok(Box::new(super::tract_backend::TractBackend::load(
             path, bytes, model,
         )?)),
-        #[cfg(not(target_arch = "wasm32"))]
+        #[cfg(feature = "native")]
         BackendKind::Ort => Ok(Box::new(super::ort_backend::OrtBackend::load(
             path, bytes, model, threads,
         )?)),
-        #[cfg(target_arch = "wasm32")]
+        #[cfg(not(feature = "native"))]
         BackendKind::Ort => {
             let _ = threads;
             Err(ModelError::Corrupt {

@@ -401,7 +401,7 @@ impl ComparerThread {
 /// Nice 10 for the calling thread (Linux threads have their own nice value), so the active
 /// model and the renderer win the CPU.
 fn lower_priority() {
-    #[cfg(target_os = "linux")]
+    #[cfg(all(target_os = "linux", feature = "native"))]
     // SAFETY: gettid and setpriority only read their arguments; a failure leaves the priority.
     unsafe {
         let tid = libc::gettid();

@@ -13,7 +13,7 @@ pub mod ort_runtime;
 pub mod preprocess;
 pub mod tract_backend;
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(feature = "native")]
 pub mod ort_backend;
 
 use std::path::PathBuf;

@@ -4,7 +4,7 @@
 //! (on tract) and uses it when it is there: `ORT_DYLIB_PATH`, or the library inside a
 //! pip-installed `onnxruntime` package (`pip install onnxruntime==1.31.1`).
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(feature = "native")]
 mod native {
     use std::path::PathBuf;
     use std::process::Command;
@@ -91,10 +91,10 @@ mod native {
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(feature = "native")]
 pub use native::*;
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(not(feature = "native"))]
 pub fn status() -> Result<String, String> {
     Err("ONNX Runtime does not run on the web".into())
 }
