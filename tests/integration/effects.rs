@@ -193,42 +193,22 @@ fn mask_decode_matches_cpu_for_every_output_kind() {
 
 #[test]
 fn bilateral_matches_cpu() {
+    let cases = [
+        ((1.0, 0.1), "bilateral"),
+        ((0.0, 0.1), "bilinear (sigma space 0)"),
+        ((1.0, 0.0), "bilateral, colour ignored (sigma colour 0)"),
+    ];
     for (size, mask) in SIZES {
-        check(
-            size,
-            mask,
-            OutputKind::Logits,
-            view(ChainView::RefinedMask),
-            "bilateral",
-        );
-        let plain = BackdropSettings {
-            bilateral: JointBilateralSettings {
-                sigma_space: 0.0,
-                sigma_color: 0.1,
-            },
-            ..view(ChainView::RefinedMask)
-        };
-        check(
-            size,
-            mask,
-            OutputKind::Logits,
-            plain,
-            "bilinear (sigma space 0)",
-        );
-        let colour_blind = BackdropSettings {
-            bilateral: JointBilateralSettings {
-                sigma_space: 1.0,
-                sigma_color: 0.0,
-            },
-            ..view(ChainView::RefinedMask)
-        };
-        check(
-            size,
-            mask,
-            OutputKind::Logits,
-            colour_blind,
-            "bilateral, colour ignored (sigma colour 0)",
-        );
+        for ((sigma_space, sigma_color), what) in cases {
+            let settings = BackdropSettings {
+                bilateral: JointBilateralSettings {
+                    sigma_space,
+                    sigma_color,
+                },
+                ..view(ChainView::RefinedMask)
+            };
+            check(size, mask, OutputKind::Logits, settings, what);
+        }
     }
 }
 
