@@ -240,7 +240,6 @@ fn main() -> ExitCode {
     windowed(&cli)
 }
 
-#[cfg(feature = "native")]
 fn list_cameras() -> ExitCode {
     match bevy_backdrop::capture::camera::list_cameras() {
         Ok(cameras) if cameras.is_empty() => {
@@ -266,11 +265,6 @@ fn list_cameras() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-#[cfg(not(feature = "native"))]
-fn list_cameras() -> ExitCode {
-    ExitCode::FAILURE
 }
 
 fn headless(cli: &Cli) -> ExitCode {

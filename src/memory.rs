@@ -8,8 +8,8 @@
 
 use std::time::Duration;
 
-use bevy::platform::time::Instant;
 use bevy::diagnostic::{Diagnostic, DiagnosticPath, Diagnostics, RegisterDiagnostic};
+use bevy::platform::time::Instant;
 use bevy::prelude::*;
 use bevy::time::common_conditions::on_real_timer;
 
@@ -99,7 +99,10 @@ mod tests {
             kb * 1024.0 / 1e6
         };
         let (ours, kernel) = (resident_mb().unwrap(), vm_rss());
-        assert!((ours - kernel).abs() < 8.0, "{ours} MB vs VmRSS {kernel} MB");
+        assert!(
+            (ours - kernel).abs() < 8.0,
+            "{ours} MB vs VmRSS {kernel} MB"
+        );
         // 64 MB touched page by page must show up.
         let block = std::hint::black_box(vec![1u8; 64 << 20]);
         let grown = resident_mb().unwrap() - ours;
@@ -110,13 +113,14 @@ mod tests {
     #[test]
     fn reports_come_every_n_frames() {
         let mut reporter = FrameReporter::new(100);
-        let lines: Vec<u64> = (0..=350)
-            .filter(|&k| reporter.frame(k).is_some())
-            .collect();
+        let lines: Vec<u64> = (0..=350).filter(|&k| reporter.frame(k).is_some()).collect();
         assert_eq!(lines, [100, 200, 300]);
         let mut reporter = FrameReporter::new(2);
         assert!(reporter.frame(2).unwrap().contains("fps n/a"));
         let line = reporter.frame(4).unwrap();
-        assert!(line.starts_with("backdrop: frame 4 · ") && line.contains(" fps · resident "), "{line}");
+        assert!(
+            line.starts_with("backdrop: frame 4 · ") && line.contains(" fps · resident "),
+            "{line}"
+        );
     }
 }

@@ -20,11 +20,11 @@ use crate::capture::{
     open_source,
 };
 use crate::effects::{BackdropSettings, EffectsPlugin, FrameChain};
-use crate::memory::FrameReporter;
 use crate::inference::preprocess::upsample_mask;
 use crate::inference::{
     CurrentMask, InferenceMode, InferencePlugin, InferenceSettings, InferenceStatus, Mask,
 };
+use crate::memory::FrameReporter;
 use crate::preset::{Preset, PresetCatalog, PresetPlugin};
 
 /// Frames rendered but not yet read back, at most. Two keeps the GPU busy while the CPU writes.
@@ -675,6 +675,9 @@ mod tests {
         };
         assert_eq!(write(&[0, 1, 2]).unwrap(), (2, 2));
         let error = write(&[0, 2, 1]).unwrap_err().to_string();
-        assert!(error.contains("frame 2 arrived where frame 1 was due"), "{error}");
+        assert!(
+            error.contains("frame 2 arrived where frame 1 was due"),
+            "{error}"
+        );
     }
 }

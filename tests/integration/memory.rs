@@ -110,7 +110,9 @@ fn soak(command: Command, mut at_frame: impl FnMut(u64)) -> (f64, f64) {
 
 fn assert_flat(what: &str, (warm, end): (f64, f64)) {
     let growth = end - warm;
-    println!("{what}: {warm:.1} MB at frame {WARM_UP}, {end:.1} MB at frame {END}: {growth:+.1} MB");
+    println!(
+        "{what}: {warm:.1} MB at frame {WARM_UP}, {end:.1} MB at frame {END}: {growth:+.1} MB"
+    );
     assert!(
         growth < BOUND_MB,
         "{what}: resident memory grew by {growth:.1} MB from frame {WARM_UP} to {END} \
@@ -217,7 +219,15 @@ struct Xvfb {
 
 fn xvfb() -> Xvfb {
     let mut server = Command::new("Xvfb")
-        .args(["-displayfd", "1", "-screen", "0", "1280x720x24", "-nolisten", "tcp"])
+        .args([
+            "-displayfd",
+            "1",
+            "-screen",
+            "0",
+            "1280x720x24",
+            "-nolisten",
+            "tcp",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -347,14 +357,23 @@ fn warm_chains_create_nothing_per_frame() {
     let (mut masks, mut last) = (0, None);
     while masks < 30 {
         app.update();
-        let seq = app.world().resource::<CurrentMask>().mask.as_ref().map(|m| m.frame_seq);
+        let seq = app
+            .world()
+            .resource::<CurrentMask>()
+            .mask
+            .as_ref()
+            .map(|m| m.frame_seq);
         if seq.is_some() && seq != last {
             (masks, last) = (masks + 1, seq);
         }
         assert!(start.elapsed() < Duration::from_secs(120), "no masks came");
     }
     let warm = counts(&mut app);
-    let live = app.sub_app(RenderApp).world().resource::<ChainBindGroups>().live();
+    let live = app
+        .sub_app(RenderApp)
+        .world()
+        .resource::<ChainBindGroups>()
+        .live();
     println!("warm: {warm:?}, {live} chain bind groups live");
     assert!(warm.bind_groups_created > 0, "the chains never ran");
     for _ in 0..150 {

@@ -152,7 +152,11 @@ mod tests {
         assert!((composed - MAX_RADIUS / 6.0).abs() < 1e-3);
         // Beyond it, and for absurd values, the plan is the widest one.
         for radius in [MAX_RADIUS + 1.0, 5000.0, 100_000.0, f32::MAX] {
-            assert_eq!(BlurPlan::for_radius(radius), Some(widest), "radius {radius}");
+            assert_eq!(
+                BlurPlan::for_radius(radius),
+                Some(widest),
+                "radius {radius}"
+            );
         }
         assert_eq!(BlurPlan::for_radius(f32::INFINITY), None);
     }
