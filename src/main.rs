@@ -112,6 +112,11 @@ struct Cli {
     #[arg(long, value_name = "PRESET")]
     split: Option<PathBuf>,
 
+    /// Print the settings the other flags make as a preset (RON, on stdout) and exit: a start for
+    /// a preset file of your own.
+    #[arg(long, conflicts_with_all = ["preset", "headless", "list_cameras"])]
+    print_preset: bool,
+
     /// Run without a window: render every source frame in order and write it to --output.
     #[arg(long, requires = "output")]
     headless: bool,
@@ -234,10 +239,29 @@ fn main() -> ExitCode {
     if cli.list_cameras {
         return list_cameras();
     }
+    if cli.print_preset {
+        return print_preset(&cli);
+    }
     if cli.headless {
         return headless(&cli);
     }
     windowed(&cli)
+}
+
+fn print_preset(cli: &Cli) -> ExitCode {
+    let preset = bevy_backdrop::preset::from_settings(&cli.effects(), cli.inference().as_ref());
+    let text = preset.to_ron();
+    // Some flags still accept values a preset refuses: say so rather than print a file that
+    // will not load.
+    if let Err(e) = Preset::parse(text.as_bytes()) {
+        eprintln!(
+            "backdrop: --print-preset: these flags make no valid preset: {}",
+            e.message
+        );
+        return ExitCode::from(2);
+    }
+    print!("{text}");
+    ExitCode::SUCCESS
 }
 
 fn list_cameras() -> ExitCode {

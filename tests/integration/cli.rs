@@ -169,3 +169,41 @@ fn headless_run_prints_a_summary() {
         assert!(out.join(format!("frame_{k:05}.png")).exists());
     }
 }
+
+/// `--print-preset` writes what the flags make as a preset that loads back to the same settings,
+/// and refuses flags a preset cannot hold.
+#[test]
+fn print_preset_writes_the_flags_as_a_preset() {
+    use bevy_backdrop::effects::Background;
+    use bevy_backdrop::preset::Preset;
+    let output = backdrop(&[
+        "--print-preset",
+        "--blur-radius",
+        "40",
+        "--background",
+        "color:00ff00",
+        "--temporal",
+        "0.5",
+        "--model",
+        "general",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let preset = Preset::parse(text.as_bytes()).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
+    assert_eq!(preset.model, "general");
+    assert_eq!(preset.blur_radius, 40.0);
+    assert_eq!(preset.temporal.smoothing, 0.5);
+    let settings = preset.effects(&Default::default(), None);
+    assert_eq!(
+        settings.composite.background,
+        "color:00ff00".parse::<Background>().unwrap()
+    );
+
+    let output = backdrop(&["--print-preset", "--blur-radius", "5000"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("out of range"),
+        "{}",
+        stderr(&output)
+    );
+}
