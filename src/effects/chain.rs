@@ -562,10 +562,11 @@ impl ChainBindGroups {
         self.created
     }
 
+    /// The bind group for `inputs` and `uniform`; `layout` is only asked for when one is made.
     fn get_or_create(
         &mut self,
         device: &RenderDevice,
-        layout: &BindGroupLayout,
+        layout: impl FnOnce() -> BindGroupLayout,
         sampler: &Sampler,
         inputs: [&TextureView; 4],
         uniform: (&Buffer, BindingResource<'_>),
@@ -579,7 +580,7 @@ impl ChainBindGroups {
             *created += 1;
             let group = device.create_bind_group(
                 "backdrop_chain_bind_group",
-                layout,
+                &layout(),
                 &BindGroupEntries::sequential((
                     inputs[0], inputs[1], inputs[2], inputs[3], sampler, uniform.1,
                 )),
@@ -642,7 +643,7 @@ impl PassContext<'_> {
         };
         let bind_group = self.bind_groups.get_or_create(
             ctx.render_device(),
-            &self.cache.get_bind_group_layout(&self.pipelines.layout),
+            || self.cache.get_bind_group_layout(&self.pipelines.layout),
             &self.pipelines.sampler,
             inputs,
             (self.uniform.0, self.uniform.1.clone()),
