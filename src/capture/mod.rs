@@ -1,14 +1,16 @@
-//! Capture: frame sources behind one trait, a worker thread per live source that keeps only the
-//! newest frame, and the system that copies that frame into the frame `Image` once per app frame.
+//! Capture: frame sources behind one trait, a feed per live source that keeps only the newest
+//! frame (a worker thread natively, the main thread where there are no threads), and the system
+//! that copies that frame into the frame `Image` once per app frame.
 
 pub mod frame;
-pub mod sequence;
 pub mod spec;
 pub mod still;
 pub mod synthetic;
 
 #[cfg(feature = "native")]
 pub mod camera;
+#[cfg(feature = "native")]
+pub mod sequence;
 #[cfg(feature = "native")]
 pub mod video;
 
@@ -43,6 +45,29 @@ pub struct CaptureSettings {
     pub mirror: Option<bool>,
     /// Played when the chosen source cannot be opened or fails.
     pub fallback: SourceSpec,
+    /// Where sources run: a worker thread each (native), or polled on the main thread once per
+    /// app frame (the web, which has no threads; sources there live in memory or the browser).
+    pub feed: FeedThread,
+}
+
+/// Where a live source's `next_frame` runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FeedThread {
+    /// A thread of its own, paced by the source (a camera may block in a read).
+    Worker,
+    /// Polled from a system on the main thread when the next frame is due; the source must not
+    /// block (sample, synthetic, image and the browser's camera don't).
+    MainThread,
+}
+
+impl Default for FeedThread {
+    fn default() -> Self {
+        if cfg!(target_arch = "wasm32") {
+            Self::MainThread
+        } else {
+            Self::Worker
+        }
+    }
 }
 
 impl Default for CaptureSettings {
@@ -52,6 +77,7 @@ impl Default for CaptureSettings {
             options: SourceOptions::default(),
             mirror: None,
             fallback: SourceSpec::Sample,
+            feed: FeedThread::default(),
         }
     }
 }
@@ -191,7 +217,7 @@ fn measure_latency(current: Res<CurrentFrame>, mut diagnostics: Diagnostics) {
     }
 }
 
-/// Live capture: a worker thread per source, newest frame wins, fallback on failure.
+/// Live capture: a feed per source, newest frame wins, fallback on failure.
 pub struct CapturePlugin;
 
 impl Plugin for CapturePlugin {
@@ -202,10 +228,11 @@ impl Plugin for CapturePlugin {
         app.init_resource::<CaptureSettings>()
             .init_resource::<CaptureStatus>()
             .add_message::<SwitchSource>()
+            .insert_non_send(MainThreadFeed::default())
             .add_systems(Startup, start_configured_source)
             .add_systems(
                 PreUpdate,
-                (switch_source, poll_worker)
+                (switch_source, step_main_thread_feed, poll_worker)
                     .chain()
                     .in_set(FrameSystems::Receive),
             );
@@ -230,7 +257,11 @@ impl LiveCapture {
     }
 }
 
-fn start_configured_source(mut commands: Commands, settings: Res<CaptureSettings>) {
+fn start_configured_source(
+    mut commands: Commands,
+    settings: Res<CaptureSettings>,
+    mut main_thread: NonSendMut<MainThreadFeed>,
+) {
     let spec = settings.source.clone();
     let mirror = settings.mirror.unwrap_or(spec.is_camera());
     commands.insert_resource(CaptureStatus {
@@ -239,7 +270,7 @@ fn start_configured_source(mut commands: Commands, settings: Res<CaptureSettings
         ..default()
     });
     commands.insert_resource(LiveCapture {
-        worker: Worker::spawn(spec.clone(), settings.options.clone(), mirror),
+        worker: Worker::start(&spec, &settings, mirror, &mut main_thread),
         spec,
     });
 }
@@ -249,6 +280,7 @@ fn switch_source(
     mut settings: ResMut<CaptureSettings>,
     mut status: ResMut<CaptureStatus>,
     mut live: ResMut<LiveCapture>,
+    mut main_thread: NonSendMut<MainThreadFeed>,
 ) {
     let Some(SwitchSource(spec)) = requests.read().last() else {
         return;
@@ -258,7 +290,7 @@ fn switch_source(
     status.on_fallback = false;
     status.active_source = format!("{spec} (opening)");
     *live = LiveCapture {
-        worker: Worker::spawn(spec.clone(), settings.options.clone(), status.mirror),
+        worker: Worker::start(spec, &settings, status.mirror, &mut main_thread),
         spec: spec.clone(),
     };
 }
@@ -268,6 +300,7 @@ fn poll_worker(
     mut status: ResMut<CaptureStatus>,
     mut live: ResMut<LiveCapture>,
     mut incoming: ResMut<IncomingFrame>,
+    mut main_thread: NonSendMut<MainThreadFeed>,
 ) {
     let events = live.worker.take_events();
     for event in events {
@@ -290,11 +323,7 @@ fn poll_worker(
                 let mirror = status.mirror && settings.fallback.is_camera();
                 status.mirror = mirror;
                 *live = LiveCapture {
-                    worker: Worker::spawn(
-                        settings.fallback.clone(),
-                        settings.options.clone(),
-                        mirror,
-                    ),
+                    worker: Worker::start(&settings.fallback, &settings, mirror, &mut main_thread),
                     spec: settings.fallback.clone(),
                 };
                 // The failed worker's remaining events are moot.
@@ -321,8 +350,9 @@ struct WorkerShared {
     mirror: AtomicBool,
 }
 
-/// A thread that owns one source. Dropping it asks the thread to stop; it is not joined, since a
-/// camera can block in a read for a while and the app must not wait for it.
+/// The feed of one source: a thread that owns it, or the [`MainThreadFeed`] slot. Dropping it
+/// asks the feed to stop; a thread is not joined, since a camera can block in a read for a while
+/// and the app must not wait for it.
 pub(crate) struct Worker {
     shared: Arc<WorkerShared>,
 }
@@ -334,29 +364,70 @@ impl Drop for Worker {
 }
 
 impl Worker {
+    /// Starts a feed for `spec` where the settings say.
+    fn start(
+        spec: &SourceSpec,
+        settings: &CaptureSettings,
+        mirror: bool,
+        main_thread: &mut MainThreadFeed,
+    ) -> Self {
+        match settings.feed {
+            FeedThread::Worker => Self::spawn(spec.clone(), settings.options.clone(), mirror),
+            FeedThread::MainThread => {
+                Self::on_main_thread(spec, &settings.options, mirror, main_thread)
+            }
+        }
+    }
+
     pub(crate) fn spawn(spec: SourceSpec, options: SourceOptions, mirror: bool) -> Self {
-        let shared = Arc::new(WorkerShared {
-            mirror: AtomicBool::new(mirror),
-            ..default()
-        });
+        let shared = WorkerShared::new(mirror);
         let thread_shared = Arc::clone(&shared);
+        #[cfg(feature = "native")]
         let spawned = std::thread::Builder::new()
             .name(format!("capture {spec}"))
-            .spawn(move || run_worker(&spec, &options, &thread_shared));
+            .spawn(move || run_worker(&spec, &options, &thread_shared))
+            .map(|_| ());
+        #[cfg(not(feature = "native"))]
+        let spawned: Result<(), &str> = {
+            let _ = (spec, options, thread_shared);
+            Err("no threads in this build (use FeedThread::MainThread)")
+        };
         if let Err(e) = spawned {
-            shared
-                .events
-                .lock()
-                .unwrap()
-                .push(WorkerEvent::Failed(CaptureError::Unsupported {
-                    what: format!("a capture thread ({e})"),
-                }));
+            shared.fail(CaptureError::Unsupported {
+                what: format!("a capture thread ({e})"),
+            });
         }
         Self { shared }
     }
-}
 
-impl Worker {
+    /// Opens the source now and leaves it in `slot`, which [`step_main_thread_feed`] polls.
+    fn on_main_thread(
+        spec: &SourceSpec,
+        options: &SourceOptions,
+        mirror: bool,
+        slot: &mut MainThreadFeed,
+    ) -> Self {
+        let shared = WorkerShared::new(mirror);
+        slot.0 = match open_source(spec, options) {
+            Ok(source) => {
+                let name = source.name();
+                shared.event(WorkerEvent::Opened(name.clone()));
+                Some(OpenFeed {
+                    interval: source.frame_interval(),
+                    source,
+                    name,
+                    due: Instant::now(),
+                    shared: Arc::clone(&shared),
+                })
+            }
+            Err(error) => {
+                shared.fail(error);
+                None
+            }
+        };
+        Self { shared }
+    }
+
     /// The newest frame, if one arrived since the last call.
     pub(crate) fn take_newest(&self) -> Option<Frame> {
         self.shared.newest.lock().unwrap().take()
@@ -368,38 +439,86 @@ impl Worker {
     }
 }
 
-fn run_worker(spec: &SourceSpec, options: &SourceOptions, shared: &WorkerShared) {
-    let fail = |error| {
-        shared
-            .events
-            .lock()
-            .unwrap()
-            .push(WorkerEvent::Failed(error))
+impl WorkerShared {
+    fn new(mirror: bool) -> Arc<Self> {
+        Arc::new(Self {
+            mirror: AtomicBool::new(mirror),
+            ..default()
+        })
+    }
+
+    fn event(&self, event: WorkerEvent) {
+        self.events.lock().unwrap().push(event);
+    }
+
+    fn fail(&self, error: CaptureError) {
+        self.event(WorkerEvent::Failed(error));
+    }
+
+    /// Takes the source's next frame into the mailbox; an error ends the feed.
+    fn pull(&self, source: &mut dyn FrameSource, name: &str) -> Result<(), CaptureError> {
+        let mut frame = source.next_frame()?;
+        frame.validate(name)?;
+        if self.mirror.load(Ordering::Relaxed) {
+            frame.mirror_horizontally();
+        }
+        *self.newest.lock().unwrap() = Some(frame);
+        Ok(())
+    }
+}
+
+/// The source a [`FeedThread::MainThread`] feed plays (sources need not be `Send`, so it is a
+/// non-send resource).
+#[derive(Default)]
+pub struct MainThreadFeed(Option<OpenFeed>);
+
+struct OpenFeed {
+    source: Box<dyn FrameSource>,
+    name: String,
+    interval: Option<std::time::Duration>,
+    /// When the next frame is due.
+    due: Instant,
+    shared: Arc<WorkerShared>,
+}
+
+/// Pulls one frame from the main-thread source when it is due (at most one per app frame: a
+/// slow app gets the newest frame, as from a thread).
+fn step_main_thread_feed(mut slot: NonSendMut<MainThreadFeed>) {
+    let Some(feed) = slot.0.as_mut() else {
+        return;
     };
+    if feed.shared.stop.load(Ordering::Relaxed) {
+        slot.0 = None;
+        return;
+    }
+    let now = Instant::now();
+    if let Some(interval) = feed.interval {
+        if now < feed.due {
+            return;
+        }
+        // Behind (a slow app frame): restart the clock rather than burst to catch up.
+        feed.due = (feed.due + interval).max(now);
+    }
+    if let Err(error) = feed.shared.pull(feed.source.as_mut(), &feed.name) {
+        feed.shared.fail(error);
+        slot.0 = None;
+    }
+}
+
+#[cfg(feature = "native")]
+fn run_worker(spec: &SourceSpec, options: &SourceOptions, shared: &WorkerShared) {
     let mut source = match open_source(spec, options) {
         Ok(source) => source,
-        Err(error) => return fail(error),
+        Err(error) => return shared.fail(error),
     };
     let name = source.name();
-    shared
-        .events
-        .lock()
-        .unwrap()
-        .push(WorkerEvent::Opened(name.clone()));
+    shared.event(WorkerEvent::Opened(name.clone()));
     let interval = source.frame_interval();
     let mut due = Instant::now();
     while !shared.stop.load(Ordering::Relaxed) {
-        let mut frame = match source.next_frame() {
-            Ok(frame) => frame,
-            Err(error) => return fail(error),
-        };
-        if let Err(error) = frame.validate(&name) {
-            return fail(error);
+        if let Err(error) = shared.pull(source.as_mut(), &name) {
+            return shared.fail(error);
         }
-        if shared.mirror.load(Ordering::Relaxed) {
-            frame.mirror_horizontally();
-        }
-        *shared.newest.lock().unwrap() = Some(frame);
         if let Some(interval) = interval {
             due += interval;
             let now = Instant::now();

@@ -1,13 +1,14 @@
 //! Bad input in the live app: each problem gets a message naming the source, and frames keep
-//! coming from the fallback.
+//! coming from the fallback — from a worker thread (native) or polled on the main thread (the
+//! web's way, tested here too).
 
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use bevy_backdrop::capture::frame::{CaptureError, Frame, FrameSource};
 use bevy_backdrop::capture::{
-    CaptureSettings, CaptureStatus, CurrentFrame, SourceFactory, SourceOptions, SourceSpec,
-    SwitchSource,
+    CaptureSettings, CaptureStatus, CurrentFrame, FeedThread, SourceFactory, SourceOptions,
+    SourceSpec, SwitchSource,
 };
 use bevy_backdrop::display::DisplayPlugin;
 use bevy_backdrop::inference::InferencePlugin;
@@ -17,6 +18,10 @@ use bevy_backdrop::{BackdropPlugins, headless_default_plugins};
 use crate::common::{gpu_lock, noise_image};
 
 fn live_app(source: SourceSpec) -> App {
+    live_app_fed(source, FeedThread::Worker)
+}
+
+fn live_app_fed(source: SourceSpec, feed: FeedThread) -> App {
     let mut app = App::new();
     app.add_plugins(headless_default_plugins(false))
         .insert_resource(CaptureSettings {
@@ -26,6 +31,7 @@ fn live_app(source: SourceSpec) -> App {
                 fps: Some(120.0),
                 ..default()
             },
+            feed,
             ..default()
         })
         .add_plugins(
@@ -180,4 +186,103 @@ fn every_bad_input_is_reported_and_frames_keep_coming() {
             "the sample portrait plays"
         );
     }
+}
+
+/// Counts frames and records the thread each was made on.
+struct ThreadRecorder {
+    made: u64,
+    threads: std::sync::Arc<std::sync::Mutex<Vec<std::thread::ThreadId>>>,
+    fail_after: u64,
+}
+
+impl FrameSource for ThreadRecorder {
+    fn name(&self) -> String {
+        "recording test source".into()
+    }
+
+    fn next_frame(&mut self) -> Result<Frame, CaptureError> {
+        self.threads
+            .lock()
+            .unwrap()
+            .push(std::thread::current().id());
+        self.made += 1;
+        if self.made > self.fail_after {
+            return Err(CaptureError::Unsupported {
+                what: "a fourth frame from the recording test source".into(),
+            });
+        }
+        Ok(Frame::new(
+            self.made,
+            8,
+            8,
+            vec![self.made as u8; 8 * 8 * 4],
+        ))
+    }
+
+    fn frame_interval(&self) -> Option<Duration> {
+        None
+    }
+}
+
+#[test]
+fn a_main_thread_feed_plays_every_frame_on_the_app_thread_and_falls_back() {
+    let threads = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = std::sync::Arc::clone(&threads);
+    let source = SourceSpec::Custom(SourceFactory::new("recording test source", move || {
+        Ok(Box::new(ThreadRecorder {
+            made: 0,
+            threads: std::sync::Arc::clone(&recorded),
+            fail_after: 3,
+        }))
+    }));
+    let _gpu = gpu_lock();
+    let mut app = live_app_fed(source, FeedThread::MainThread);
+    let app_thread = std::thread::current().id();
+    // One frame pulled per app frame, in order: no thread races ahead, none is skipped.
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        app.update();
+        seen.push(
+            app.world()
+                .resource::<CurrentFrame>()
+                .frame
+                .as_ref()
+                .map(|f| f.id),
+        );
+    }
+    assert_eq!(seen, [Some(1), Some(2), Some(3)]);
+    assert!(
+        problems(app.world()).is_empty(),
+        "{:?}",
+        problems(app.world())
+    );
+    app.update();
+    let made = threads.lock().unwrap().clone();
+    assert_eq!(made.len(), 4, "the source is asked once per app frame");
+    assert!(
+        made.iter().all(|&t| t == app_thread),
+        "frames were made on another thread than the app's: {made:?} vs {app_thread:?}"
+    );
+    // The fourth pull failed: reported, and the sample portrait plays (on the main thread too).
+    let message = problems(app.world()).last().cloned().unwrap_or_default();
+    assert!(
+        message.contains("recording test source") && message.contains("sample portrait"),
+        "{message}"
+    );
+    let count = uploaded(app.world());
+    update_until(&mut app, "frames from the fallback", |w| {
+        uploaded(w) >= count + 2 && w.resource::<CaptureStatus>().active_source == "sample portrait"
+    });
+    let frame = app
+        .world()
+        .resource::<CurrentFrame>()
+        .frame
+        .clone()
+        .unwrap();
+    assert_eq!((frame.width, frame.height), (512, 512));
+    assert_eq!(
+        threads.lock().unwrap().len(),
+        made.len(),
+        "the failed source was asked again"
+    );
 }
