@@ -13,9 +13,10 @@ PACKAGES=(
   libvulkan1 mesa-vulkan-drivers xvfb xauth ffmpeg
 )
 # The browser build: Debian's Rust for the web (1.96) with its std sources, compiled for wasm32
-# with -Zbuild-std (rustup's wasm32 std is not needed), and the wasm linker.
+# with -Zbuild-std (rustup's wasm32 std is not needed), its clippy (the web lints), and the wasm
+# linker.
 if [ "${1:-}" = "--web" ]; then
-  PACKAGES+=(rustc-web cargo-web rust-web-src lld-22)
+  PACKAGES+=(rustc-web cargo-web rust-web-src rust-web-clippy lld-22)
 fi
 
 missing=()

@@ -6,8 +6,12 @@
 //! ```no_run
 //! use bevy::prelude::*;
 //! use bevy_backdrop::BackdropPlugins;
+//! use bevy_backdrop::inference::ModelSourcePlugin;
 //!
 //! App::new()
+//!     // Models come from the `models` asset source; like every source it exists before
+//!     // `DefaultPlugins`.
+//!     .add_plugins(ModelSourcePlugin::default())
 //!     .add_plugins(DefaultPlugins)
 //!     .add_plugins(BackdropPlugins)
 //!     .run();

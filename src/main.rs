@@ -22,7 +22,8 @@ use bevy_backdrop::effects::{
     LightWrapSettings, TemporalSettings, WrapMode,
 };
 use bevy_backdrop::inference::{
-    BackendChoice, InferenceMode, InferencePlugin, InferenceSettings, SwitchBackend, SwitchModel,
+    BackendChoice, InferenceMode, InferencePlugin, InferenceSettings, ModelSourcePlugin,
+    ModelTable, ModelTableHandle, SwitchBackend, SwitchModel,
 };
 use bevy_backdrop::memory::FrameReporter;
 use bevy_backdrop::overlay::OverlayPanels;
@@ -72,11 +73,12 @@ struct Cli {
     #[arg(long, value_name = "N", default_value_t = 1)]
     threads: usize,
 
-    /// Folder with models.ron and the model files [default: the models folder of this checkout].
+    /// Folder with models.ron and the model files [default: `models` beside `assets`: under
+    /// BEVY_ASSET_ROOT, or next to the executable].
     #[arg(long, value_name = "DIR")]
     models_dir: Option<PathBuf>,
 
-    /// What replaces the background: none, blur, or color:RRGGBB.
+    /// What replaces the background: none, blur, color:RRGGBB, image:PATH or video:PATH.
     #[arg(long, value_name = "BG", default_value = "blur")]
     background: Background,
 
@@ -163,10 +165,6 @@ impl Cli {
             model: self.model.clone(),
             backend: self.backend,
             threads: self.threads,
-            models_dir: self
-                .models_dir
-                .clone()
-                .unwrap_or_else(bevy_backdrop::inference::models::default_models_dir),
             mode: InferenceMode::Live,
             custom: None,
         })
@@ -305,6 +303,7 @@ fn headless(cli: &Cli) -> ExitCode {
         progress: true,
         log: true,
         inference: cli.inference(),
+        models_dir: cli.models_dir.clone(),
         write_mask: cli.write_mask,
         effects: cli.effects(),
         preset: cli.preset.clone(),
@@ -341,8 +340,12 @@ fn windowed(cli: &Cli) -> ExitCode {
         };
     }
     let mut app = App::new();
-    // Preset folders become asset sources, which must exist before the AssetPlugin builds.
+    // Preset folders and the models folder become asset sources, which must exist before the
+    // AssetPlugin builds.
     catalog.install(&mut app);
+    app.add_plugins(ModelSourcePlugin {
+        folder: cli.models_dir.clone(),
+    });
     app.add_plugins(DefaultPlugins.set(WindowPlugin {
         primary_window: Some(Window {
             title: "backdrop".into(),
@@ -440,6 +443,8 @@ fn playground_keys(
     live: Option<Res<LiveCapture>>,
     mut status: ResMut<CaptureStatus>,
     inference: Option<Res<InferenceSettings>>,
+    table: Option<Res<ModelTableHandle>>,
+    tables: Option<Res<Assets<ModelTable>>>,
     mut switch_model: MessageWriter<SwitchModel>,
     mut switch_backend: MessageWriter<SwitchBackend>,
     mut exit: MessageWriter<AppExit>,
@@ -450,9 +455,10 @@ fn playground_keys(
     }
     if let Some(inference) = inference {
         if keys.just_pressed(KeyCode::KeyN) {
-            let ids = bevy_backdrop::inference::ModelRegistry::load(&inference.models_dir)
-                .map(|r| r.ids())
-                .unwrap_or_default();
+            let ids = match (&table, &tables) {
+                (Some(table), Some(tables)) => table.ids(tables),
+                _ => Vec::new(),
+            };
             let next = ids
                 .iter()
                 .position(|id| *id == inference.model)

@@ -62,7 +62,7 @@ impl FrameReporter {
 
     /// Call once per frame with the frames done so far; the line to print when one is due.
     pub fn frame(&mut self, frames: u64) -> Option<String> {
-        if frames == 0 || frames % self.every != 0 {
+        if frames == 0 || !frames.is_multiple_of(self.every) {
             return None;
         }
         let now = Instant::now();

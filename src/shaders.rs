@@ -15,6 +15,9 @@ pub fn shader_asset_path(name: &str) -> String {
 
 /// Registers an embedded shader under [`shader_asset_path`]`(name)`.
 pub fn register_shader(app: &mut App, name: &str, bytes: &'static [u8]) {
+    // The source file, for `embedded_watcher` only (as Bevy's `embedded_asset!` records
+    // `file!()`): edits in a checkout reload the shader; nothing is read from it otherwise, so
+    // an installed binary or the web build works without it.
     let on_disk = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("shaders")
         .join(name);

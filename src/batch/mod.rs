@@ -90,6 +90,9 @@ pub struct BatchConfig {
     /// Segmentation to run on every frame (always in lockstep: frame k gets frame k's mask);
     /// `None` renders the frames as they are.
     pub inference: Option<InferenceSettings>,
+    /// The folder with `models.ron` and the model files (the `models` asset source); `None`:
+    /// `models/` under Bevy's asset base.
+    pub models_dir: Option<PathBuf>,
     /// Also write `mask_00000.png`…: the raw model mask upsampled to frame size (PNG output only).
     pub write_mask: bool,
     /// The effects chain's settings.
@@ -229,10 +232,13 @@ pub fn run_batch(mut config: BatchConfig) -> Result<BatchSummary, BatchError> {
     let shared = Arc::new(BatchShared::default());
     let mut app = App::new();
     let with_presets = presets.is_some();
+    // Asset sources first: they are fixed when the AssetPlugin builds.
     if let Some(catalog) = presets {
-        // Asset sources first: they are fixed when the AssetPlugin builds.
         catalog.install(&mut app);
     }
+    app.add_plugins(crate::inference::ModelSourcePlugin {
+        folder: config.models_dir.clone(),
+    });
     app.add_plugins(headless_plugins(config.log))
         .add_plugins(FramePlugin);
     if let Some(inference) = &config.inference {
@@ -404,11 +410,17 @@ fn feed_batch(
     mut reset: ResMut<crate::effects::TemporalReset>,
     mut exit: MessageWriter<AppExit>,
     adapter: Option<Res<RenderAdapterInfo>>,
+    inference: Option<Res<InferenceStatus>>,
 ) {
     if let Some(adapter) = adapter.filter(|a| a.is_added()) {
         *driver.shared.adapter.lock().unwrap() = adapter.name.clone();
     }
     driver.fed = None;
+    if inference.is_some_and(|i| i.loading.is_some()) {
+        // Frame k gets frame k's mask: no frame before the model is in place (it arrives through
+        // the asset server, a few app frames after the start).
+        return;
+    }
     let captured = driver.shared.captured.load(Ordering::Relaxed);
     if driver.shared.failure.lock().unwrap().is_some() {
         exit.write(AppExit::error());

@@ -109,7 +109,7 @@ pub enum CaptureError {
     Unreadable { path: PathBuf, message: String },
     #[error("{}: cannot decode: {message}", path.display())]
     Undecodable { path: PathBuf, message: String },
-    #[error("{}: folder has no images (looked for {})", path.display(), super::sequence::IMAGE_EXTENSIONS.join(", "))]
+    #[error("{}: folder has no images (looked for {})", path.display(), IMAGE_EXTENSIONS.join(", "))]
     EmptyFolder { path: PathBuf },
     #[error("{name}: bad frame size {width}×{height}: {why}")]
     BadFrameSize {
@@ -122,6 +122,24 @@ pub enum CaptureError {
     Video { path: PathBuf, message: String },
     #[error("{what} is not available on this platform")]
     Unsupported { what: String },
+}
+
+/// File extensions an image folder's frames have (case-insensitive).
+pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg"];
+
+/// Reads a whole file from disk (native), naming it in the error. The browser has no disk: there
+/// the error says so (its files come from the page's picker, as bytes).
+pub fn read_file(path: &std::path::Path) -> Result<Vec<u8>, CaptureError> {
+    #[cfg(feature = "native")]
+    {
+        std::fs::read(path).map_err(|e| CaptureError::from_io(path, &e))
+    }
+    #[cfg(not(feature = "native"))]
+    {
+        Err(CaptureError::Unsupported {
+            what: format!("reading {} from disk", path.display()),
+        })
+    }
 }
 
 impl CaptureError {

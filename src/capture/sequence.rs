@@ -6,8 +6,7 @@ use std::time::Duration;
 use super::frame::{CaptureError, Frame, FrameSource};
 use super::still::decode_image_file;
 
-/// Extensions a sequence folder is searched for (case-insensitive).
-pub const IMAGE_EXTENSIONS: &[&str] = &["png", "jpg", "jpeg"];
+pub use super::frame::IMAGE_EXTENSIONS;
 
 pub struct SequenceSource {
     folder: PathBuf,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use super::frame::{CaptureError, FrameSource};
-use super::{sequence, still, synthetic};
+use super::{still, synthetic};
 
 /// Which source to open. Parsed from the `--source` argument:
 ///
@@ -80,6 +80,7 @@ impl SourceSpec {
 
     fn from_path(path: &str) -> SourceSpec {
         let path = PathBuf::from(path);
+        #[cfg(feature = "native")]
         if path.is_dir() {
             return SourceSpec::Sequence(path);
         }
@@ -239,7 +240,7 @@ pub fn open_source(
         }
         SourceSpec::Image(path) => Box::new(still::StillSource::open(path, fps)?),
         SourceSpec::Sample => Box::new(still::StillSource::sample(fps)),
-        SourceSpec::Sequence(path) => Box::new(sequence::SequenceSource::open(path, fps)?),
+        SourceSpec::Sequence(path) => open_sequence(path, fps)?,
         SourceSpec::Video(path) => open_video(path)?,
         SourceSpec::Custom(factory) => (factory.open)()?,
     })
@@ -257,6 +258,18 @@ fn open_camera(index: u32, options: &SourceOptions) -> Result<Box<dyn FrameSourc
 fn open_camera(_: u32, _: &SourceOptions) -> Result<Box<dyn FrameSource>, CaptureError> {
     Err(CaptureError::Unsupported {
         what: "a native camera".into(),
+    })
+}
+
+#[cfg(feature = "native")]
+fn open_sequence(path: &Path, fps: f32) -> Result<Box<dyn FrameSource>, CaptureError> {
+    Ok(Box::new(super::sequence::SequenceSource::open(path, fps)?))
+}
+
+#[cfg(not(feature = "native"))]
+fn open_sequence(path: &Path, _: f32) -> Result<Box<dyn FrameSource>, CaptureError> {
+    Err(CaptureError::Unsupported {
+        what: format!("a folder of images ({})", path.display()),
     })
 }
 

@@ -14,7 +14,7 @@ pub const SAMPLE_PORTRAIT_JPEG: &[u8] = include_bytes!("../../assets/samples/ast
 
 /// Decodes an image file into tightly packed RGBA8, with a message naming the file on failure.
 pub fn decode_image_file(path: &Path) -> Result<(u32, u32, Vec<u8>), CaptureError> {
-    let bytes = std::fs::read(path).map_err(|e| CaptureError::from_io(path, &e))?;
+    let bytes = super::frame::read_file(path)?;
     decode_image_bytes(&bytes).map_err(|message| CaptureError::Undecodable {
         path: path.to_owned(),
         message,

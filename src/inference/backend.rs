@@ -5,7 +5,9 @@ use std::fmt;
 use std::path::Path;
 use std::str::FromStr;
 
-use super::models::{ModelError, ModelInfo, ModelRegistry};
+#[cfg(feature = "native")]
+use super::models::ModelRegistry;
+use super::models::{ModelError, ModelInfo};
 
 /// A loaded model that turns an input tensor into the raw output.
 pub trait SegmentationBackend: Send + Sync {
@@ -91,6 +93,7 @@ pub fn resolve_backend(choice: BackendChoice) -> (BackendKind, String) {
 }
 
 /// Loads a model on a backend, checking its input and output shapes against the table.
+#[cfg(feature = "native")]
 pub fn load_backend(
     kind: BackendKind,
     registry: &ModelRegistry,

@@ -8,18 +8,25 @@
 //! `compare_models` example runs the same [`Comparison`] from the terminal.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::path::PathBuf;
-use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::mpsc::{Receiver, Sender};
 use std::time::Duration;
 
 use bevy::platform::time::Instant;
 use bevy::prelude::*;
 
-use super::backend::{BackendKind, load_backend};
-use super::models::{ModelInfo, ModelRegistry};
+use super::Mask;
+use super::backend::BackendKind;
+#[cfg(feature = "native")]
+use super::backend::load_backend;
+#[cfg(feature = "native")]
+use super::models::ModelInfo;
+use super::models::ModelRegistry;
 use super::preprocess::upsample_mask;
-use super::{Engine, InferenceSettings, InferenceSystems, Mask, run_model};
-use crate::capture::{CurrentFrame, Frame};
+#[cfg(feature = "native")]
+use super::{Engine, InferenceSystems, run_model};
+#[cfg(feature = "native")]
+use crate::capture::CurrentFrame;
+use crate::capture::Frame;
 
 /// One model on one backend: a row of the table.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -248,14 +255,17 @@ impl Comparison {
 }
 
 /// A candidate's model and backend, or why it did not load.
+#[cfg(feature = "native")]
 type Loaded = Result<(ModelInfo, Box<dyn super::SegmentationBackend>), String>;
 
 /// Runs candidates on frames, one at a time, loading each backend once (threads: 1).
+#[cfg(feature = "native")]
 pub struct CandidateRunner {
     registry: ModelRegistry,
     loaded: BTreeMap<Candidate, Loaded>,
 }
 
+#[cfg(feature = "native")]
 impl CandidateRunner {
     pub fn new(registry: ModelRegistry) -> Self {
         Self {
@@ -347,9 +357,10 @@ pub type RunCandidate = Box<dyn FnMut(&Candidate, &Frame) -> Result<Mask, String
 pub type MakeRunner = Box<dyn FnOnce() -> Result<RunCandidate, String> + Send>;
 
 /// Blocks until the active model's job is not running (polling: jobs last milliseconds).
+#[cfg(feature = "native")]
 pub fn wait_for_gap(active_running: &std::sync::atomic::AtomicBool) {
     while active_running.load(std::sync::atomic::Ordering::SeqCst) {
-        std::thread::sleep(Duration::from_micros(250));
+        std::thread::sleep(std::time::Duration::from_micros(250));
     }
 }
 
@@ -367,12 +378,14 @@ impl ComparerThread {
             .unwrap_or_default()
     }
 
+    /// A thread of its own (native; the web has none, and no comparer).
+    #[cfg(feature = "native")]
     pub fn spawn(
         mut run: RunCandidate,
         active_running: std::sync::Arc<std::sync::atomic::AtomicBool>,
     ) -> std::io::Result<Self> {
-        let (jobs, job_rx) = channel::<Job>();
-        let (done_tx, done) = channel();
+        let (jobs, job_rx) = std::sync::mpsc::channel::<Job>();
+        let (done_tx, done) = std::sync::mpsc::channel();
         std::thread::Builder::new()
             .name("backdrop-comparer".into())
             .spawn(move || {
@@ -445,7 +458,8 @@ impl ModelComparison {
     }
 
     /// Every model in `models_dir`'s table on every backend.
-    pub fn for_models(models_dir: PathBuf) -> Self {
+    #[cfg(feature = "native")]
+    pub fn for_models(models_dir: std::path::PathBuf) -> Self {
         let table = ModelRegistry::load(&models_dir)
             .map(|r| Comparison::new(&r))
             .unwrap_or_default();
@@ -475,15 +489,20 @@ impl ModelComparison {
     }
 }
 
-/// Runs the comparer next to the active model. Needs [`super::InferencePlugin`].
+/// Runs the comparer next to the active model. Needs [`super::InferencePlugin`]. Native only:
+/// the comparer has a thread of its own.
+#[cfg(feature = "native")]
 pub struct ComparerPlugin;
 
+#[cfg(feature = "native")]
 impl Plugin for ComparerPlugin {
     fn build(&self, app: &mut App) {
+        // The comparer's thread reads the files itself (a native tool): the folder the `models`
+        // source reads.
         let models_dir = app
             .world()
-            .get_resource::<InferenceSettings>()
-            .map(|s| s.models_dir.clone())
+            .get_resource::<super::ModelsLocation>()
+            .and_then(|l| l.on_disk.clone())
             .unwrap_or_else(super::models::default_models_dir);
         app.insert_resource(ModelComparison::for_models(models_dir))
             .add_message::<BenchmarkAll>()
@@ -494,6 +513,7 @@ impl Plugin for ComparerPlugin {
     }
 }
 
+#[cfg(feature = "native")]
 fn collect_results(
     mut comparison: ResMut<ModelComparison>,
     mut requests: MessageReader<BenchmarkAll>,
@@ -521,6 +541,7 @@ fn collect_results(
 }
 
 /// The active model's state, read from the inference engine after this update's job start.
+#[cfg(feature = "native")]
 fn active_state(engine: &Engine, frame: &CurrentFrame) -> ActiveModelState {
     ActiveModelState {
         frame_waiting: engine.active.is_some()
@@ -529,6 +550,7 @@ fn active_state(engine: &Engine, frame: &CurrentFrame) -> ActiveModelState {
     }
 }
 
+#[cfg(feature = "native")]
 fn dispatch(
     mut comparison: ResMut<ModelComparison>,
     engine: Res<Engine>,

@@ -6,7 +6,10 @@
 //! exact and repeatable. Model and backend loads are tasks too, so switching never stalls frames,
 //! and a model that fails to load leaves the previous one running.
 
+pub mod assets;
 pub mod backend;
+// The comparer runs on a thread of its own: natively. Its table and statistics build everywhere.
+#[cfg_attr(not(feature = "native"), allow(dead_code))]
 pub mod compare;
 pub mod models;
 pub mod ort_runtime;
@@ -16,7 +19,6 @@ pub mod tract_backend;
 #[cfg(feature = "native")]
 pub mod ort_backend;
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use bevy::asset::RenderAssetUsages;
@@ -26,6 +28,7 @@ use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
 use bevy::tasks::{AsyncComputeTaskPool, Task, block_on, futures_lite::future::poll_once};
 
+pub use assets::{ModelSourcePlugin, ModelTable, ModelsLocation, OnnxModel};
 pub use backend::{BackendChoice, BackendKind, SegmentationBackend};
 pub use models::{ModelError, ModelInfo, ModelRegistry, OutputKind};
 
@@ -55,8 +58,6 @@ pub struct InferenceSettings {
     pub backend: BackendChoice,
     /// Intra-op threads for ONNX Runtime (one is fastest on 2 cores).
     pub threads: usize,
-    /// Folder with `models.ron` and the model files.
-    pub models_dir: PathBuf,
     pub mode: InferenceMode,
     /// A model of your own instead of one from the table (then `model` and `backend` are unused).
     pub custom: Option<CustomModel>,
@@ -81,7 +82,6 @@ impl Default for InferenceSettings {
             model: "landscape".into(),
             backend: BackendChoice::Auto,
             threads: 1,
-            models_dir: models::default_models_dir(),
             mode: InferenceMode::Live,
             custom: None,
         }
@@ -158,7 +158,20 @@ impl Plugin for InferencePlugin {
     fn build(&self, app: &mut App) {
         let image = new_mask_image(1, 1, TextureFormat::R16Float, &[0.0]);
         let image = app.world_mut().resource_mut::<Assets<Image>>().add(image);
-        app.init_resource::<InferenceSettings>()
+        if !app.world().contains_resource::<ModelsLocation>() {
+            let location = ModelsLocation::in_default_source();
+            info!(
+                "inference: no `models` asset source (ModelSourcePlugin before DefaultPlugins); reading models from {}",
+                location.shown
+            );
+            app.insert_resource(location);
+        }
+        use bevy::asset::AssetApp;
+        app.init_asset::<ModelTable>()
+            .init_asset::<OnnxModel>()
+            .init_asset_loader::<assets::ModelTableLoader>()
+            .init_asset_loader::<assets::OnnxModelLoader>()
+            .init_resource::<InferenceSettings>()
             .init_resource::<InferenceStatus>()
             .insert_resource(CurrentMask { mask: None, image })
             .insert_resource(Engine::default())
@@ -173,6 +186,7 @@ impl Plugin for InferencePlugin {
                 Update,
                 (
                     switch_requests,
+                    follow_model_assets,
                     poll_loading,
                     poll_job,
                     start_job,
@@ -191,11 +205,33 @@ struct Engine {
     /// Bumped by each load; a job from an older model does not give its backend back.
     generation: u64,
     job: Option<Task<JobOutput>>,
+    /// A load waiting for the table or the model's bytes to arrive through the asset server.
+    fetching: Option<Fetch>,
     loading: Option<Task<LoadOutput>>,
     /// Upload number of the last frame a job was started for.
     last_started: Option<u64>,
     /// True while a job of the active model runs on the pool (the comparer waits for it).
     running: Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// The model table, loaded at start and kept (an edit of `models.ron` reloads it).
+#[derive(Resource, Clone, Debug)]
+pub struct ModelTableHandle(pub Handle<ModelTable>);
+
+impl ModelTableHandle {
+    /// The ids in the table, once it has loaded.
+    pub fn ids(&self, tables: &Assets<ModelTable>) -> Vec<String> {
+        tables.get(&self.0).map(ModelTable::ids).unwrap_or_default()
+    }
+}
+
+struct Fetch {
+    generation: u64,
+    model_id: String,
+    choice: BackendChoice,
+    threads: usize,
+    /// The model's row and its file's handle, once the table has it.
+    file: Option<(ModelInfo, Handle<OnnxModel>)>,
 }
 
 struct ActiveModel {
@@ -222,6 +258,7 @@ pub fn install_backend(world: &mut World, info: ModelInfo, backend: Box<dyn Segm
     let mut engine = world.resource_mut::<Engine>();
     engine.generation += 1;
     engine.loading = None;
+    engine.fetching = None;
     let generation = engine.generation;
     let name = info.name.clone();
     engine.active = Some(ActiveModel {
@@ -236,26 +273,27 @@ pub fn install_backend(world: &mut World, info: ModelInfo, backend: Box<dyn Segm
 }
 
 fn load_configured_model(
+    mut commands: Commands,
     settings: Res<InferenceSettings>,
+    location: Res<ModelsLocation>,
+    server: Res<AssetServer>,
     mut engine: ResMut<Engine>,
     mut status: ResMut<InferenceStatus>,
 ) {
+    let table = server.load::<ModelTable>(location.asset_path("models.ron".as_ref()));
+    commands.insert_resource(ModelTableHandle(table));
     start_load(&settings, &mut engine, &mut status);
-    if settings.mode == InferenceMode::Lockstep
-        && let Some(task) = engine.loading.take()
-    {
-        // Headless: nothing to show while loading, and the first frame needs the model.
-        let output = block_on(task);
-        finish_load(output, &mut engine, &mut status);
-    }
 }
 
+/// Starts loading the configured model: a model of the app's own at once, one from the table
+/// once the table and its file have arrived ([`follow_model_assets`]).
 fn start_load(settings: &InferenceSettings, engine: &mut Engine, status: &mut InferenceStatus) {
     engine.generation += 1;
     let generation = engine.generation;
     let (model_id, choice, threads) = (settings.model.clone(), settings.backend, settings.threads);
-    let dir = settings.models_dir.clone();
     status.loading = Some(format!("{model_id} ({choice})"));
+    engine.loading = None;
+    engine.fetching = None;
     if let Some(custom) = settings.custom.clone() {
         engine.loading = Some(AsyncComputeTaskPool::get().spawn(async move {
             LoadOutput {
@@ -266,13 +304,77 @@ fn start_load(settings: &InferenceSettings, engine: &mut Engine, status: &mut In
         }));
         return;
     }
+    engine.fetching = Some(Fetch {
+        generation,
+        model_id,
+        choice,
+        threads,
+        file: None,
+    });
+}
+
+/// Moves a fetch along: table → the model's row → its file → a backend made from the bytes on
+/// the task pool. Each failure names the file and the folder it was looked for in.
+fn follow_model_assets(
+    mut engine: ResMut<Engine>,
+    mut status: ResMut<InferenceStatus>,
+    server: Res<AssetServer>,
+    location: Res<ModelsLocation>,
+    table: Option<Res<ModelTableHandle>>,
+    tables: Res<Assets<ModelTable>>,
+    files: Res<Assets<OnnxModel>>,
+) {
+    let (Some(fetch), Some(table)) = (engine.fetching.as_mut(), table) else {
+        return;
+    };
+    let generation = fetch.generation;
+    let fail = |engine: &mut Engine, status: &mut InferenceStatus, error: ModelError| {
+        engine.fetching = None;
+        finish_load(
+            LoadOutput {
+                generation,
+                backend_line: String::new(),
+                result: Err(error),
+            },
+            engine,
+            status,
+        );
+    };
+    if fetch.file.is_none() {
+        let Some(rows) = tables.get(&table.0) else {
+            if let bevy::asset::LoadState::Failed(error) = server.load_state(&table.0) {
+                let error = location.load_error("models.ron".as_ref(), &error);
+                fail(&mut engine, &mut status, error);
+            }
+            return;
+        };
+        match rows.get(&fetch.model_id) {
+            Ok(info) => {
+                let handle = server.load::<OnnxModel>(location.asset_path(&info.file));
+                fetch.file = Some((info.clone(), handle));
+            }
+            Err(error) => return fail(&mut engine, &mut status, error),
+        }
+    }
+    let Some((info, handle)) = &fetch.file else {
+        return;
+    };
+    let Some(model) = files.get(handle) else {
+        if let bevy::asset::LoadState::Failed(error) = server.load_state(handle) {
+            let error = location.load_error(&info.file, &error);
+            fail(&mut engine, &mut status, error);
+        }
+        return;
+    };
+    let (info, bytes) = (info.clone(), Arc::clone(&model.bytes));
+    let (choice, threads) = (fetch.choice, fetch.threads);
+    let path = location.shown_path(&info.file);
+    // The handle goes with the fetch: the bytes live on in the task until the backend has them.
+    engine.fetching = None;
     engine.loading = Some(AsyncComputeTaskPool::get().spawn(async move {
         let (kind, backend_line) = backend::resolve_backend(choice);
-        let result = ModelRegistry::load(&dir).and_then(|registry| {
-            let info = registry.get(&model_id)?.clone();
-            let backend = backend::load_backend(kind, &registry, &info, threads)?;
-            Ok((info, backend))
-        });
+        let result = backend::load_backend_from_bytes(kind, &path, &bytes, &info, threads)
+            .map(|backend| (info, backend));
         LoadOutput {
             generation,
             backend_line,
@@ -331,12 +433,22 @@ fn switch_requests(
     start_load(&settings, &mut engine, &mut status);
 }
 
-fn poll_loading(mut engine: ResMut<Engine>, mut status: ResMut<InferenceStatus>) {
+fn poll_loading(
+    settings: Res<InferenceSettings>,
+    mut engine: ResMut<Engine>,
+    mut status: ResMut<InferenceStatus>,
+) {
     let Some(task) = engine.loading.as_mut() else {
         return;
     };
-    let Some(output) = block_on(poll_once(task)) else {
-        return;
+    let output = if settings.mode == InferenceMode::Lockstep {
+        // Headless: the frames wait for the model anyway; waiting here saves app frames.
+        block_on(task)
+    } else {
+        let Some(output) = block_on(poll_once(task)) else {
+            return;
+        };
+        output
     };
     engine.loading = None;
     if output.generation == engine.generation {

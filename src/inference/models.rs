@@ -1,4 +1,6 @@
-//! The model table (`models/models.ron`) and loading a model's bytes with clear errors.
+//! The model table (`models/models.ron`), its rows, and the errors of loading and running a model.
+//! The app loads both through the `AssetServer` ([`super::assets`]); [`ModelRegistry`] reads them
+//! straight from a folder, for native tools (benchmarks, the comparer's own thread).
 
 use std::path::{Path, PathBuf};
 
@@ -7,9 +9,12 @@ use serde::Deserialize;
 /// The table shipped with the library, for when no `models/` folder is given.
 pub const BUNDLED_MODEL_TABLE: &str = include_str!("../../models/models.ron");
 
-/// Where the shipped models live in a checkout (used when nothing else is configured).
+/// The `models/` folder the `models` asset source reads natively by default: under Bevy's asset
+/// base (`BEVY_ASSET_ROOT`, the package folder under `cargo run`/`cargo test`, or the executable's
+/// folder).
+#[cfg(not(target_arch = "wasm32"))]
 pub fn default_models_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
+    bevy::asset::io::file::FileAssetReader::get_base_path().join("models")
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -97,6 +102,8 @@ pub enum ModelError {
     UnknownId { id: String, known: String },
     #[error("{}: model file not found", path.display())]
     Missing { path: PathBuf },
+    #[error("{}: not found in {folder} (the `models` asset source: a `models/` folder beside `assets/` — under BEVY_ASSET_ROOT or next to the executable — or --models-dir)", file.display())]
+    NotInFolder { file: PathBuf, folder: String },
     #[error("{}: cannot read the model: {message}", path.display())]
     Unreadable { path: PathBuf, message: String },
     #[error("{}: not a usable ONNX model ({backend}): {message}", path.display())]
@@ -129,6 +136,7 @@ pub struct ModelRegistry {
 
 impl ModelRegistry {
     /// Reads `models.ron` from `dir`.
+    #[cfg(feature = "native")]
     pub fn load(dir: &Path) -> Result<Self, ModelError> {
         let path = dir.join("models.ron");
         let text = std::fs::read_to_string(&path).map_err(|e| ModelError::Table {
@@ -174,6 +182,7 @@ impl ModelRegistry {
     }
 
     /// Reads a model's file.
+    #[cfg(feature = "native")]
     pub fn read(&self, model: &ModelInfo) -> Result<Vec<u8>, ModelError> {
         let path = self.path_of(model);
         std::fs::read(&path).map_err(|e| match e.kind() {

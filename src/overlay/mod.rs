@@ -62,8 +62,8 @@ impl Plugin for OverlayPlugin {
         );
         // The figures the panels read. The comparer only runs where the panel can show it.
         // It runs models on a thread of its own: native only (the browser has no threads).
-        if cfg!(feature = "native")
-            && app.is_plugin_added::<crate::inference::InferencePlugin>()
+        #[cfg(feature = "native")]
+        if app.is_plugin_added::<crate::inference::InferencePlugin>()
             && !app.is_plugin_added::<crate::inference::compare::ComparerPlugin>()
         {
             app.add_plugins(crate::inference::compare::ComparerPlugin);

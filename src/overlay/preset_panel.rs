@@ -7,18 +7,11 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 
 use crate::effects::WrapMode;
-use crate::inference::{BackendChoice, InferenceSettings, ModelRegistry};
+use crate::inference::{BackendChoice, InferenceSettings, ModelTable, ModelTableHandle};
 use crate::preset::{
     self, HexColor, Limit, Preset, PresetAction, PresetBackground, PresetCatalog, PresetState,
     SaveQuestion,
 };
-
-/// Model ids for the model menu, read once per models folder.
-#[derive(Default)]
-pub(super) struct ModelIds {
-    folder: Option<std::path::PathBuf>,
-    ids: Vec<String>,
-}
 
 #[expect(
     clippy::too_many_arguments,
@@ -31,7 +24,8 @@ pub(super) fn preset_editor(
     catalog: Option<Res<PresetCatalog>>,
     question: Res<SaveQuestion>,
     inference: Option<Res<InferenceSettings>>,
-    mut models: Local<ModelIds>,
+    table: Option<Res<ModelTableHandle>>,
+    tables: Option<Res<Assets<ModelTable>>>,
     mut actions: MessageWriter<PresetAction>,
 ) -> Result {
     let (Some(mut state), Some(catalog)) = (state, catalog) else {
@@ -43,14 +37,10 @@ pub(super) fn preset_editor(
     let Ok(ctx) = contexts.ctx_mut() else {
         return Ok(());
     };
-    if let Some(inference) = &inference
-        && models.folder.as_ref() != Some(&inference.models_dir)
-    {
-        models.folder = Some(inference.models_dir.clone());
-        models.ids = ModelRegistry::load(&inference.models_dir)
-            .map(|r| r.ids())
-            .unwrap_or_default();
-    }
+    let model_ids = match (&table, &tables) {
+        (Some(table), Some(tables)) => table.ids(tables),
+        _ => Vec::new(),
+    };
     egui::Window::new("Preset")
         .anchor(egui::Align2::RIGHT_TOP, egui::vec2(-8.0, 8.0))
         .default_open(false)
@@ -59,7 +49,7 @@ pub(super) fn preset_editor(
             preset_menu(ui, &state, &catalog, &mut actions);
             ui.separator();
             let mut edited = state.live.clone();
-            fields(ui, &mut edited, inference.is_some(), &models.ids);
+            fields(ui, &mut edited, inference.is_some(), &model_ids);
             if edited != state.live {
                 state.live = edited;
                 state.edit();

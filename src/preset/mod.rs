@@ -12,6 +12,7 @@
 //! preset is watched like any other asset.
 
 mod format;
+#[cfg(feature = "native")]
 pub mod save;
 
 pub use format::{
@@ -32,9 +33,14 @@ use bevy::prelude::*;
 use crate::effects::{BackdropSettings, FrameChain};
 use crate::inference::{InferenceSettings, SwitchBackend, SwitchModel, SwitchThreads};
 
-/// The folder of presets shipped with this crate.
+/// The folder of the shipped presets: `assets/presets` under Bevy's asset base
+/// (`BEVY_ASSET_ROOT`, the package folder under `cargo run`, or next to the executable).
 pub fn shipped_presets_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("assets/presets")
+    #[cfg(not(target_arch = "wasm32"))]
+    let base = bevy::asset::io::file::FileAssetReader::get_base_path();
+    #[cfg(target_arch = "wasm32")]
+    let base = PathBuf::new();
+    base.join("assets/presets")
 }
 
 /// Why a preset file could not be loaded.
@@ -48,6 +54,7 @@ pub enum PresetError {
 
 impl Preset {
     /// Reads and parses a preset file. Errors name the file, and the line and column.
+    #[cfg(feature = "native")]
     pub fn load_file(path: &Path) -> Result<Self, String> {
         let describe = |e: PresetError| describe_error(path, &e);
         let bytes = std::fs::read(path).map_err(|e| describe(e.into()))?;
@@ -103,6 +110,7 @@ pub struct PresetCatalog {
 
 impl PresetCatalog {
     /// The presets shipped in `assets/presets/`, by name.
+    #[cfg(feature = "native")]
     pub fn shipped() -> Self {
         let mut catalog = Self::default();
         for file in list_presets(&shipped_presets_dir()) {
@@ -113,6 +121,7 @@ impl PresetCatalog {
 
     /// Adds a preset file (anywhere on disk) and applies it at start. Fails when its folder does
     /// not exist; the file itself may appear later.
+    #[cfg(feature = "native")]
     pub fn with_start(mut self, path: &Path) -> Result<Self, String> {
         let absolute = std::path::absolute(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let folder = absolute.parent().unwrap_or(Path::new("/"));
@@ -136,6 +145,7 @@ impl PresetCatalog {
         Ok(self)
     }
 
+    #[cfg(feature = "native")]
     fn add(&mut self, file: PathBuf) -> usize {
         if let Some(folder) = file.parent() {
             self.add_folder(folder);
@@ -144,6 +154,7 @@ impl PresetCatalog {
         self.files.len() - 1
     }
 
+    #[cfg(feature = "native")]
     fn add_folder(&mut self, folder: &Path) -> usize {
         match self.folders.iter().position(|f| f == folder) {
             Some(index) => index,
@@ -185,6 +196,7 @@ fn source_name(index: usize) -> String {
     format!("backdrop-presets-{index}")
 }
 
+#[cfg(feature = "native")]
 fn same_file(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }
@@ -204,6 +216,7 @@ pub fn preset_name(path: &Path) -> String {
 }
 
 /// The `*.preset.ron` files in a folder, by name.
+#[cfg(feature = "native")]
 pub fn list_presets(folder: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(folder)
         .into_iter()
@@ -404,7 +417,7 @@ fn follow_preset_assets(
         {
             // The echo of our own save (or a touch that changed nothing) must not undo editor
             // changes made since: only new text on disk replaces the live values.
-            let text = std::fs::read_to_string(&catalog.files[index]).ok();
+            let text = file_text(&catalog.files[index]);
             if text.is_some() && text == state.seen_text {
                 continue;
             }
@@ -433,6 +446,20 @@ fn follow_preset_assets(
     }
 }
 
+/// A preset file's text now, to notice edits made since it was applied (native: the browser's
+/// presets have no file to edit behind the app's back).
+fn file_text(path: &Path) -> Option<String> {
+    #[cfg(feature = "native")]
+    {
+        std::fs::read_to_string(path).ok()
+    }
+    #[cfg(not(feature = "native"))]
+    {
+        let _ = path;
+        None
+    }
+}
+
 /// Makes a preset the live values; `text` is its file's text now. The text only counts as seen
 /// when it holds this preset (not a broken or newer edit, which a save must ask before losing).
 fn take_preset(state: &mut PresetState, preset: Preset, text: Option<String>) {
@@ -442,6 +469,10 @@ fn take_preset(state: &mut PresetState, preset: Preset, text: Option<String>) {
     state.dirty = true;
 }
 
+#[cfg_attr(
+    not(feature = "native"),
+    expect(unused_mut, reason = "only saving changes the catalog")
+)]
 fn handle_actions(
     mut actions: MessageReader<PresetAction>,
     mut catalog: ResMut<PresetCatalog>,
@@ -471,7 +502,7 @@ fn handle_actions(
             PresetAction::Revert => {
                 let Some(index) = state.active else { continue };
                 if let Some(preset) = presets.get(&state.handles[index]) {
-                    let text = std::fs::read_to_string(&catalog.files[index]).ok();
+                    let text = file_text(&catalog.files[index]);
                     take_preset(&mut state, preset.clone(), text);
                 }
                 server.reload(
@@ -481,6 +512,7 @@ fn handle_actions(
                         .expect("loaded by path"),
                 );
             }
+            #[cfg(feature = "native")]
             PresetAction::Save { overwrite } => {
                 let Some(index) = state.active else {
                     save_as_new(&mut state, &mut catalog, &server);
@@ -496,9 +528,16 @@ fn handle_actions(
                 question.0 = None;
                 write_active(&mut state, &file);
             }
+            #[cfg(feature = "native")]
             PresetAction::SaveAsNew => {
                 question.0 = None;
                 save_as_new(&mut state, &mut catalog, &server);
+            }
+            #[cfg(not(feature = "native"))]
+            PresetAction::Save { .. } | PresetAction::SaveAsNew => {
+                question.0 = None;
+                state.save_problem =
+                    Some("presets are saved to disk by the native app only".into());
             }
         }
     }
@@ -516,7 +555,7 @@ fn select(
     state.active = Some(index);
     match presets.get(&state.handles[index]) {
         Some(preset) => {
-            let text = std::fs::read_to_string(&catalog.files[index]).ok();
+            let text = file_text(&catalog.files[index]);
             take_preset(state, preset.clone(), text);
         }
         // Not loaded (yet, or it failed): applied when it loads; its error is on screen.
@@ -527,6 +566,7 @@ fn select(
     }
 }
 
+#[cfg(feature = "native")]
 fn write_active(state: &mut PresetState, file: &Path) {
     match save::write_preset(file, &state.live) {
         Ok(text) => {
@@ -543,6 +583,7 @@ fn write_active(state: &mut PresetState, file: &Path) {
     }
 }
 
+#[cfg(feature = "native")]
 fn save_as_new(state: &mut PresetState, catalog: &mut PresetCatalog, server: &AssetServer) {
     let beside = match state.active {
         Some(index) => catalog.files[index].clone(),

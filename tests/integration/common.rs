@@ -106,6 +106,7 @@ pub fn headless_with(
         write_mask,
         effects,
         inference,
+        models_dir: None,
         preset: None,
         report_every: None,
         split: None,

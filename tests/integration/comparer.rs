@@ -63,7 +63,8 @@ fn fake_table() -> Comparison {
 fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
     let _gpu = gpu_lock();
     let mut app = App::new();
-    app.add_plugins(bevy_backdrop::headless_default_plugins(false))
+    app.add_plugins(bevy_backdrop::inference::ModelSourcePlugin::default())
+        .add_plugins(bevy_backdrop::headless_default_plugins(false))
         .add_plugins(FramePlugin)
         .insert_resource(InferenceSettings {
             model: "none".into(),

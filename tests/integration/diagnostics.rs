@@ -29,7 +29,8 @@ fn diagnostics_report_what_happened() {
     const INJECTED: Duration = Duration::from_millis(30);
     let _gpu = gpu_lock();
     let mut app = App::new();
-    app.add_plugins(bevy_backdrop::headless_default_plugins(false))
+    app.add_plugins(bevy_backdrop::inference::ModelSourcePlugin::default())
+        .add_plugins(bevy_backdrop::headless_default_plugins(false))
         .add_plugins((FramePlugin, FrameTimeDiagnosticsPlugin::default()))
         .insert_resource(TimeUpdateStrategy::ManualDuration(STEP))
         .insert_resource(InferenceSettings {

@@ -11,8 +11,8 @@ use bevy_backdrop::display::DisplayPlugin;
 use bevy_backdrop::inference::backend::{BackendKind, load_backend};
 use bevy_backdrop::inference::models::{ModelRegistry, default_models_dir};
 use bevy_backdrop::inference::{
-    BackendChoice, CurrentMask, InferenceMode, InferenceSettings, InferenceStatus, SwitchModel,
-    run_model,
+    BackendChoice, CurrentMask, InferenceMode, InferenceSettings, InferenceStatus,
+    ModelSourcePlugin, SwitchModel, run_model,
 };
 use bevy_backdrop::overlay::OverlayPlugin;
 use bevy_backdrop::{BackdropPlugins, headless_default_plugins};
@@ -22,32 +22,34 @@ use crate::inference::iou;
 
 fn app_with(models_dir: std::path::PathBuf, model: &str) -> App {
     let mut app = App::new();
-    app.add_plugins(headless_default_plugins(false))
-        .insert_resource(CaptureSettings {
-            source: SourceSpec::Synthetic {
-                width: 64,
-                height: 48,
-            },
-            options: SourceOptions {
-                fps: Some(500.0),
-                ..default()
-            },
+    app.add_plugins(ModelSourcePlugin {
+        folder: Some(models_dir),
+    })
+    .add_plugins(headless_default_plugins(false))
+    .insert_resource(CaptureSettings {
+        source: SourceSpec::Synthetic {
+            width: 64,
+            height: 48,
+        },
+        options: SourceOptions {
+            fps: Some(500.0),
             ..default()
-        })
-        .insert_resource(InferenceSettings {
-            model: model.into(),
-            backend: BackendChoice::Tract,
-            threads: 1,
-            models_dir,
-            mode: InferenceMode::Live,
-            custom: None,
-        })
-        .add_plugins(
-            BackdropPlugins
-                .build()
-                .disable::<DisplayPlugin>()
-                .disable::<OverlayPlugin>(),
-        );
+        },
+        ..default()
+    })
+    .insert_resource(InferenceSettings {
+        model: model.into(),
+        backend: BackendChoice::Tract,
+        threads: 1,
+        mode: InferenceMode::Live,
+        custom: None,
+    })
+    .add_plugins(
+        BackdropPlugins
+            .build()
+            .disable::<DisplayPlugin>()
+            .disable::<OverlayPlugin>(),
+    );
     crate::common::make_ready(&mut app);
     app
 }
@@ -146,10 +148,12 @@ fn a_bad_model_keeps_the_running_one() {
     update_until(&mut app, "the first mask", |w| {
         w.resource::<CurrentMask>().mask.is_some()
     });
+    let folder = dir.path().display().to_string();
     for (id, expected) in [
-        ("broken", "broken.onnx: not a usable ONNX model"),
-        ("absent", "absent.onnx: model file not found"),
-        ("meet", "no model with id \"meet\""),
+        ("broken", "broken.onnx: not a usable ONNX model".to_owned()),
+        // A missing file names the folder it was looked for in.
+        ("absent", format!("absent.onnx: not found in {folder}")),
+        ("meet", "no model with id \"meet\"".to_owned()),
     ] {
         let problems = app.world().resource::<InferenceStatus>().problems.len();
         app.world_mut().write_message(SwitchModel(id.into()));
@@ -159,7 +163,7 @@ fn a_bad_model_keeps_the_running_one() {
         let status = app.world().resource::<InferenceStatus>();
         let message = status.problems.last().unwrap();
         println!("{id}: {message}");
-        assert!(message.contains(expected), "{message}");
+        assert!(message.contains(&expected), "{message}");
         assert!(
             message.contains("keeping MediaPipe selfie, landscape"),
             "{message}"
@@ -185,6 +189,33 @@ fn a_bad_model_keeps_the_running_one() {
             "landscape"
         );
     }
+}
+
+/// A models folder without the table: the message names the folder looked in, and frames keep
+/// coming without a mask.
+#[test]
+fn a_missing_models_folder_is_named_and_frames_keep_coming() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("no-models-here");
+    let _gpu = gpu_lock();
+    let mut app = app_with(folder.clone(), "landscape");
+    update_until(&mut app, "the load error", |w| {
+        !w.resource::<InferenceStatus>().problems.is_empty()
+    });
+    let status = app.world().resource::<InferenceStatus>();
+    let message = status.problems.last().unwrap().clone();
+    println!("{message}");
+    assert!(
+        message.contains("models.ron: not found in")
+            && message.contains(&folder.display().to_string()),
+        "{message}"
+    );
+    assert!(status.loading.is_none() && status.model.is_none());
+    let uploaded = app.world().resource::<CurrentFrame>().uploaded;
+    update_until(&mut app, "frames without a model", |w| {
+        w.resource::<CurrentFrame>().uploaded > uploaded + 3
+    });
+    assert!(app.world().resource::<CurrentMask>().mask.is_none());
 }
 
 /// Headless: mask PNG k is the model's output for source frame k (not a neighbour's).

@@ -279,7 +279,8 @@ fn warm_chains_create_nothing_per_frame() {
 
     let _gpu = gpu_lock();
     let mut app = App::new();
-    app.add_plugins(bevy_backdrop::headless_default_plugins(false))
+    app.add_plugins(bevy_backdrop::inference::ModelSourcePlugin::default())
+        .add_plugins(bevy_backdrop::headless_default_plugins(false))
         .insert_resource(CaptureSettings {
             source: SourceSpec::Synthetic {
                 width: 96,

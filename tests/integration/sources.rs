@@ -133,6 +133,7 @@ fn headless_writes_a_video_and_reads_a_video() {
             inference: None,
             write_mask: false,
             effects: Default::default(),
+            models_dir: None,
             preset: None,
             report_every: None,
             split: None,

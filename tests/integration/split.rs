@@ -31,6 +31,7 @@ fn render(dir: &Path, effects: BackdropSettings, split: Option<SplitView>) -> im
         }),
         write_mask: false,
         effects,
+        models_dir: None,
         preset: None,
         report_every: None,
         split,
