@@ -5,9 +5,9 @@
 // output for inspection and tests.
 //   tex_a: frame, tex_b: refined mask (frame size), tex_c: blurred background (half size), or the
 //   decoded mask for the decoded-mask view; tex_d: the background picture.
-// Pipeline specialisations (see chain.wgsl): VIEW 0 final, 1 decoded mask, 2 refined mask,
-// 3 blurred background; BACKGROUND 0 none, 1 blur, 2 colour, 3 picture; WRAP_MODE 0 screen,
-// 1 linear dodge.
+// Pipeline specialisations (see chain.wgsl), one def per value of a Rust enum: the view
+// (`ChainView`), what is behind the person (`BackgroundKind`), the light wrap's blend (`WrapMode`).
+// Each is tested by name below; a test checks the names against the enums.
 
 #import bevy_core_pipeline::fullscreen_vertex_shader::FullscreenVertexOutput
 #import bevy_backdrop::chain::{tex_a, tex_b, tex_c, tex_d, linear_sampler, chain}
@@ -17,29 +17,29 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     let pixel = vec2<i32>(in.position.xy);
     let frame = textureLoad(tex_a, pixel, 0);
     let person = textureLoad(tex_b, pixel, 0).r;
-#if VIEW == 1
+#ifdef VIEW_DECODED_MASK
     let decoded = textureSampleLevel(tex_c, linear_sampler, in.uv, 0.0).r;
     return vec4<f32>(vec3<f32>(clamp(decoded, 0.0, 1.0)), 1.0);
-#else if VIEW == 2
+#else ifdef VIEW_REFINED_MASK
     return vec4<f32>(vec3<f32>(clamp(person, 0.0, 1.0)), 1.0);
-#else if VIEW == 3
+#else ifdef VIEW_BLURRED_BACKGROUND
     return vec4<f32>(textureSampleLevel(tex_c, linear_sampler, in.uv, 0.0).rgb, 1.0);
-#else if BACKGROUND == 0
+#else ifdef BACKGROUND_NONE
     return frame;
-#else
-#if BACKGROUND == 1
+#else ifdef VIEW_FINAL
+#ifdef BACKGROUND_BLUR
     let background = textureSampleLevel(tex_c, linear_sampler, in.uv, 0.0).rgb;
-#else if BACKGROUND == 2
+#else ifdef BACKGROUND_COLOR
     let background = chain.background_color.rgb;
-#else
+#else ifdef BACKGROUND_PICTURE
     let background = textureSampleLevel(tex_d, linear_sampler, cover_uv(in.uv), 0.0).rgb;
 #endif
     let high = chain.coverage_high;
     let wrap = chain.wrap_strength * (1.0 - max(0.0, person - high) / (1.0 - high));
     let light = wrap * background;
-#if WRAP_MODE == 1
+#ifdef WRAP_LINEAR_DODGE
     let lit = min(frame.rgb + light, vec3<f32>(1.0));
-#else
+#else ifdef WRAP_SCREEN
     let lit = 1.0 - (1.0 - frame.rgb) * (1.0 - light);
 #endif
     let coverage = smoothstep(chain.coverage_low, high, person);

@@ -27,6 +27,7 @@ pub mod capture;
 pub mod display;
 pub mod effects;
 pub mod inference;
+pub mod limits;
 pub mod memory;
 pub mod overlay;
 pub mod preset;

@@ -69,9 +69,10 @@ struct Cli {
     #[arg(long, value_name = "BACKEND", default_value = "auto")]
     backend: BackendChoice,
 
-    /// Intra-op threads for ONNX Runtime.
-    #[arg(long, value_name = "N", default_value_t = 1)]
-    threads: usize,
+    /// Intra-op threads for ONNX Runtime, in [1, 64].
+    #[arg(long, value_name = "N", default_value_t = 1,
+          value_parser = |text: &str| InferenceSettings::THREADS.parse(text))]
+    threads: u32,
 
     /// Folder with models.ron and the model files [default: `models` beside `assets`: under
     /// BEVY_ASSET_ROOT, or next to the executable].
@@ -82,21 +83,24 @@ struct Cli {
     #[arg(long, value_name = "BG", default_value = "blur")]
     background: Background,
 
-    /// Background blur radius in frame pixels (the Gaussian's 3σ extent).
-    #[arg(long, value_name = "PX", default_value_t = BlurSettings::REFERENCE.radius)]
+    /// Background blur radius in frame pixels (the Gaussian's 3σ extent), in [0, 200].
+    #[arg(long, value_name = "PX", default_value_t = BlurSettings::REFERENCE.radius,
+          value_parser = |text: &str| BlurSettings::RADIUS.parse(text))]
     blur_radius: f32,
 
     /// Temporal smoothing of the mask where the picture is still, in [0, 1): 0 is off.
-    #[arg(long, value_name = "F", default_value_t = TemporalSettings::default().smoothing)]
+    #[arg(long, value_name = "F", default_value_t = TemporalSettings::default().smoothing,
+          value_parser = |text: &str| TemporalSettings::SMOOTHING.parse(text))]
     temporal: f32,
 
     /// Light wrap strength in [0, 1] (0: off) for replaced backgrounds.
-    #[arg(long, value_name = "F", default_value_t = LightWrapSettings::default().strength)]
+    #[arg(long, value_name = "F", default_value_t = LightWrapSettings::default().strength,
+          value_parser = |text: &str| LightWrapSettings::STRENGTH.parse(text))]
     light_wrap: f32,
 
-    /// Light wrap blend: screen or dodge (linear dodge).
-    #[arg(long, value_name = "MODE", default_value = "screen", value_parser = ["screen", "dodge"])]
-    wrap_mode: String,
+    /// Light wrap blend.
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = WrapMode::Screen)]
+    wrap_mode: WrapMode,
 
     /// What to show: final, or a stage's output: decoded (model mask), refined (bilateral mask),
     /// blurred (background).
@@ -164,7 +168,7 @@ impl Cli {
         (self.model != "none").then(|| InferenceSettings {
             model: self.model.clone(),
             backend: self.backend,
-            threads: self.threads,
+            threads: self.threads as usize,
             mode: InferenceMode::Live,
             custom: None,
         })
@@ -179,11 +183,7 @@ impl Cli {
                 background: self.background.clone(),
                 light_wrap: LightWrapSettings {
                     strength: self.light_wrap,
-                    mode: if self.wrap_mode == "dodge" {
-                        WrapMode::LinearDodge
-                    } else {
-                        WrapMode::Screen
-                    },
+                    mode: self.wrap_mode,
                 },
                 ..default()
             },
@@ -290,10 +290,17 @@ fn list_cameras() -> ExitCode {
 }
 
 fn headless(cli: &Cli) -> ExitCode {
-    let source = cli
-        .source
-        .clone()
-        .unwrap_or(SourceSpec::Camera { index: 0 });
+    // As in the window: camera 0, or the sample portrait when there is none.
+    let source = cli.source.clone().unwrap_or_else(|| {
+        let camera = SourceSpec::Camera { index: 0 };
+        match bevy_backdrop::capture::open_source(&camera, &cli.options()) {
+            Ok(_) => camera,
+            Err(why) => {
+                eprintln!("backdrop: {why} — using the {} instead", SourceSpec::Sample);
+                SourceSpec::Sample
+            }
+        }
+    });
     let config = BatchConfig {
         mirror: cli.mirror().unwrap_or(source.is_camera()),
         source,

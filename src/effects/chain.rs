@@ -23,11 +23,25 @@ use bevy::shader::ShaderDefVal;
 
 use super::background::BackgroundPicture;
 use super::blur::{BlurPlan, half_size};
-use super::composite::{Background, WrapMode};
-use super::{BackdropSettings, ChainCamera, ChainView, TemporalReset, mask_decode};
+use super::composite::{Background, BackgroundKind, WrapMode};
+use super::{BackdropSettings, ChainCamera, ChainView, TemporalReset};
 use crate::inference::{CurrentMask, OutputKind};
 
 pub struct ChainRenderPlugin;
+
+/// A choice between code paths of a stage's shader, made as a pipeline specialisation: each value
+/// is one shader def (`VIEW_DECODED_MASK`, `BACKGROUND_BLUR`, …) that the WGSL tests with
+/// `#ifdef`. The Rust enum is the only list of the values; a test reads each shader and fails
+/// when the WGSL and the enum drift apart.
+pub trait ShaderChoice: Copy + 'static {
+    /// Every value.
+    const ALL: &'static [Self];
+    /// The shader file (in `shaders/`) that makes the choice.
+    const SHADER: &'static str;
+    /// What every value's def starts with.
+    const PREFIX: &'static str;
+    fn shader_def(self) -> &'static str;
+}
 
 /// The per-view uniform every stage binds (layout mirrors `shaders/chain.wgsl`): what the render
 /// world holds for a chain camera, derived from its [`super::BackdropSettings`] at extract. Only
@@ -50,18 +64,31 @@ pub struct ChainUniform {
 /// branches, this keeps Mesa's lavapipe from leaking: it re-compiles a shader whose control flow
 /// depends on uniform values alone, with the values inlined, each time the pipeline is bound, and
 /// never frees the copies (Mesa 22.3, Debian 12's: ~0.7 MB and a shader compile per frame).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 struct ShaderModes {
-    /// Mask decode `OUTPUT_KIND`: [`mask_decode::kind_code`].
-    output_kind: u32,
-    /// Composite `VIEW`: 0 final, 1 decoded mask, 2 refined mask, 3 blurred background.
-    view: u32,
-    /// Composite `BACKGROUND`: 0 none, 1 blur, 2 colour, 3 picture.
-    background: u32,
-    /// Composite `WRAP_MODE`: 0 screen, 1 linear dodge.
-    wrap_mode: u32,
+    /// Mask decode: how the raw output decodes.
+    output_kind: OutputKind,
+    /// Composite: what the chain shows.
+    view: ChainView,
+    /// Composite: what is behind the person.
+    background: BackgroundKind,
+    /// Composite: the light wrap's blend.
+    wrap_mode: WrapMode,
     /// Blur `BLUR_TAPS`: taps each side of one pass (0 without a blur).
     blur_taps: u32,
+}
+
+impl Default for ShaderModes {
+    /// The values a stage that does not make a choice is keyed on (so those share a pipeline).
+    fn default() -> Self {
+        Self {
+            output_kind: OutputKind::Probability,
+            view: ChainView::Final,
+            background: BackgroundKind::None,
+            wrap_mode: WrapMode::Screen,
+            blur_taps: 0,
+        }
+    }
 }
 
 /// Which passes a view runs this frame, and how.
@@ -200,21 +227,25 @@ fn extract_chains(
             || settings.view == ChainView::BlurredBackground;
         let plan = plan.filter(|_| wants_blur);
         let (background, colour) = match &settings.composite.background {
-            Background::None => (0, Vec4::ZERO),
-            Background::Blur if plan.is_some() => (1, Vec4::ZERO),
-            Background::Blur => (0, Vec4::ZERO),
-            Background::Color(c) => (2, Vec4::new(c.red, c.green, c.blue, 1.0)),
-            Background::Image(_) | Background::Video(_) if own_picture.is_some() => (3, Vec4::ZERO),
+            Background::None => (BackgroundKind::None, Vec4::ZERO),
+            Background::Blur if plan.is_some() => (BackgroundKind::Blur, Vec4::ZERO),
+            Background::Blur => (BackgroundKind::None, Vec4::ZERO),
+            Background::Color(c) => (
+                BackgroundKind::Color,
+                Vec4::new(c.red, c.green, c.blue, 1.0),
+            ),
+            Background::Image(_) | Background::Video(_) if own_picture.is_some() => {
+                (BackgroundKind::Picture, Vec4::ZERO)
+            }
             // The picture is not there (yet, or it failed to load): leave the frame as it is.
-            Background::Image(_) | Background::Video(_) => (0, Vec4::ZERO),
+            Background::Image(_) | Background::Video(_) => (BackgroundKind::None, Vec4::ZERO),
         };
         let (view, background) = match settings.view {
-            ChainView::Final => (0, background),
-            ChainView::DecodedMask => (1, background),
-            ChainView::RefinedMask => (2, background),
             // Without a blur, the "blurred" background is the frame itself.
-            ChainView::BlurredBackground if plan.is_none() => (0, 0),
-            ChainView::BlurredBackground => (3, background),
+            ChainView::BlurredBackground if plan.is_none() => {
+                (ChainView::Final, BackgroundKind::None)
+            }
+            view => (view, background),
         };
         commands.entity(entity).insert((
             ChainUniform {
@@ -231,18 +262,15 @@ fn extract_chains(
             ExtractedPicture(own_picture),
             ChainPasses {
                 modes: ShaderModes {
-                    output_kind: mask_decode::kind_code(kind),
+                    output_kind: kind,
                     view,
                     background,
-                    wrap_mode: match settings.composite.light_wrap.mode {
-                        WrapMode::Screen => 0,
-                        WrapMode::LinearDodge => 1,
-                    },
+                    wrap_mode: settings.composite.light_wrap.mode,
                     blur_taps: plan.map_or(0, |p| p.taps as u32),
                 },
                 blur_iterations: plan.map_or(0, |p| p.iterations),
                 shows_decoded: settings.view == ChainView::DecodedMask,
-                active: settings.view != ChainView::Final || background != 0,
+                active: view != ChainView::Final || background != BackgroundKind::None,
                 temporal: settings.temporal.smoothing > 0.0,
             },
         ));
@@ -357,7 +385,7 @@ impl SpecializedRenderPipeline for ChainPipelines {
         let (shader, shader_defs): (_, Vec<ShaderDefVal>) = match key.stage {
             Stage::Decode => (
                 self.decode.clone(),
-                vec![ShaderDefVal::UInt("OUTPUT_KIND".into(), modes.output_kind)],
+                vec![modes.output_kind.shader_def().into()],
             ),
             Stage::Bilateral => (self.bilateral.clone(), vec![]),
             Stage::Temporal => (self.temporal.clone(), vec![]),
@@ -367,9 +395,9 @@ impl SpecializedRenderPipeline for ChainPipelines {
             Stage::Composite => (
                 self.composite.clone(),
                 vec![
-                    ShaderDefVal::UInt("VIEW".into(), modes.view),
-                    ShaderDefVal::UInt("BACKGROUND".into(), modes.background),
-                    ShaderDefVal::UInt("WRAP_MODE".into(), modes.wrap_mode),
+                    modes.view.shader_def().into(),
+                    modes.background.shader_def().into(),
+                    modes.wrap_mode.shader_def().into(),
                 ],
             ),
         };
@@ -979,4 +1007,68 @@ fn composite_pass(
             post.destination,
         );
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// The defs a shader tests that start with `prefix` (upper-case words, in code or comments).
+    fn defs_in(shader: &str, prefix: &str) -> BTreeSet<String> {
+        let (_, bytes) = SHADERS
+            .iter()
+            .find(|(name, _)| *name == shader)
+            .expect("the shader is embedded");
+        std::str::from_utf8(bytes)
+            .unwrap()
+            .split(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+            .filter(|word| word.starts_with(prefix))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The shader's defs for a choice are exactly the enum's: a value the WGSL does not handle, or
+    /// a def the WGSL tests that no value sets (a typo, a renamed variant), fails here.
+    fn matches_its_shader<T: ShaderChoice>() -> Result<(), String> {
+        let from_enum: BTreeSet<String> = T::ALL.iter().map(|v| v.shader_def().into()).collect();
+        let in_wgsl = defs_in(T::SHADER, T::PREFIX);
+        if from_enum == in_wgsl {
+            Ok(())
+        } else {
+            Err(format!(
+                "{}: {}* defs in the WGSL {in_wgsl:?}, from the enum {from_enum:?}",
+                T::SHADER,
+                T::PREFIX
+            ))
+        }
+    }
+
+    #[test]
+    fn shader_choices_match_their_enums() {
+        matches_its_shader::<ChainView>().unwrap();
+        matches_its_shader::<BackgroundKind>().unwrap();
+        matches_its_shader::<WrapMode>().unwrap();
+        matches_its_shader::<OutputKind>().unwrap();
+    }
+
+    /// A choice type whose values the composite does not know: the check must catch it.
+    #[derive(Clone, Copy)]
+    struct Drifted(&'static str);
+
+    impl ShaderChoice for Drifted {
+        const ALL: &'static [Self] = &[Self("VIEW_FINAL"), Self("VIEW_SIDE_BY_SIDE")];
+        const SHADER: &'static str = "composite.wgsl";
+        const PREFIX: &'static str = "VIEW_";
+        fn shader_def(self) -> &'static str {
+            self.0
+        }
+    }
+
+    #[test]
+    fn a_drifted_choice_is_caught() {
+        let error = matches_its_shader::<Drifted>().unwrap_err();
+        assert!(error.contains("VIEW_SIDE_BY_SIDE"), "{error}");
+    }
 }

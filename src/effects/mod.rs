@@ -18,8 +18,8 @@ pub mod temporal;
 
 pub use bilateral::JointBilateralSettings;
 pub use blur::BlurSettings;
-pub use chain::{ChainBindGroups, ChainUniform};
-pub use composite::{Background, CompositeSettings, LightWrapSettings, WrapMode};
+pub use chain::{ChainBindGroups, ChainUniform, ShaderChoice};
+pub use composite::{Background, BackgroundKind, CompositeSettings, LightWrapSettings, WrapMode};
 pub use temporal::TemporalSettings;
 
 use bevy::camera::visibility::RenderLayers;
@@ -59,30 +59,13 @@ pub struct BackdropSettings {
 }
 
 impl BackdropSettings {
-    /// Checks every value against its allowed range.
+    /// Checks every value against its stage's allowed range: the ranges and messages of presets,
+    /// the command line and the editor.
     pub fn validate(&self) -> Result<(), String> {
-        self.composite.validate()?;
-        let finite_non_negative = |name: &str, v: f32| {
-            if v.is_finite() && v >= 0.0 {
-                Ok(())
-            } else {
-                Err(format!("{name} must be a number ≥ 0, got {v}"))
-            }
-        };
-        finite_non_negative("bilateral sigma space", self.bilateral.sigma_space)?;
-        finite_non_negative("bilateral sigma colour", self.bilateral.sigma_color)?;
-        finite_non_negative("blur radius", self.blur.radius)?;
-        finite_non_negative(
-            "temporal motion sensitivity",
-            self.temporal.motion_sensitivity,
-        )?;
-        let smoothing = self.temporal.smoothing;
-        if !(0.0..1.0).contains(&smoothing) {
-            return Err(format!(
-                "temporal smoothing must be in [0, 1), got {smoothing}"
-            ));
-        }
-        Ok(())
+        self.bilateral.validate()?;
+        self.temporal.validate()?;
+        self.blur.validate()?;
+        self.composite.validate()
     }
 }
 
@@ -92,7 +75,7 @@ impl BackdropSettings {
 pub struct TemporalReset(pub u64);
 
 /// What a chain renders.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum ChainView {
     /// The composited picture.
     #[default]
@@ -103,6 +86,26 @@ pub enum ChainView {
     RefinedMask,
     /// The blurred background.
     BlurredBackground,
+}
+
+impl ShaderChoice for ChainView {
+    const ALL: &'static [Self] = &[
+        Self::Final,
+        Self::DecodedMask,
+        Self::RefinedMask,
+        Self::BlurredBackground,
+    ];
+    const SHADER: &'static str = "composite.wgsl";
+    const PREFIX: &'static str = "VIEW_";
+
+    fn shader_def(self) -> &'static str {
+        match self {
+            Self::Final => "VIEW_FINAL",
+            Self::DecodedMask => "VIEW_DECODED_MASK",
+            Self::RefinedMask => "VIEW_REFINED_MASK",
+            Self::BlurredBackground => "VIEW_BLURRED_BACKGROUND",
+        }
+    }
 }
 
 impl std::str::FromStr for ChainView {

@@ -76,6 +76,11 @@ impl std::fmt::Debug for CustomModel {
     }
 }
 
+impl InferenceSettings {
+    /// ONNX Runtime intra-op threads (a preset's `threads`, `--threads`).
+    pub const THREADS: crate::limits::Limit<u32> = crate::limits::Limit::closed("threads", 1, 64);
+}
+
 impl Default for InferenceSettings {
     fn default() -> Self {
         Self {

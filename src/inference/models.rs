@@ -30,7 +30,7 @@ pub enum InputRange {
 }
 
 /// What a model's output holds per pixel (decoded into a probability by the mask stage).
-#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq, Hash)]
 pub enum OutputKind {
     Probability,
     Logits,

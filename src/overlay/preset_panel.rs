@@ -6,11 +6,14 @@
 use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 
-use crate::effects::WrapMode;
+use crate::effects::{
+    BlurSettings, CompositeSettings, JointBilateralSettings, LightWrapSettings, TemporalSettings,
+    WrapMode,
+};
 use crate::inference::{BackendChoice, InferenceSettings, ModelTable, ModelTableHandle};
+use crate::limits::Limit;
 use crate::preset::{
-    self, HexColor, Limit, Preset, PresetAction, PresetBackground, PresetCatalog, PresetState,
-    SaveQuestion,
+    HexColor, Preset, PresetAction, PresetBackground, PresetCatalog, PresetState, SaveQuestion,
 };
 
 #[expect(
@@ -128,7 +131,7 @@ fn preset_menu(
     }
 }
 
-fn slider(ui: &mut egui::Ui, value: &mut f32, limit: Limit, label: &str) {
+fn slider(ui: &mut egui::Ui, value: &mut f32, limit: Limit<f32>, label: &str) {
     ui.add(egui::Slider::new(value, limit.min..=limit.editor_max()).text(label));
 }
 
@@ -152,10 +155,10 @@ fn fields(ui: &mut egui::Ui, preset: &mut Preset, inference: bool, model_ids: &[
                     ui.selectable_value(&mut preset.backend, choice, choice.to_string());
                 }
             });
-        let (min, max) = preset::THREADS;
+        let threads = InferenceSettings::THREADS;
         ui.add(
             egui::DragValue::new(&mut preset.threads)
-                .range(min..=max)
+                .range(threads.min..=threads.max)
                 .prefix("threads "),
         );
     });
@@ -163,41 +166,41 @@ fn fields(ui: &mut egui::Ui, preset: &mut Preset, inference: bool, model_ids: &[
     slider(
         ui,
         &mut preset.blur_radius,
-        preset::BLUR_RADIUS,
+        BlurSettings::RADIUS,
         "blur radius (px)",
     );
     slider(
         ui,
         &mut preset.bilateral.sigma_space,
-        preset::SIGMA_SPACE,
+        JointBilateralSettings::SIGMA_SPACE,
         "bilateral σ space",
     );
     slider(
         ui,
         &mut preset.bilateral.sigma_color,
-        preset::SIGMA_COLOR,
+        JointBilateralSettings::SIGMA_COLOR,
         "bilateral σ colour",
     );
     slider(
         ui,
         &mut preset.temporal.smoothing,
-        preset::SMOOTHING,
+        TemporalSettings::SMOOTHING,
         "temporal smoothing",
     );
     slider(
         ui,
         &mut preset.temporal.motion_sensitivity,
-        preset::MOTION_SENSITIVITY,
+        TemporalSettings::MOTION_SENSITIVITY,
         "motion sensitivity",
     );
     let (mut low, mut high) = preset.coverage;
-    slider(ui, &mut low, preset::COVERAGE, "coverage low");
-    slider(ui, &mut high, preset::COVERAGE, "coverage high");
+    slider(ui, &mut low, CompositeSettings::COVERAGE, "coverage low");
+    slider(ui, &mut high, CompositeSettings::COVERAGE, "coverage high");
     // Keep 0 ≤ low < high < 1 whichever end moved.
     let step = 0.01;
     if low >= high {
         if low != preset.coverage.0 {
-            high = (low + step).min(preset::COVERAGE.editor_max());
+            high = (low + step).min(CompositeSettings::COVERAGE.editor_max());
             low = low.min(high - step);
         } else {
             low = (high - step).max(0.0);
@@ -208,23 +211,16 @@ fn fields(ui: &mut egui::Ui, preset: &mut Preset, inference: bool, model_ids: &[
     slider(
         ui,
         &mut preset.light_wrap.strength,
-        preset::WRAP_STRENGTH,
+        LightWrapSettings::STRENGTH,
         "light wrap",
     );
     egui::ComboBox::from_label("wrap blend")
-        .selected_text(wrap_name(preset.light_wrap.mode))
+        .selected_text(preset.light_wrap.mode.name())
         .show_ui(ui, |ui| {
-            for mode in [WrapMode::Screen, WrapMode::LinearDodge] {
-                ui.selectable_value(&mut preset.light_wrap.mode, mode, wrap_name(mode));
+            for &mode in <WrapMode as crate::effects::ShaderChoice>::ALL {
+                ui.selectable_value(&mut preset.light_wrap.mode, mode, mode.name());
             }
         });
-}
-
-fn wrap_name(mode: WrapMode) -> &'static str {
-    match mode {
-        WrapMode::Screen => "screen",
-        WrapMode::LinearDodge => "linear dodge",
-    }
 }
 
 fn background(ui: &mut egui::Ui, background: &mut PresetBackground) {

@@ -1,6 +1,7 @@
-//! The `*.preset.ron` format: every setting a stage exposes, each with a default and an allowed
-//! range. Out-of-range values are rejected (never clamped), inside the deserializer, so RON
-//! reports the line and column of the bad value like any syntax error.
+//! The `*.preset.ron` format: the stages' own settings types (each with its defaults and allowed
+//! ranges, defined once in the stage's `settings.rs`) plus the model and backend. Out-of-range
+//! values are rejected (never clamped), inside the deserializer, so RON reports the line and
+//! column of the bad value like any syntax error.
 
 use std::path::{Path, PathBuf};
 
@@ -12,9 +13,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::effects::{
     BackdropSettings, Background, BlurSettings, CompositeSettings, JointBilateralSettings,
-    LightWrapSettings, TemporalSettings, WrapMode,
+    LightWrapSettings, TemporalSettings,
 };
-use crate::inference::BackendChoice;
+use crate::inference::{BackendChoice, InferenceSettings};
+use crate::limits::limited_field;
 
 /// The first line of a preset the editor wrote (not a user's comment: saving over it is safe).
 pub const SAVED_HEADER: &str =
@@ -23,95 +25,8 @@ pub const SAVED_HEADER: &str =
 /// The compound extension presets are recognised by.
 pub const EXTENSION: &str = "preset.ron";
 
-/// An allowed range for a number in a preset. The same ranges bound the editor's sliders.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Limit {
-    pub min: f32,
-    pub max: f32,
-    /// `max` itself is not allowed (temporal smoothing of 1 would freeze the mask).
-    pub max_excluded: bool,
-}
-
-impl Limit {
-    const fn closed(min: f32, max: f32) -> Self {
-        Self {
-            min,
-            max,
-            max_excluded: false,
-        }
-    }
-
-    pub fn contains(&self, value: f32) -> bool {
-        value >= self.min && (value < self.max || (!self.max_excluded && value == self.max))
-    }
-
-    /// The largest allowed value an editor can offer.
-    pub fn editor_max(&self) -> f32 {
-        if self.max_excluded {
-            self.max - 0.01
-        } else {
-            self.max
-        }
-    }
-
-    fn check(&self, field: &str, value: f32) -> Result<f32, String> {
-        if self.contains(value) {
-            Ok(value)
-        } else {
-            let close = if self.max_excluded { ')' } else { ']' };
-            Err(format!(
-                "{field} = {value} is out of range: it must be in [{}, {}{close}",
-                self.min, self.max
-            ))
-        }
-    }
-}
-
-pub const BLUR_RADIUS: Limit = Limit::closed(0.0, 200.0);
-pub const SIGMA_SPACE: Limit = Limit::closed(0.0, 10.0);
-pub const SIGMA_COLOR: Limit = Limit::closed(0.0, 1.0);
-pub const SMOOTHING: Limit = Limit {
-    min: 0.0,
-    max: 1.0,
-    max_excluded: true,
-};
-pub const MOTION_SENSITIVITY: Limit = Limit::closed(0.0, 100.0);
-pub const COVERAGE: Limit = Limit {
-    min: 0.0,
-    max: 1.0,
-    max_excluded: true,
-};
-pub const WRAP_STRENGTH: Limit = Limit::closed(0.0, 1.0);
-/// ONNX Runtime intra-op threads.
-pub const THREADS: (u32, u32) = (1, 64);
-
-macro_rules! limited {
-    ($name:ident, $limit:expr, $field:literal) => {
-        fn $name<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f32, D::Error> {
-            let value = f32::deserialize(deserializer)?;
-            $limit.check($field, value).map_err(D::Error::custom)
-        }
-    };
-}
-
-limited!(blur_radius, BLUR_RADIUS, "blur_radius");
-limited!(sigma_space, SIGMA_SPACE, "sigma_space");
-limited!(sigma_color, SIGMA_COLOR, "sigma_color");
-limited!(smoothing, SMOOTHING, "smoothing");
-limited!(motion_sensitivity, MOTION_SENSITIVITY, "motion_sensitivity");
-limited!(wrap_strength, WRAP_STRENGTH, "strength");
-
-fn threads<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
-    let value = u32::deserialize(deserializer)?;
-    let (min, max) = THREADS;
-    if (min..=max).contains(&value) {
-        Ok(value)
-    } else {
-        Err(D::Error::custom(format!(
-            "threads = {value} is out of range: it must be in [{min}, {max}]"
-        )))
-    }
-}
+limited_field!(blur_radius, f32, BlurSettings::RADIUS);
+limited_field!(threads, u32, InferenceSettings::THREADS);
 
 fn model<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     let id = String::deserialize(deserializer)?;
@@ -124,19 +39,8 @@ fn model<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error>
 }
 
 fn coverage<'de, D: Deserializer<'de>>(deserializer: D) -> Result<(f32, f32), D::Error> {
-    let (low, high) = <(f32, f32)>::deserialize(deserializer)?;
-    COVERAGE
-        .check("coverage low", low)
-        .map_err(D::Error::custom)?;
-    COVERAGE
-        .check("coverage high", high)
-        .map_err(D::Error::custom)?;
-    if low >= high {
-        return Err(D::Error::custom(format!(
-            "coverage = ({low}, {high}): low must be below high"
-        )));
-    }
-    Ok((low, high))
+    let value = <(f32, f32)>::deserialize(deserializer)?;
+    CompositeSettings::check_coverage(value).map_err(D::Error::custom)
 }
 
 /// A colour written as `"#RRGGBB"` (sRGB).
@@ -187,65 +91,6 @@ impl PresetBackground {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PresetBilateral {
-    #[serde(deserialize_with = "sigma_space")]
-    pub sigma_space: f32,
-    #[serde(deserialize_with = "sigma_color")]
-    pub sigma_color: f32,
-}
-
-impl Default for PresetBilateral {
-    fn default() -> Self {
-        let JointBilateralSettings {
-            sigma_space,
-            sigma_color,
-        } = JointBilateralSettings::default();
-        Self {
-            sigma_space,
-            sigma_color,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PresetTemporal {
-    #[serde(deserialize_with = "smoothing")]
-    pub smoothing: f32,
-    #[serde(deserialize_with = "motion_sensitivity")]
-    pub motion_sensitivity: f32,
-}
-
-impl Default for PresetTemporal {
-    fn default() -> Self {
-        let TemporalSettings {
-            smoothing,
-            motion_sensitivity,
-        } = TemporalSettings::default();
-        Self {
-            smoothing,
-            motion_sensitivity,
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct PresetLightWrap {
-    #[serde(deserialize_with = "wrap_strength")]
-    pub strength: f32,
-    pub mode: WrapMode,
-}
-
-impl Default for PresetLightWrap {
-    fn default() -> Self {
-        let LightWrapSettings { strength, mode } = LightWrapSettings::default();
-        Self { strength, mode }
-    }
-}
-
 /// One look for the whole pipeline: the model that finds the person and every effect stage's
 /// settings. Any field left out takes its default; an unknown field or an out-of-range value is
 /// an error.
@@ -263,12 +108,12 @@ pub struct Preset {
     /// Background blur radius in frame pixels.
     #[serde(deserialize_with = "blur_radius")]
     pub blur_radius: f32,
-    pub bilateral: PresetBilateral,
-    pub temporal: PresetTemporal,
+    pub bilateral: JointBilateralSettings,
+    pub temporal: TemporalSettings,
     /// Smoothstep edges on the refined mask: (low, high), 0 ≤ low < high < 1.
     #[serde(deserialize_with = "coverage")]
     pub coverage: (f32, f32),
-    pub light_wrap: PresetLightWrap,
+    pub light_wrap: LightWrapSettings,
 }
 
 impl Default for Preset {
@@ -280,10 +125,10 @@ impl Default for Preset {
             threads: inference.threads as u32,
             background: PresetBackground::Blur,
             blur_radius: BlurSettings::default().radius,
-            bilateral: PresetBilateral::default(),
-            temporal: PresetTemporal::default(),
+            bilateral: JointBilateralSettings::default(),
+            temporal: TemporalSettings::default(),
             coverage: CompositeSettings::default().coverage,
-            light_wrap: PresetLightWrap::default(),
+            light_wrap: LightWrapSettings::default(),
         }
     }
 }
@@ -324,24 +169,15 @@ impl Preset {
     /// look) is kept from `current`. Relative background paths resolve against `dir`.
     pub fn effects(&self, current: &BackdropSettings, dir: Option<&Path>) -> BackdropSettings {
         BackdropSettings {
-            bilateral: JointBilateralSettings {
-                sigma_space: self.bilateral.sigma_space,
-                sigma_color: self.bilateral.sigma_color,
-            },
-            temporal: TemporalSettings {
-                smoothing: self.temporal.smoothing,
-                motion_sensitivity: self.temporal.motion_sensitivity,
-            },
+            bilateral: self.bilateral,
+            temporal: self.temporal,
             blur: BlurSettings {
                 radius: self.blur_radius,
             },
             composite: CompositeSettings {
                 coverage: self.coverage,
                 background: self.background.resolve(dir),
-                light_wrap: LightWrapSettings {
-                    strength: self.light_wrap.strength,
-                    mode: self.light_wrap.mode,
-                },
+                light_wrap: self.light_wrap,
             },
             view: current.view,
         }
@@ -351,6 +187,7 @@ impl Preset {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::effects::WrapMode;
 
     #[test]
     fn a_byte_order_mark_is_skipped() {
@@ -410,16 +247,16 @@ mod tests {
             threads: 2,
             background: PresetBackground::Color(HexColor(Srgba::rgb_u8(0x33, 0x66, 0xcc))),
             blur_radius: 33.3,
-            bilateral: PresetBilateral {
+            bilateral: JointBilateralSettings {
                 sigma_space: 2.5,
                 sigma_color: 0.07,
             },
-            temporal: PresetTemporal {
+            temporal: TemporalSettings {
                 smoothing: 0.6,
                 motion_sensitivity: 12.0,
             },
             coverage: (0.4, 0.8),
-            light_wrap: PresetLightWrap {
+            light_wrap: LightWrapSettings {
                 strength: 0.45,
                 mode: WrapMode::LinearDodge,
             },

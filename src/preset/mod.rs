@@ -15,14 +15,7 @@ mod format;
 #[cfg(feature = "native")]
 pub mod save;
 
-pub use format::{
-    BLUR_RADIUS, COVERAGE, MOTION_SENSITIVITY, SIGMA_COLOR, SIGMA_SPACE, SMOOTHING, THREADS,
-    WRAP_STRENGTH,
-};
-pub use format::{
-    EXTENSION, HexColor, Limit, Preset, PresetBackground, PresetBilateral, PresetLightWrap,
-    PresetSyntaxError, PresetTemporal, SAVED_HEADER,
-};
+pub use format::{EXTENSION, HexColor, Preset, PresetBackground, PresetSyntaxError, SAVED_HEADER};
 
 use std::path::{Path, PathBuf};
 
@@ -373,19 +366,10 @@ pub fn from_settings(settings: &BackdropSettings, inference: Option<&InferenceSe
             Background::Video(p) => PresetBackground::Video(p.clone()),
         },
         blur_radius: settings.blur.radius,
-        bilateral: PresetBilateral {
-            sigma_space: settings.bilateral.sigma_space,
-            sigma_color: settings.bilateral.sigma_color,
-        },
-        temporal: PresetTemporal {
-            smoothing: settings.temporal.smoothing,
-            motion_sensitivity: settings.temporal.motion_sensitivity,
-        },
+        bilateral: settings.bilateral,
+        temporal: settings.temporal,
         coverage: settings.composite.coverage,
-        light_wrap: PresetLightWrap {
-            strength: settings.composite.light_wrap.strength,
-            mode: settings.composite.light_wrap.mode,
-        },
+        light_wrap: settings.composite.light_wrap,
     }
 }
 

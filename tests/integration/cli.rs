@@ -207,3 +207,76 @@ fn print_preset_writes_the_flags_as_a_preset() {
         stderr(&output)
     );
 }
+
+/// The command line, presets and the editor share one range per setting: an out-of-range flag is
+/// refused before anything starts, with the message a preset holding that value gets.
+#[test]
+fn flags_out_of_range_are_refused_with_the_presets_message() {
+    use bevy_backdrop::preset::Preset;
+    for (flag, value, preset) in [
+        ("--blur-radius", "5000", "(blur_radius: 5000)"),
+        ("--threads", "0", "(threads: 0)"),
+        ("--temporal", "1", "(temporal: (smoothing: 1))"),
+        ("--light-wrap", "1.5", "(light_wrap: (strength: 1.5))"),
+    ] {
+        let expected = Preset::parse(preset.as_bytes()).unwrap_err().message;
+        // A run that would otherwise start (and with some of these values even succeed).
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().to_str().unwrap();
+        let run = [
+            "--headless",
+            "--source",
+            "synthetic:16x16",
+            "--frames",
+            "1",
+            "--model",
+            "none",
+            "--output",
+            out,
+            flag,
+            value,
+        ];
+        let output = backdrop(&run);
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}");
+        assert!(
+            stderr(&output).contains(&expected),
+            "{flag} {value}: {} lacks the preset's {expected:?}",
+            stderr(&output)
+        );
+        assert!(
+            std::fs::read_dir(out).unwrap().next().is_none(),
+            "{flag} {value}: it ran"
+        );
+    }
+    // In range, every spelling of the wrap blend the README gives (the old `dodge` too).
+    for (value, mode) in [
+        ("screen", "Screen"),
+        ("linear-dodge", "LinearDodge"),
+        ("dodge", "LinearDodge"),
+    ] {
+        let output = backdrop(&["--print-preset", "--wrap-mode", value]);
+        assert!(output.status.success(), "{}", stderr(&output));
+        let text = String::from_utf8(output.stdout).unwrap();
+        assert!(text.contains(&format!("mode: {mode}")), "{value}: {text}");
+    }
+}
+
+/// Without `--source` the headless mode plays what the README says: camera 0, or the sample
+/// portrait when there is none (this machine has no camera), saying why.
+#[test]
+fn headless_without_a_source_plays_the_sample_when_there_is_no_camera() {
+    if !bevy_backdrop::capture::camera::list_cameras().is_ok_and(|c| c.is_empty()) {
+        panic!("this test expects a machine without cameras (CI's has none)");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let output = backdrop(&["--headless", "--model", "none", "--output", out]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("using the sample portrait instead"),
+        "{}",
+        stderr(&output)
+    );
+    let frame = crate::common::read_png(&dir.path().join("frame_00000.png"));
+    assert_eq!(frame.dimensions(), (512, 512), "the sample portrait's size");
+}

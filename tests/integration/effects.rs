@@ -236,25 +236,45 @@ fn blur_matches_cpu() {
     }
 }
 
-/// Whatever radius reaches the render side, the blur runs a bounded number of passes: a radius of
-/// 100,000 px once asked for 2.4 million pass pairs and no frame came. It renders the widest blur.
+/// Settings out of their range that reach the render side from code (presets, the command line
+/// and the editor reject them before) are not drawn: the chain warns once and draws the defaults.
+/// And the blur stays bounded whatever radius it is given: a radius of 100,000 px once asked for
+/// 2.4 million pass pairs and no frame came.
 #[test]
-fn an_absurd_blur_radius_renders_the_widest_blur() {
+fn an_out_of_range_blur_radius_from_code_draws_the_defaults() {
     let absurd = BackdropSettings {
         blur: BlurSettings { radius: 100_000.0 },
         ..view(ChainView::BlurredBackground)
     };
+    let why = absurd.validate().unwrap_err();
+    assert_eq!(
+        why,
+        "blur_radius = 100000 is out of range: it must be in [0, 200]"
+    );
     assert_eq!(
         blur::BlurPlan::for_radius(absurd.blur.radius),
         blur::BlurPlan::for_radius(blur::MAX_RADIUS)
     );
-    check(
-        (64, 48),
-        (32, 24),
-        OutputKind::Probability,
-        absurd,
-        "blur r=100000",
+    let (size, mask_size, kind) = ((64, 48), (32, 24), OutputKind::Probability);
+    let frame = frame_image(size.0, size.1);
+    let raw = blob_output(mask_size.0, mask_size.1, kind);
+    let gpu = gpu_chain(&frame, &raw, mask_size, kind, &absurd);
+    let defaults = cpu_chain(&frame, &raw, mask_size, kind, &BackdropSettings::default());
+    let diff = max_levels(&gpu, &defaults);
+    println!("blur r=100000 drawn as the defaults: max |GPU − CPU| = {diff}/255");
+    assert!(
+        diff <= 2,
+        "GPU and the defaults' CPU picture differ by {diff}/255"
     );
+    // And the defaults are not what the asked-for view would have shown.
+    let asked = cpu_chain(
+        &frame,
+        &raw,
+        mask_size,
+        kind,
+        &view(ChainView::BlurredBackground),
+    );
+    assert!(max_levels(&gpu, &asked) > 2);
 }
 
 #[test]

@@ -1,41 +1,22 @@
 //! Mask decode: the model's raw output → person probability, at model resolution
 //! (`shaders/mask_decode.wgsl`). Which decoding applies comes from the model table.
 
-use super::reference::Plane;
+mod reference;
+
+pub use reference::*;
+
 use crate::inference::OutputKind;
 
-/// The shader's code for an output kind.
-pub fn kind_code(kind: OutputKind) -> u32 {
-    match kind {
-        OutputKind::Probability => 0,
-        OutputKind::Logits => 1,
-        OutputKind::TwoClassLogits => 2,
-    }
-}
+impl crate::effects::ShaderChoice for OutputKind {
+    const ALL: &'static [Self] = &[Self::Probability, Self::Logits, Self::TwoClassLogits];
+    const SHADER: &'static str = "mask_decode.wgsl";
+    const PREFIX: &'static str = "OUTPUT_";
 
-/// `raw` is pixel-interleaved (two values a pixel for two-class logits).
-pub fn reference(raw: &[f32], width: u32, height: u32, kind: OutputKind) -> Plane {
-    Plane::new(width, height, crate::inference::decode_raw(raw, kind))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decoding_invariants() {
-        // sigmoid(0) = 0.5; equal logits are a coin toss; probabilities pass through.
-        assert_eq!(reference(&[0.0], 1, 1, OutputKind::Logits).data, [0.5]);
-        assert_eq!(
-            reference(&[3.0, 3.0], 1, 1, OutputKind::TwoClassLogits).data,
-            [0.5]
-        );
-        assert_eq!(reference(&[0.3], 1, 1, OutputKind::Probability).data, [0.3]);
-        // Two-class softmax is the sigmoid of the difference, and is monotone in the person logit.
-        let a = reference(&[1.0, 2.5], 1, 1, OutputKind::TwoClassLogits).data[0];
-        let b = reference(&[1.5], 1, 1, OutputKind::Logits).data[0];
-        assert!((a - b).abs() < 1e-6);
-        let low = reference(&[0.0, -4.0], 1, 1, OutputKind::TwoClassLogits).data[0];
-        assert!(low < 0.02);
+    fn shader_def(self) -> &'static str {
+        match self {
+            Self::Probability => "OUTPUT_PROBABILITY",
+            Self::Logits => "OUTPUT_LOGITS",
+            Self::TwoClassLogits => "OUTPUT_TWO_CLASS_LOGITS",
+        }
     }
 }
