@@ -154,10 +154,51 @@ mod tests {
                     fa.rgba, fb.rgba,
                     "frame {k} differs between runs at {w}×{h}"
                 );
-                assert_eq!(render_pattern(k, w, h), *fa.rgba);
                 assert_eq!(read_frame_id(&fa.rgba, w, h), Some(k), "{w}×{h}");
             }
         }
+    }
+
+    /// The disc's pixels (its colour is the only one above 230 in red): count and centroid.
+    fn disc(rgba: &[u8], width: u32) -> (usize, f32, f32) {
+        let (mut n, mut sx, mut sy) = (0, 0.0, 0.0);
+        for (i, px) in rgba.chunks_exact(4).enumerate() {
+            if px[..3] == [240, 200, 170] {
+                n += 1;
+                sx += (i as u32 % width) as f32;
+                sy += (i as u32 / width) as f32;
+            }
+        }
+        (n, sx / n.max(1) as f32, sy / n.max(1) as f32)
+    }
+
+    /// What the pattern promises: a disc of radius 0.18·min(w, h) that moves between frames, over
+    /// bands that change under a still point — something for the mask and the temporal stage
+    /// to follow.
+    #[test]
+    fn a_disc_moves_over_sliding_bands() {
+        let (w, h) = (320, 240);
+        let mut source = SyntheticSource::new(w, h, 30.0).unwrap();
+        let frames: Vec<Frame> = (0..3).map(|_| source.next_frame().unwrap()).collect();
+        let area = std::f32::consts::PI * (0.18 * h as f32).powi(2);
+        let discs: Vec<_> = frames.iter().map(|f| disc(&f.rgba, w)).collect();
+        for (n, _, _) in &discs {
+            let ratio = *n as f32 / area;
+            assert!(
+                (0.9..1.1).contains(&ratio),
+                "disc of {n} px, expected ≈{area}"
+            );
+        }
+        for pair in discs.windows(2) {
+            let moved = (pair[1].1 - pair[0].1).hypot(pair[1].2 - pair[0].2);
+            assert!(moved > 1.0, "the disc moved {moved} px between frames");
+        }
+        // A background point far from the disc's path changes colour from frame to frame.
+        let corner = ((h - 2) * w + (w - 2)) as usize * 4;
+        assert_ne!(
+            frames[0].rgba[corner..corner + 3],
+            frames[1].rgba[corner..corner + 3]
+        );
     }
 
     #[test]

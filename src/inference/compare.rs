@@ -42,7 +42,8 @@ impl std::fmt::Display for Candidate {
 }
 
 /// Samples kept per candidate.
-const TIMING_WINDOW: usize = 64;
+/// Timings a row keeps (the newest).
+pub const TIMING_WINDOW: usize = 64;
 const AGREEMENT_WINDOW: usize = 32;
 /// Side of the grid masks are compared on (the frame's aspect kept).
 const AGREEMENT_GRID: u32 = 256;

@@ -12,7 +12,7 @@ use bevy_backdrop::capture::{Frame, FramePlugin, IncomingFrame};
 use bevy_backdrop::inference::backend::BackendKind;
 use bevy_backdrop::inference::compare::{
     BenchmarkAll, Candidate, CandidateStats, ComparerPlugin, Comparison, ModelComparison,
-    RunCandidate,
+    RunCandidate, TIMING_WINDOW,
 };
 use bevy_backdrop::inference::{InferencePlugin, InferenceSettings, Mask, OutputKind};
 
@@ -76,15 +76,25 @@ fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
     // The comparer's fake runner: counts its starts and notes any that overlap an active job.
     let starts = Arc::new(AtomicUsize::new(0));
     let overlaps = Arc::new(AtomicUsize::new(0));
+    // fake-b reports a different time on each run (1, 2, 3, … ms): the table's p50 must be their
+    // median, not any one run's.
+    let b_times = Arc::new(std::sync::Mutex::new(Vec::<f64>::new()));
     let run: RunCandidate = {
         let (starts, overlaps, active) = (starts.clone(), overlaps.clone(), active.clone());
+        let b_times = b_times.clone();
         Box::new(move |candidate: &Candidate, frame: &Frame| {
             starts.fetch_add(1, Ordering::SeqCst);
             if active.running() > 0 {
                 overlaps.fetch_add(1, Ordering::SeqCst);
             }
             std::thread::sleep(Duration::from_millis(3));
-            Ok(fake_mask(candidate, frame))
+            let mut mask = fake_mask(candidate, frame);
+            if candidate.model == "fake-b" {
+                let mut times = b_times.lock().unwrap();
+                mask.inference_ms = times.len() as f64 + 1.0;
+                times.push(mask.inference_ms);
+            }
+            Ok(mask)
         })
     };
     let mut comparison = ModelComparison::with_runner(fake_table(), Box::new(move || Ok(run)));
@@ -124,7 +134,6 @@ fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
         Some(0.0),
         "fake-b finds no person where fake-a finds everything"
     );
-    assert_eq!(b.p50(), Some(3.0));
 
     // No new rounds from here on but the ones asked for; let the comparer finish what it has.
     app.world_mut()
@@ -139,6 +148,20 @@ fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
         );
         update(&mut app, false);
     }
+    // Every run is in the table now: its p50 is the median (nearest rank) of the newest runs.
+    let mut newest: Vec<f64> = b_times.lock().unwrap().clone();
+    newest.drain(..newest.len().saturating_sub(TIMING_WINDOW));
+    assert!(newest.len() >= 3, "fake-b ran {} times", newest.len());
+    newest.sort_by(f64::total_cmp);
+    let median = newest[newest.len().div_ceil(2) - 1];
+    let table = &app.world().resource::<ModelComparison>().table;
+    let b = &table
+        .rows
+        .iter()
+        .find(|(c, _)| c.model == "fake-b")
+        .unwrap()
+        .1;
+    assert_eq!(b.p50(), Some(median), "runs {newest:?}");
 
     // Hold the active model: its job runs and new frames wait behind it. A benchmark burst now
     // must hand nothing out, and the comparer thread must start nothing.
