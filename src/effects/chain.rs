@@ -1,7 +1,9 @@
-//! The GPU side the stages share: one uniform per chain view (derived from [`BackdropSettings`]
-//! at extract time), the view's intermediate textures, one bind-group layout (three textures, a
-//! linear sampler, the uniform), pipelines specialised per stage and target format, and the
-//! render systems in the chain camera's `Core2d` post-process set.
+//! What the stages share on the GPU: one uniform per chain view (derived from [`BackdropSettings`]
+//! at extract time, with the shader choices each stage's pipeline is specialised on), the view's
+//! frame-space textures, one bind-group layout (four textures, a linear sampler, the uniform) and
+//! its bind-group cache, the shared WGSL import, and the [`ChainPass`] set that orders the
+//! stages' passes in the chain camera's `Core2d` post-process set. Each stage's pipeline and pass
+//! live in its own folder.
 
 use bevy::core_pipeline::schedule::Core2d;
 use bevy::core_pipeline::tonemapping::tonemapping;
@@ -20,6 +22,7 @@ use bevy::render::texture::{GpuImage, TextureCache};
 use bevy::render::view::{ExtractedView, ViewTarget};
 use bevy::render::{Extract, ExtractSchedule, Render, RenderApp, RenderStartup, RenderSystems};
 use bevy::shader::ShaderDefVal;
+use std::marker::PhantomData;
 
 use super::background::BackgroundPicture;
 use super::blur::{BlurPlan, half_size};
@@ -28,6 +31,17 @@ use super::{BackdropSettings, ChainCamera, ChainView, TemporalReset};
 use crate::inference::{CurrentMask, OutputKind};
 
 pub struct ChainRenderPlugin;
+
+/// The order of the stages' passes on a chain camera (in `Core2d`'s post-process set). A stage of
+/// your own goes in one of these sets, or between them.
+#[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChainPass {
+    MaskDecode,
+    Bilateral,
+    Temporal,
+    Blur,
+    Composite,
+}
 
 /// A choice between code paths of a stage's shader, made as a pipeline specialisation: each value
 /// is one shader def (`VIEW_DECODED_MASK`, `BACKGROUND_BLUR`, …) that the WGSL tests with
@@ -38,6 +52,8 @@ pub trait ShaderChoice: Copy + 'static {
     const ALL: &'static [Self];
     /// The shader file (in `shaders/`) that makes the choice.
     const SHADER: &'static str;
+    /// Its text (for the test that checks it against the enum; unused otherwise).
+    const SOURCE: &'static str;
     /// What every value's def starts with.
     const PREFIX: &'static str;
     fn shader_def(self) -> &'static str;
@@ -65,17 +81,17 @@ pub struct ChainUniform {
 /// depends on uniform values alone, with the values inlined, each time the pipeline is bound, and
 /// never frees the copies (Mesa 22.3, Debian 12's: ~0.7 MB and a shader compile per frame).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct ShaderModes {
+pub(crate) struct ShaderModes {
     /// Mask decode: how the raw output decodes.
-    output_kind: OutputKind,
+    pub output_kind: OutputKind,
     /// Composite: what the chain shows.
-    view: ChainView,
+    pub view: ChainView,
     /// Composite: what is behind the person.
-    background: BackgroundKind,
+    pub background: BackgroundKind,
     /// Composite: the light wrap's blend.
-    wrap_mode: WrapMode,
+    pub wrap_mode: WrapMode,
     /// Blur `BLUR_TAPS`: taps each side of one pass (0 without a blur).
-    blur_taps: u32,
+    pub blur_taps: u32,
 }
 
 impl Default for ShaderModes {
@@ -93,67 +109,65 @@ impl Default for ShaderModes {
 
 /// Which passes a view runs this frame, and how.
 #[derive(Component, Clone, Copy, Debug)]
-struct ChainPasses {
-    modes: ShaderModes,
+pub(crate) struct ChainPasses {
+    pub modes: ShaderModes,
     /// Blur pass pairs (0: no blur).
-    blur_iterations: u32,
+    pub blur_iterations: u32,
     /// The composite shows the decoded mask (it binds that texture instead of the blur).
-    shows_decoded: bool,
+    pub shows_decoded: bool,
     /// False when the settings leave the frame as it is (no background, final view): then no
     /// pass runs at all.
-    active: bool,
+    pub active: bool,
     /// Temporal smoothing runs (smoothing > 0).
-    temporal: bool,
+    pub temporal: bool,
 }
 
 /// The raw model mask this frame (none before the first mask: the chain passes the frame through),
 /// with its upload number (a new number is a new mask), and the temporal reset generation.
 #[derive(Resource, Default)]
-struct ExtractedMask(Option<AssetId<Image>>, u64, u64);
+pub(crate) struct ExtractedMask(pub Option<AssetId<Image>>, pub u64, pub u64);
 
 /// A view's background picture this frame (image or the current video frame), if one is loaded.
 #[derive(Component, Clone, Copy, Default)]
-struct ExtractedPicture(Option<AssetId<Image>>);
+pub(crate) struct ExtractedPicture(pub Option<AssetId<Image>>);
 
 impl Plugin for ChainRenderPlugin {
     fn build(&self, app: &mut App) {
-        for (name, bytes) in SHADERS {
-            crate::shaders::register_shader(app, name, bytes);
-        }
+        crate::shaders::register_shader(
+            app,
+            "chain.wgsl",
+            include_bytes!("../../shaders/chain.wgsl"),
+        );
         // The shared import must stay loaded for the stages' shaders to resolve it.
-        let library: Handle<Shader> = app
+        let library = app
             .world()
             .resource::<AssetServer>()
             .load(crate::shaders::shader_asset_path("chain.wgsl"));
-        std::mem::forget(library);
-
-        app.add_plugins(UniformComponentPlugin::<ChainUniform>::default());
+        app.insert_resource(ChainShaderImport(library))
+            .add_plugins(UniformComponentPlugin::<ChainUniform>::default());
         let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
             return;
         };
         render_app
             .init_resource::<ExtractedMask>()
-            .init_resource::<TemporalHistories>()
             .init_resource::<ChainBindGroups>()
-            .init_resource::<SpecializedRenderPipelines<ChainPipelines>>()
-            .add_systems(RenderStartup, init_pipelines)
+            .add_systems(RenderStartup, init_chain_layout)
             .add_systems(ExtractSchedule, extract_chains)
             .add_systems(
                 Render,
                 (
-                    prepare_pipelines.in_set(RenderSystems::Prepare),
                     prepare_textures.in_set(RenderSystems::PrepareResources),
                     drop_unused.in_set(RenderSystems::Cleanup),
                 ),
             )
-            .add_systems(
+            .configure_sets(
                 Core2d,
                 (
-                    decode_pass,
-                    bilateral_pass,
-                    temporal_pass,
-                    blur_passes,
-                    composite_pass,
+                    ChainPass::MaskDecode,
+                    ChainPass::Bilateral,
+                    ChainPass::Temporal,
+                    ChainPass::Blur,
+                    ChainPass::Composite,
                 )
                     .chain()
                     .after(tonemapping)
@@ -162,26 +176,143 @@ impl Plugin for ChainRenderPlugin {
     }
 }
 
-const SHADERS: [(&str, &[u8]); 6] = [
-    ("chain.wgsl", include_bytes!("../../shaders/chain.wgsl")),
-    (
-        "mask_decode.wgsl",
-        include_bytes!("../../shaders/mask_decode.wgsl"),
-    ),
-    (
-        "bilateral.wgsl",
-        include_bytes!("../../shaders/bilateral.wgsl"),
-    ),
-    (
-        "temporal.wgsl",
-        include_bytes!("../../shaders/temporal.wgsl"),
-    ),
-    ("blur.wgsl", include_bytes!("../../shaders/blur.wgsl")),
-    (
-        "composite.wgsl",
-        include_bytes!("../../shaders/composite.wgsl"),
-    ),
-];
+/// The shared WGSL import (`bevy_backdrop::chain`), kept loaded while the app runs.
+#[derive(Resource)]
+pub struct ChainShaderImport(pub Handle<Shader>);
+
+/// What every stage's pipeline shares: the bind-group layout, the linear sampler and Bevy's
+/// fullscreen vertex shader.
+#[derive(Resource, Clone)]
+pub(crate) struct ChainLayout {
+    pub layout: BindGroupLayoutDescriptor,
+    pub sampler: Sampler,
+    pub fullscreen_shader: FullscreenShader,
+}
+
+impl ChainLayout {
+    /// A fullscreen-triangle pipeline of the chain's layout: `shader` with `shader_defs`, writing
+    /// one target per format.
+    pub fn pipeline(
+        &self,
+        label: &'static str,
+        shader: Handle<Shader>,
+        shader_defs: Vec<ShaderDefVal>,
+        formats: &[TextureFormat],
+    ) -> RenderPipelineDescriptor {
+        RenderPipelineDescriptor {
+            label: Some(label.into()),
+            layout: vec![self.layout.clone()],
+            vertex: self.fullscreen_shader.to_vertex_state(),
+            fragment: Some(FragmentState {
+                shader,
+                shader_defs,
+                targets: formats
+                    .iter()
+                    .map(|&format| {
+                        Some(ColorTargetState {
+                            format,
+                            blend: None,
+                            write_mask: ColorWrites::ALL,
+                        })
+                    })
+                    .collect(),
+                ..default()
+            }),
+            ..default()
+        }
+    }
+}
+
+/// Mask textures the stages render into and sample (filterable everywhere, WebGL2 included).
+pub(crate) const MASK_FORMAT: TextureFormat = TextureFormat::R16Float;
+/// The half-resolution blur textures.
+pub(crate) const BLUR_FORMAT: TextureFormat = TextureFormat::Rgba16Float;
+
+fn init_chain_layout(
+    mut commands: Commands,
+    render_device: Res<RenderDevice>,
+    fullscreen_shader: Res<FullscreenShader>,
+) {
+    let texture = || texture_2d(TextureSampleType::Float { filterable: true });
+    let layout = BindGroupLayoutDescriptor::new(
+        "backdrop_chain_layout",
+        &BindGroupLayoutEntries::sequential(
+            ShaderStages::FRAGMENT,
+            (
+                texture(),
+                texture(),
+                texture(),
+                texture(),
+                sampler(SamplerBindingType::Filtering),
+                uniform_buffer::<ChainUniform>(true),
+            ),
+        ),
+    );
+    let sampler = render_device.create_sampler(&SamplerDescriptor {
+        label: Some("backdrop_chain_linear_clamp"),
+        mag_filter: FilterMode::Linear,
+        min_filter: FilterMode::Linear,
+        ..default()
+    });
+    commands.insert_resource(ChainLayout {
+        layout,
+        sampler,
+        fullscreen_shader: fullscreen_shader.clone(),
+    });
+}
+
+/// A stage's pipeline: made once at render start from the [`ChainLayout`], specialised per view
+/// on the keys [`ChainStage::keys`] gives (the shader choices the stage makes, and the view's
+/// target format where it writes the picture).
+pub(crate) trait ChainStage: SpecializedRenderPipeline<Key: Send + Sync> + Resource {
+    /// The pipelines a view needs this frame, in the order the stage's pass uses them.
+    fn keys(target_format: TextureFormat, passes: &ChainPasses) -> impl Iterator<Item = Self::Key>;
+}
+
+/// The pipelines of stage `S` a view uses, in the order of [`ChainStage::keys`].
+#[derive(Component)]
+pub(crate) struct StagePipelineIds<S> {
+    pub ids: Vec<CachedRenderPipelineId>,
+    stage: PhantomData<fn() -> S>,
+}
+
+/// Adds a stage: its shader (embedded, under `shaders/NAME`), its pipeline (made at render start
+/// after the shared layout by `init`, specialised per view in `Prepare`) and its pass (a
+/// `Core2d` system, placed by the caller in its [`ChainPass`] set).
+pub(crate) fn add_stage<S: ChainStage, M>(
+    app: &mut App,
+    shader: (&str, &'static [u8]),
+    init: fn(Commands, Res<ChainLayout>, Res<AssetServer>),
+    pass: impl IntoScheduleConfigs<bevy::ecs::system::ScheduleSystem, M>,
+) {
+    crate::shaders::register_shader(app, shader.0, shader.1);
+    let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
+        return;
+    };
+    render_app
+        .init_resource::<SpecializedRenderPipelines<S>>()
+        .add_systems(RenderStartup, init.after(init_chain_layout))
+        .add_systems(Render, prepare_stage::<S>.in_set(RenderSystems::Prepare))
+        .add_systems(Core2d, pass);
+}
+
+fn prepare_stage<S: ChainStage>(
+    mut commands: Commands,
+    cache: Res<PipelineCache>,
+    mut specialized: ResMut<SpecializedRenderPipelines<S>>,
+    pipeline: Res<S>,
+    views: Query<(Entity, &ExtractedView, &ChainPasses)>,
+) {
+    for (entity, view, passes) in &views {
+        let ids = S::keys(view.target_format, passes)
+            .map(|key| specialized.specialize(&cache, &pipeline, key))
+            .collect();
+        commands.entity(entity).insert(StagePipelineIds::<S> {
+            ids,
+            stage: PhantomData,
+        });
+    }
+}
 
 fn extract_chains(
     mut commands: Commands,
@@ -277,214 +408,17 @@ fn extract_chains(
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Stage {
-    Decode,
-    Bilateral,
-    Temporal,
-    BlurFromFrame,
-    BlurHorizontal,
-    BlurVertical,
-    Composite,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct ChainPipelineKey {
-    stage: Stage,
-    format: TextureFormat,
-    /// Only the modes the stage's shader reads (the others are left at their defaults, so views
-    /// that differ elsewhere share the pipeline).
-    modes: ShaderModes,
-}
-
-impl Stage {
-    /// The part of `modes` this stage's shader is specialised on.
-    fn modes(self, modes: ShaderModes) -> ShaderModes {
-        let none = ShaderModes::default();
-        match self {
-            Stage::Decode => ShaderModes {
-                output_kind: modes.output_kind,
-                ..none
-            },
-            Stage::Bilateral | Stage::Temporal => none,
-            Stage::BlurFromFrame | Stage::BlurHorizontal | Stage::BlurVertical => ShaderModes {
-                blur_taps: modes.blur_taps,
-                ..none
-            },
-            Stage::Composite => ShaderModes {
-                view: modes.view,
-                background: modes.background,
-                wrap_mode: modes.wrap_mode,
-                ..none
-            },
-        }
-    }
-}
-
-#[derive(Resource)]
-struct ChainPipelines {
-    layout: BindGroupLayoutDescriptor,
-    sampler: Sampler,
-    fullscreen_shader: FullscreenShader,
-    decode: Handle<Shader>,
-    bilateral: Handle<Shader>,
-    temporal: Handle<Shader>,
-    blur: Handle<Shader>,
-    composite: Handle<Shader>,
-}
-
-const MASK_FORMAT: TextureFormat = TextureFormat::R16Float;
-const BLUR_FORMAT: TextureFormat = TextureFormat::Rgba16Float;
-
-fn init_pipelines(
-    mut commands: Commands,
-    render_device: Res<RenderDevice>,
-    fullscreen_shader: Res<FullscreenShader>,
-    asset_server: Res<AssetServer>,
-) {
-    let texture = || texture_2d(TextureSampleType::Float { filterable: true });
-    let layout = BindGroupLayoutDescriptor::new(
-        "backdrop_chain_layout",
-        &BindGroupLayoutEntries::sequential(
-            ShaderStages::FRAGMENT,
-            (
-                texture(),
-                texture(),
-                texture(),
-                texture(),
-                sampler(SamplerBindingType::Filtering),
-                uniform_buffer::<ChainUniform>(true),
-            ),
-        ),
-    );
-    let sampler = render_device.create_sampler(&SamplerDescriptor {
-        label: Some("backdrop_chain_linear_clamp"),
-        mag_filter: FilterMode::Linear,
-        min_filter: FilterMode::Linear,
-        ..default()
-    });
-    let load = |name: &str| asset_server.load(crate::shaders::shader_asset_path(name));
-    commands.insert_resource(ChainPipelines {
-        layout,
-        sampler,
-        fullscreen_shader: fullscreen_shader.clone(),
-        decode: load("mask_decode.wgsl"),
-        bilateral: load("bilateral.wgsl"),
-        temporal: load("temporal.wgsl"),
-        blur: load("blur.wgsl"),
-        composite: load("composite.wgsl"),
-    });
-}
-
-impl SpecializedRenderPipeline for ChainPipelines {
-    type Key = ChainPipelineKey;
-
-    fn specialize(&self, key: ChainPipelineKey) -> RenderPipelineDescriptor {
-        let modes = key.modes;
-        let taps = || ShaderDefVal::Int("BLUR_TAPS".into(), modes.blur_taps as i32);
-        let (shader, shader_defs): (_, Vec<ShaderDefVal>) = match key.stage {
-            Stage::Decode => (
-                self.decode.clone(),
-                vec![modes.output_kind.shader_def().into()],
-            ),
-            Stage::Bilateral => (self.bilateral.clone(), vec![]),
-            Stage::Temporal => (self.temporal.clone(), vec![]),
-            Stage::BlurFromFrame => (self.blur.clone(), vec!["FROM_FRAME".into(), taps()]),
-            Stage::BlurHorizontal => (self.blur.clone(), vec![taps()]),
-            Stage::BlurVertical => (self.blur.clone(), vec!["VERTICAL".into(), taps()]),
-            Stage::Composite => (
-                self.composite.clone(),
-                vec![
-                    modes.view.shader_def().into(),
-                    modes.background.shader_def().into(),
-                    modes.wrap_mode.shader_def().into(),
-                ],
-            ),
-        };
-        RenderPipelineDescriptor {
-            label: Some(format!("backdrop_chain_{:?}", key.stage).into()),
-            layout: vec![self.layout.clone()],
-            vertex: self.fullscreen_shader.to_vertex_state(),
-            fragment: Some(FragmentState {
-                shader,
-                shader_defs,
-                targets: {
-                    let target = |format| {
-                        Some(ColorTargetState {
-                            format,
-                            blend: None,
-                            write_mask: ColorWrites::ALL,
-                        })
-                    };
-                    match key.stage {
-                        // The smoothed mask and a copy of the frame.
-                        Stage::Temporal => vec![target(MASK_FORMAT), target(key.format)],
-                        _ => vec![target(key.format)],
-                    }
-                },
-                ..default()
-            }),
-            ..default()
-        }
-    }
-}
-
-/// The pipelines a view uses.
-#[derive(Component)]
-struct ChainPipelineIds {
-    decode: CachedRenderPipelineId,
-    bilateral: CachedRenderPipelineId,
-    temporal: CachedRenderPipelineId,
-    blur_from_frame: CachedRenderPipelineId,
-    blur_horizontal: CachedRenderPipelineId,
-    blur_vertical: CachedRenderPipelineId,
-    composite: CachedRenderPipelineId,
-}
-
-fn prepare_pipelines(
-    mut commands: Commands,
-    cache: Res<PipelineCache>,
-    mut specialized: ResMut<SpecializedRenderPipelines<ChainPipelines>>,
-    pipelines: Res<ChainPipelines>,
-    views: Query<(Entity, &ExtractedView, &ChainPasses)>,
-) {
-    for (entity, view, passes) in &views {
-        let mut get = |stage: Stage, format| {
-            let modes = stage.modes(passes.modes);
-            specialized.specialize(
-                &cache,
-                &pipelines,
-                ChainPipelineKey {
-                    stage,
-                    format,
-                    modes,
-                },
-            )
-        };
-        let ids = ChainPipelineIds {
-            decode: get(Stage::Decode, MASK_FORMAT),
-            bilateral: get(Stage::Bilateral, MASK_FORMAT),
-            temporal: get(Stage::Temporal, view.target_format),
-            blur_from_frame: get(Stage::BlurFromFrame, BLUR_FORMAT),
-            blur_horizontal: get(Stage::BlurHorizontal, BLUR_FORMAT),
-            blur_vertical: get(Stage::BlurVertical, BLUR_FORMAT),
-            composite: get(Stage::Composite, view.target_format),
-        };
-        commands.entity(entity).insert(ids);
-    }
-}
-
 /// A view's intermediate textures, from the texture cache.
 #[derive(Component)]
-struct ChainTextures {
-    decoded: TextureView,
-    refined: TextureView,
-    blur_a: TextureView,
-    blur_b: TextureView,
+pub(crate) struct ChainTextures {
+    pub decoded: TextureView,
+    pub refined: TextureView,
+    pub blur_a: TextureView,
+    pub blur_b: TextureView,
 }
 
 /// A texture a stage renders into and a later stage samples.
-fn stage_texture(
+pub(crate) fn stage_texture(
     label: &'static str,
     size: Extent3d,
     format: TextureFormat,
@@ -547,7 +481,11 @@ fn prepare_textures(
 
 /// Runs `draw` inside a render-diagnostics time span named `span` (CPU time always, GPU time
 /// where the adapter has timestamp queries). Does nothing extra without `RenderDiagnosticsPlugin`.
-fn timed(ctx: &mut RenderContext, span: &'static str, draw: impl FnOnce(&mut RenderContext)) {
+pub(crate) fn timed(
+    ctx: &mut RenderContext,
+    span: &'static str,
+    draw: impl FnOnce(&mut RenderContext),
+) {
     let recorder = ctx.diagnostic_recorder();
     let recorder = recorder.as_deref();
     let time_span = recorder.time_span(ctx.command_encoder(), span);
@@ -559,7 +497,7 @@ fn timed(ctx: &mut RenderContext, span: &'static str, draw: impl FnOnce(&mut Ren
 /// leaves old bind groups (and, through them, old textures) behind for this long; a model that
 /// stalls leaves the temporal history unflipped, and the bind groups of its other half must
 /// survive that without being made again.
-const KEEP_UNUSED_RENDERS: u32 = 16;
+pub(crate) const KEEP_UNUSED_RENDERS: u32 = 16;
 
 /// What a chain bind group binds: the four input textures and the uniform buffer (one layout
 /// and one sampler serve every stage).
@@ -620,23 +558,19 @@ impl ChainBindGroups {
     }
 }
 
-/// Once per render: drops cached bind groups and temporal histories that were not used for a few
-/// renders (a view that went away, such as the split view's chain B switched off, or sizes that
-/// are gone), so what the chain holds follows what it shows.
-fn drop_unused(mut bind_groups: ResMut<ChainBindGroups>, mut histories: ResMut<TemporalHistories>) {
+/// Once per render: drops cached bind groups that were not used for a few renders (a view that
+/// went away, such as the split view's chain B switched off, or sizes that are gone), so what the
+/// chain holds follows what it shows.
+fn drop_unused(mut bind_groups: ResMut<ChainBindGroups>) {
     bind_groups.groups.retain(|_, (_, unused)| {
         *unused += 1;
         *unused <= KEEP_UNUSED_RENDERS
     });
-    histories.0.retain(|_, state| {
-        state.unused += 1;
-        state.unused <= KEEP_UNUSED_RENDERS
-    });
 }
 
 /// Everything a stage's pass needs, gathered once per pass.
-struct PassContext<'a> {
-    pipelines: &'a ChainPipelines,
+pub(crate) struct PassContext<'a> {
+    layout: &'a ChainLayout,
     cache: &'a PipelineCache,
     bind_groups: &'a mut ChainBindGroups,
     uniform: (&'a Buffer, BindingResource<'a>),
@@ -645,7 +579,7 @@ struct PassContext<'a> {
 
 impl PassContext<'_> {
     /// One fullscreen triangle of `pipeline` into `target`, reading `inputs`.
-    fn draw(
+    pub fn draw(
         &mut self,
         ctx: &mut RenderContext,
         label: &'static str,
@@ -658,7 +592,7 @@ impl PassContext<'_> {
 
     /// Like `draw`, into several targets (one per fragment output). False when the pipeline is
     /// not compiled yet and nothing was drawn.
-    fn draw_to(
+    pub fn draw_to(
         &mut self,
         ctx: &mut RenderContext,
         label: &'static str,
@@ -671,8 +605,8 @@ impl PassContext<'_> {
         };
         let bind_group = self.bind_groups.get_or_create(
             ctx.render_device(),
-            || self.cache.get_bind_group_layout(&self.pipelines.layout),
-            &self.pipelines.sampler,
+            || self.cache.get_bind_group_layout(&self.layout.layout),
+            &self.layout.sampler,
             inputs,
             (self.uniform.0, self.uniform.1.clone()),
         );
@@ -704,13 +638,15 @@ impl PassContext<'_> {
     }
 }
 
-type ChainViewQuery<'w, 's> = ViewQuery<
+/// What a stage's pass reads of its view: the target, the chain's textures, the stage's own
+/// pipelines, what runs, and the view's uniform.
+pub(crate) type ChainViewQuery<'w, 's, S> = ViewQuery<
     'w,
     's,
     (
         &'static ViewTarget,
         &'static ChainTextures,
-        &'static ChainPipelineIds,
+        &'static StagePipelineIds<S>,
         &'static ChainPasses,
         &'static DynamicUniformIndex<ChainUniform>,
     ),
@@ -718,18 +654,18 @@ type ChainViewQuery<'w, 's> = ViewQuery<
 
 /// What every stage's system reads besides its view.
 #[derive(bevy::ecs::system::SystemParam)]
-struct StageParams<'w> {
-    pipelines: Res<'w, ChainPipelines>,
+pub(crate) struct StageParams<'w> {
+    layout: Res<'w, ChainLayout>,
     cache: Res<'w, PipelineCache>,
     uniforms: Res<'w, ComponentUniforms<ChainUniform>>,
-    mask: Res<'w, ExtractedMask>,
+    pub mask: Res<'w, ExtractedMask>,
     bind_groups: ResMut<'w, ChainBindGroups>,
 }
 
 impl StageParams<'_> {
     /// The pass context, or `None` when the chain does nothing this frame (no mask yet, or
     /// settings that leave the frame as it is).
-    fn context(
+    pub fn context(
         &mut self,
         passes: &ChainPasses,
         index: &DynamicUniformIndex<ChainUniform>,
@@ -739,274 +675,13 @@ impl StageParams<'_> {
         }
         let uniforms = self.uniforms.uniforms();
         Some(PassContext {
-            pipelines: &self.pipelines,
+            layout: &self.layout,
             cache: &self.cache,
             bind_groups: &mut self.bind_groups,
             uniform: (uniforms.buffer()?, uniforms.binding()?),
             offset: index.index(),
         })
     }
-}
-
-/// A view's temporal history: two smoothed masks and two frame copies, ping-ponged; owned here
-/// (not the texture cache) because they must be the same textures next frame.
-struct TemporalState {
-    size: Extent3d,
-    masks: [TextureView; 2],
-    frames: [TextureView; 2],
-    /// Which of the pairs holds the latest history.
-    current: usize,
-    /// The upload number of the mask the history last took in.
-    last_mask: Option<u64>,
-    /// The [`TemporalReset`] generation the history belongs to.
-    generation: u64,
-    /// Textures are new: the history must be cleared to "none" (−1) before use.
-    fresh: bool,
-    /// Renders since the view last ran the pass.
-    unused: u32,
-}
-
-/// Histories by view entity.
-#[derive(Resource, Default)]
-struct TemporalHistories(bevy::platform::collections::HashMap<Entity, TemporalState>);
-
-impl TemporalHistories {
-    /// The mask the later stages use: the smoothed history when temporal runs, else the refined.
-    fn mask_for<'a>(
-        &'a self,
-        entity: Entity,
-        passes: &ChainPasses,
-        textures: &'a ChainTextures,
-    ) -> &'a TextureView {
-        match self.0.get(&entity) {
-            Some(state) if passes.temporal && state.last_mask.is_some() => {
-                &state.masks[state.current]
-            }
-            _ => &textures.refined,
-        }
-    }
-}
-
-fn new_temporal_state(
-    device: &RenderDevice,
-    size: Extent3d,
-    frame_format: TextureFormat,
-) -> TemporalState {
-    let texture = |label, format| {
-        device
-            .create_texture(&stage_texture(label, size, format))
-            .create_view(&TextureViewDescriptor::default())
-    };
-    TemporalState {
-        size,
-        masks: [
-            texture("backdrop_temporal_mask_a", MASK_FORMAT),
-            texture("backdrop_temporal_mask_b", MASK_FORMAT),
-        ],
-        frames: [
-            texture("backdrop_temporal_frame_a", frame_format),
-            texture("backdrop_temporal_frame_b", frame_format),
-        ],
-        current: 0,
-        last_mask: None,
-        generation: 0,
-        fresh: true,
-        unused: 0,
-    }
-}
-
-fn temporal_pass(
-    view: ChainViewQuery,
-    mut stage: StageParams,
-    mut histories: ResMut<TemporalHistories>,
-    mut ctx: RenderContext,
-) {
-    let entity = view.entity();
-    let (target, textures, ids, passes, index) = view.into_inner();
-    if !passes.temporal {
-        histories.0.remove(&entity);
-        return;
-    }
-    let (generation, mask_number) = (stage.mask.2, stage.mask.1);
-    let Some(mut pass) = stage.context(passes, index) else {
-        return;
-    };
-    let frame = target.main_texture_view();
-    let size = target.main_texture().size();
-    let state = histories.0.entry(entity).or_insert_with(|| {
-        new_temporal_state(ctx.render_device(), size, target.main_texture_format())
-    });
-    state.unused = 0;
-    if state.size != size || state.generation != generation {
-        // A new frame size, or a reset asked for: the old history means nothing here.
-        *state = new_temporal_state(ctx.render_device(), size, target.main_texture_format());
-        state.generation = generation;
-    }
-    if state.fresh {
-        ctx.command_encoder()
-            .begin_render_pass(&RenderPassDescriptor {
-                label: Some("backdrop_temporal_reset"),
-                color_attachments: &[Some(RenderPassColorAttachment {
-                    view: &state.masks[state.current],
-                    depth_slice: None,
-                    resolve_target: None,
-                    ops: Operations {
-                        load: LoadOp::Clear(LinearRgba::new(-1.0, 0.0, 0.0, 1.0).into()),
-                        store: StoreOp::Store,
-                    },
-                })],
-                depth_stencil_attachment: None,
-                timestamp_writes: None,
-                occlusion_query_set: None,
-                multiview_mask: None,
-            });
-        state.fresh = false;
-    }
-    // Once per new mask: between masks the history stands.
-    if state.last_mask == Some(mask_number) {
-        return;
-    }
-    let (now, next) = (state.current, 1 - state.current);
-    let mut drawn = false;
-    timed(&mut ctx, super::GPU_SPANS[2].1, |ctx| {
-        drawn = pass.draw_to(
-            ctx,
-            "backdrop_temporal",
-            ids.temporal,
-            [
-                frame,
-                &textures.refined,
-                &state.masks[now],
-                &state.frames[now],
-            ],
-            &[&state.masks[next], &state.frames[next]],
-        );
-    });
-    // A pipeline still compiling drew nothing: the history stands, and the next render tries
-    // again (advancing would hand an unwritten texture to the later stages).
-    if drawn {
-        state.current = next;
-        state.last_mask = Some(mask_number);
-    }
-}
-
-fn decode_pass(
-    view: ChainViewQuery,
-    mut stage: StageParams,
-    images: Res<RenderAssets<GpuImage>>,
-    mut ctx: RenderContext,
-) {
-    let (_, textures, ids, passes, index) = view.into_inner();
-    let Some(raw) = stage.mask.0.and_then(|id| images.get(id)) else {
-        return;
-    };
-    let Some(mut pass) = stage.context(passes, index) else {
-        return;
-    };
-    let raw = &raw.texture_view;
-    timed(&mut ctx, super::GPU_SPANS[0].1, |ctx| {
-        pass.draw(
-            ctx,
-            "backdrop_mask_decode",
-            ids.decode,
-            [raw, raw, raw, raw],
-            &textures.decoded,
-        );
-    });
-}
-
-fn bilateral_pass(view: ChainViewQuery, mut stage: StageParams, mut ctx: RenderContext) {
-    let (target, textures, ids, passes, index) = view.into_inner();
-    let Some(mut pass) = stage.context(passes, index) else {
-        return;
-    };
-    let frame = target.main_texture_view();
-    timed(&mut ctx, super::GPU_SPANS[1].1, |ctx| {
-        pass.draw(
-            ctx,
-            "backdrop_bilateral",
-            ids.bilateral,
-            [frame, &textures.decoded, &textures.decoded, frame],
-            &textures.refined,
-        );
-    });
-}
-
-fn blur_passes(
-    view: ChainViewQuery,
-    mut stage: StageParams,
-    histories: Res<TemporalHistories>,
-    mut ctx: RenderContext,
-) {
-    let entity = view.entity();
-    let (target, textures, ids, passes, index) = view.into_inner();
-    let Some(mut pass) = stage.context(passes, index) else {
-        return;
-    };
-    let mask = histories.mask_for(entity, passes, textures);
-    let (a, b) = (&textures.blur_a, &textures.blur_b);
-    if passes.blur_iterations == 0 {
-        return;
-    }
-    timed(&mut ctx, super::GPU_SPANS[3].1, |ctx| {
-        for iteration in 0..passes.blur_iterations {
-            let (pipeline, source) = if iteration == 0 {
-                (ids.blur_from_frame, target.main_texture_view())
-            } else {
-                (ids.blur_horizontal, b)
-            };
-            pass.draw(
-                ctx,
-                "backdrop_blur_h",
-                pipeline,
-                [source, mask, mask, mask],
-                a,
-            );
-            pass.draw(
-                ctx,
-                "backdrop_blur_v",
-                ids.blur_vertical,
-                [a, mask, mask, mask],
-                b,
-            );
-        }
-    });
-}
-
-fn composite_pass(
-    view: ChainViewQuery,
-    mut stage: StageParams,
-    histories: Res<TemporalHistories>,
-    images: Res<RenderAssets<GpuImage>>,
-    pictures: Query<&ExtractedPicture>,
-    mut ctx: RenderContext,
-) {
-    let entity = view.entity();
-    let picture = pictures.get(entity).copied().unwrap_or_default();
-    let (target, textures, ids, passes, index) = view.into_inner();
-    let Some(mut pass) = stage.context(passes, index) else {
-        return;
-    };
-    let third = if passes.shows_decoded {
-        &textures.decoded
-    } else {
-        &textures.blur_b
-    };
-    let picture = picture
-        .0
-        .and_then(|id| images.get(id))
-        .map(|p| &p.texture_view);
-    let post = target.post_process_write();
-    let mask = histories.mask_for(entity, passes, textures);
-    timed(&mut ctx, super::GPU_SPANS[4].1, |ctx| {
-        pass.draw(
-            ctx,
-            "backdrop_composite",
-            ids.composite,
-            [post.source, mask, third, picture.unwrap_or(post.source)],
-            post.destination,
-        );
-    });
 }
 
 #[cfg(test)]
@@ -1016,13 +691,8 @@ mod tests {
     use super::*;
 
     /// The defs a shader tests that start with `prefix` (upper-case words, in code or comments).
-    fn defs_in(shader: &str, prefix: &str) -> BTreeSet<String> {
-        let (_, bytes) = SHADERS
-            .iter()
-            .find(|(name, _)| *name == shader)
-            .expect("the shader is embedded");
-        std::str::from_utf8(bytes)
-            .unwrap()
+    fn defs_in(source: &str, prefix: &str) -> BTreeSet<String> {
+        source
             .split(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
             .filter(|word| word.starts_with(prefix))
             .map(str::to_owned)
@@ -1033,7 +703,7 @@ mod tests {
     /// a def the WGSL tests that no value sets (a typo, a renamed variant), fails here.
     fn matches_its_shader<T: ShaderChoice>() -> Result<(), String> {
         let from_enum: BTreeSet<String> = T::ALL.iter().map(|v| v.shader_def().into()).collect();
-        let in_wgsl = defs_in(T::SHADER, T::PREFIX);
+        let in_wgsl = defs_in(T::SOURCE, T::PREFIX);
         if from_enum == in_wgsl {
             Ok(())
         } else {
@@ -1060,6 +730,7 @@ mod tests {
     impl ShaderChoice for Drifted {
         const ALL: &'static [Self] = &[Self("VIEW_FINAL"), Self("VIEW_SIDE_BY_SIDE")];
         const SHADER: &'static str = "composite.wgsl";
+        const SOURCE: &'static str = include_str!("../../shaders/composite.wgsl");
         const PREFIX: &'static str = "VIEW_";
         fn shader_def(self) -> &'static str {
             self.0

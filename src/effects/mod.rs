@@ -9,7 +9,7 @@
 pub mod background;
 pub mod bilateral;
 pub mod blur;
-mod chain;
+pub(crate) mod chain;
 pub mod composite;
 pub mod mask_decode;
 pub mod reference;
@@ -18,7 +18,7 @@ pub mod temporal;
 
 pub use bilateral::JointBilateralSettings;
 pub use blur::BlurSettings;
-pub use chain::{ChainBindGroups, ChainUniform, ShaderChoice};
+pub use chain::{ChainBindGroups, ChainPass, ChainShaderImport, ChainUniform, ShaderChoice};
 pub use composite::{Background, BackgroundKind, CompositeSettings, LightWrapSettings, WrapMode};
 pub use temporal::TemporalSettings;
 
@@ -33,11 +33,11 @@ use crate::capture::{CurrentFrame, FrameImage, FrameSystems};
 /// With `RenderDiagnosticsPlugin`, `render/<span>/elapsed_gpu` holds GPU ms where the adapter has
 /// timestamp queries, `render/<span>/elapsed_cpu` the encoding time everywhere.
 pub const GPU_SPANS: [(&str, &str); 5] = [
-    ("mask decode", "backdrop_mask_decode"),
-    ("bilateral", "backdrop_bilateral"),
-    ("temporal", "backdrop_temporal"),
-    ("blur", "backdrop_blur"),
-    ("composite", "backdrop_composite"),
+    ("mask decode", mask_decode::SPAN),
+    ("bilateral", bilateral::SPAN),
+    ("temporal", temporal::SPAN),
+    ("blur", blur::SPAN),
+    ("composite", composite::SPAN),
 ];
 
 /// Render layer of the frame quad: seen by chain cameras only, never by the window camera.
@@ -96,6 +96,7 @@ impl ShaderChoice for ChainView {
         Self::BlurredBackground,
     ];
     const SHADER: &'static str = "composite.wgsl";
+    const SOURCE: &'static str = include_str!("../../shaders/composite.wgsl");
     const PREFIX: &'static str = "VIEW_";
 
     fn shader_def(self) -> &'static str {
@@ -200,7 +201,15 @@ pub struct FitChainToFrame;
 impl Plugin for EffectsPlugin {
     fn build(&self, app: &mut App) {
         // Stages first: they register what the chain camera's components require.
-        app.add_plugins((chain::ChainRenderPlugin, background::BackgroundPlugin));
+        app.add_plugins((
+            chain::ChainRenderPlugin,
+            mask_decode::MaskDecodePlugin,
+            bilateral::BilateralPlugin,
+            temporal::TemporalPlugin,
+            blur::BlurPlugin,
+            composite::CompositePlugin,
+            background::BackgroundPlugin,
+        ));
         let world = app.world_mut();
         let frame_image = world.resource::<FrameImage>().0.clone();
         world.spawn((

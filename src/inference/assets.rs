@@ -29,17 +29,11 @@ pub struct ModelTable {
 impl ModelTable {
     /// The row of the model `id`, or the error that lists the known ids.
     pub fn get(&self, id: &str) -> Result<&ModelInfo, ModelError> {
-        self.models
-            .iter()
-            .find(|m| m.id == id)
-            .ok_or_else(|| ModelError::UnknownId {
-                id: id.to_owned(),
-                known: self.ids().join(", "),
-            })
+        super::models::find_model(&self.models, id)
     }
 
     pub fn ids(&self) -> Vec<String> {
-        self.models.iter().map(|m| m.id.clone()).collect()
+        super::models::model_ids(&self.models)
     }
 }
 

@@ -127,6 +127,22 @@ pub enum ModelError {
     },
 }
 
+/// The row of the model `id`, or the error that lists the known ids.
+pub fn find_model<'a>(models: &'a [ModelInfo], id: &str) -> Result<&'a ModelInfo, ModelError> {
+    models
+        .iter()
+        .find(|m| m.id == id)
+        .ok_or_else(|| ModelError::UnknownId {
+            id: id.to_owned(),
+            known: model_ids(models).join(", "),
+        })
+}
+
+/// The ids of a table's rows, in order.
+pub fn model_ids(models: &[ModelInfo]) -> Vec<String> {
+    models.iter().map(|m| m.id.clone()).collect()
+}
+
 /// The model table and the folder its files are in.
 #[derive(Clone, Debug)]
 pub struct ModelRegistry {
@@ -164,17 +180,11 @@ impl ModelRegistry {
     }
 
     pub fn get(&self, id: &str) -> Result<&ModelInfo, ModelError> {
-        self.models
-            .iter()
-            .find(|m| m.id == id)
-            .ok_or_else(|| ModelError::UnknownId {
-                id: id.to_owned(),
-                known: self.ids().join(", "),
-            })
+        find_model(&self.models, id)
     }
 
     pub fn ids(&self) -> Vec<String> {
-        self.models.iter().map(|m| m.id.clone()).collect()
+        model_ids(&self.models)
     }
 
     pub fn path_of(&self, model: &ModelInfo) -> PathBuf {

@@ -3,8 +3,57 @@
 //! pixels (σ = s), so the kernel is round on non-square frames (the demo's UV-space distance made
 //! it slightly anisotropic).
 
+mod pipeline;
 mod reference;
 mod settings;
 
 pub use reference::*;
 pub use settings::*;
+
+use bevy::prelude::*;
+use bevy::render::renderer::RenderContext;
+
+use crate::effects::chain::{ChainPass, ChainViewQuery, StageParams, add_stage, timed};
+use pipeline::BilateralPipeline;
+
+/// The pass's time span in render diagnostics.
+pub const SPAN: &str = "backdrop_bilateral";
+
+/// The stage on the chain cameras: its shader, pipeline and pass.
+pub struct BilateralPlugin;
+
+impl Plugin for BilateralPlugin {
+    fn build(&self, app: &mut App) {
+        add_stage::<BilateralPipeline, _>(
+            app,
+            (
+                pipeline::SHADER,
+                include_bytes!("../../../shaders/bilateral.wgsl"),
+            ),
+            pipeline::init,
+            bilateral_pass.in_set(ChainPass::Bilateral),
+        );
+    }
+}
+
+/// The decoded mask → the refined mask at frame resolution, guided by the frame.
+fn bilateral_pass(
+    view: ChainViewQuery<BilateralPipeline>,
+    mut stage: StageParams,
+    mut ctx: RenderContext,
+) {
+    let (target, textures, pipelines, passes, index) = view.into_inner();
+    let Some(mut pass) = stage.context(passes, index) else {
+        return;
+    };
+    let frame = target.main_texture_view();
+    timed(&mut ctx, SPAN, |ctx| {
+        pass.draw(
+            ctx,
+            "backdrop_bilateral",
+            pipelines.ids[0],
+            [frame, &textures.decoded, &textures.decoded, frame],
+            &textures.refined,
+        );
+    });
+}

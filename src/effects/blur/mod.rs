@@ -3,11 +3,19 @@
 //! missing weight is filled with the centre colour, so the person does not bleed into the blurred
 //! background.
 
+mod pipeline;
 mod reference;
 mod settings;
 
 pub use reference::*;
 pub use settings::*;
+
+use bevy::prelude::*;
+use bevy::render::renderer::RenderContext;
+
+use crate::effects::chain::{ChainPass, ChainViewQuery, StageParams, add_stage, timed};
+use crate::effects::temporal::TemporalHistories;
+use pipeline::BlurPipeline;
 
 /// Taps each side of one pass, at most: wider blurs take more passes.
 pub const MAX_TAPS_PER_PASS: i32 = 32;
@@ -56,4 +64,65 @@ impl BlurPlan {
 /// Size of the half-resolution buffers for a frame (rounded up).
 pub fn half_size(width: u32, height: u32) -> (u32, u32) {
     (width.div_ceil(2), height.div_ceil(2))
+}
+
+/// The passes' time span in render diagnostics (all iterations together).
+pub const SPAN: &str = "backdrop_blur";
+
+/// The stage on the chain cameras: its shader, pipelines and passes.
+pub struct BlurPlugin;
+
+impl Plugin for BlurPlugin {
+    fn build(&self, app: &mut App) {
+        add_stage::<BlurPipeline, _>(
+            app,
+            (
+                pipeline::SHADER,
+                include_bytes!("../../../shaders/blur.wgsl"),
+            ),
+            pipeline::init,
+            blur_passes.in_set(ChainPass::Blur),
+        );
+    }
+}
+
+/// The frame → its mask-weighted blur at half resolution: pass pairs ping-ponging between the
+/// two half-size textures (the result ends in `blur_b`).
+fn blur_passes(
+    view: ChainViewQuery<BlurPipeline>,
+    mut stage: StageParams,
+    histories: Res<TemporalHistories>,
+    mut ctx: RenderContext,
+) {
+    let entity = view.entity();
+    let (target, textures, pipelines, passes, index) = view.into_inner();
+    let Some(mut pass) = stage.context(passes, index) else {
+        return;
+    };
+    let mask = histories.mask_for(entity, passes, textures);
+    let (a, b) = (&textures.blur_a, &textures.blur_b);
+    if passes.blur_iterations == 0 {
+        return;
+    }
+    // In the order of `BlurPipeline::keys`.
+    let [from_frame, horizontal, vertical] = pipelines.ids[..] else {
+        return;
+    };
+    timed(&mut ctx, SPAN, |ctx| {
+        for iteration in 0..passes.blur_iterations {
+            let (pipeline, source) = if iteration == 0 {
+                (from_frame, target.main_texture_view())
+            } else {
+                (horizontal, b)
+            };
+            pass.draw(
+                ctx,
+                "backdrop_blur_h",
+                pipeline,
+                [source, mask, mask, mask],
+                a,
+            );
+            pass.draw(ctx, "backdrop_blur_v", vertical, [a, mask, mask, mask], b);
+        }
+    });
 }

@@ -69,6 +69,7 @@ pub enum WrapMode {
 impl crate::effects::ShaderChoice for WrapMode {
     const ALL: &'static [Self] = &[Self::Screen, Self::LinearDodge];
     const SHADER: &'static str = "composite.wgsl";
+    const SOURCE: &'static str = include_str!("../../../shaders/composite.wgsl");
     const PREFIX: &'static str = "WRAP_";
 
     fn shader_def(self) -> &'static str {
@@ -102,6 +103,7 @@ pub enum BackgroundKind {
 impl crate::effects::ShaderChoice for BackgroundKind {
     const ALL: &'static [Self] = &[Self::None, Self::Blur, Self::Color, Self::Picture];
     const SHADER: &'static str = "composite.wgsl";
+    const SOURCE: &'static str = include_str!("../../../shaders/composite.wgsl");
     const PREFIX: &'static str = "BACKGROUND_";
 
     fn shader_def(self) -> &'static str {

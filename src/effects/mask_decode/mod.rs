@@ -1,15 +1,24 @@
 //! Mask decode: the model's raw output → person probability, at model resolution
 //! (`shaders/mask_decode.wgsl`). Which decoding applies comes from the model table.
 
+mod pipeline;
 mod reference;
 
 pub use reference::*;
 
+use bevy::prelude::*;
+use bevy::render::render_asset::RenderAssets;
+use bevy::render::renderer::RenderContext;
+use bevy::render::texture::GpuImage;
+
+use crate::effects::chain::{ChainPass, ChainViewQuery, StageParams, add_stage, timed};
 use crate::inference::OutputKind;
+use pipeline::MaskDecodePipeline;
 
 impl crate::effects::ShaderChoice for OutputKind {
     const ALL: &'static [Self] = &[Self::Probability, Self::Logits, Self::TwoClassLogits];
     const SHADER: &'static str = "mask_decode.wgsl";
+    const SOURCE: &'static str = include_str!("../../../shaders/mask_decode.wgsl");
     const PREFIX: &'static str = "OUTPUT_";
 
     fn shader_def(self) -> &'static str {
@@ -19,4 +28,50 @@ impl crate::effects::ShaderChoice for OutputKind {
             Self::TwoClassLogits => "OUTPUT_TWO_CLASS_LOGITS",
         }
     }
+}
+
+/// The pass's time span in render diagnostics.
+pub const SPAN: &str = "backdrop_mask_decode";
+
+/// The stage on the chain cameras: its shader, pipeline and pass.
+pub struct MaskDecodePlugin;
+
+impl Plugin for MaskDecodePlugin {
+    fn build(&self, app: &mut App) {
+        add_stage::<MaskDecodePipeline, _>(
+            app,
+            (
+                pipeline::SHADER,
+                include_bytes!("../../../shaders/mask_decode.wgsl"),
+            ),
+            pipeline::init,
+            decode_pass.in_set(ChainPass::MaskDecode),
+        );
+    }
+}
+
+/// The raw model mask → the decoded mask, at model resolution.
+fn decode_pass(
+    view: ChainViewQuery<MaskDecodePipeline>,
+    mut stage: StageParams,
+    images: Res<RenderAssets<GpuImage>>,
+    mut ctx: RenderContext,
+) {
+    let (_, textures, pipelines, passes, index) = view.into_inner();
+    let Some(raw) = stage.mask.0.and_then(|id| images.get(id)) else {
+        return;
+    };
+    let Some(mut pass) = stage.context(passes, index) else {
+        return;
+    };
+    let raw = &raw.texture_view;
+    timed(&mut ctx, SPAN, |ctx| {
+        pass.draw(
+            ctx,
+            "backdrop_mask_decode",
+            pipelines.ids[0],
+            [raw, raw, raw, raw],
+            &textures.decoded,
+        );
+    });
 }
