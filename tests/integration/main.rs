@@ -9,6 +9,7 @@ mod common;
 mod comparer;
 mod diagnostics;
 mod effects;
+mod examples;
 mod headless;
 mod inference;
 mod inference_app;
