@@ -113,15 +113,19 @@ fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
     };
     let handed_out = |app: &App| app.world().resource::<ModelComparison>().started;
 
-    // Gaps: a new frame every third update, the active model quick. The comparer runs.
-    for i in 0..150 {
+    // Gaps: a new frame every third update, the active model quick. The comparer runs: three
+    // rounds, however long its low-priority thread takes on a busy machine.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut i = 0;
+    while app.world().resource::<ModelComparison>().table.rounds < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "the comparer should run in the gaps: {} rounds",
+            app.world().resource::<ModelComparison>().table.rounds
+        );
         update(&mut app, i % 3 == 0);
+        i += 1;
     }
-    let rounds = app.world().resource::<ModelComparison>().table.rounds;
-    assert!(
-        rounds >= 3,
-        "the comparer should run in the gaps: {rounds} rounds"
-    );
     let table = &app.world().resource::<ModelComparison>().table;
     let b = table
         .rows
@@ -190,13 +194,13 @@ fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
 
     // Release: the burst runs.
     gate.set_open(true);
-    for i in 0..120 {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut i = 0;
+    while handed_out(&app) <= handed_before {
+        assert!(Instant::now() < deadline, "the comparer did not resume");
         update(&mut app, i % 3 == 0);
+        i += 1;
     }
-    assert!(
-        handed_out(&app) > handed_before,
-        "the comparer did not resume"
-    );
     assert_eq!(
         overlaps.load(Ordering::SeqCst),
         0,

@@ -93,11 +93,6 @@ fn diagnostics_report_what_happened() {
     for _ in 0..7 {
         feed(&mut app);
     }
-    gate.set_open(true);
-    while counts.running() != 0 {
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    std::thread::sleep(Duration::from_millis(10));
     let before = app
         .world()
         .resource::<CurrentMask>()
@@ -105,9 +100,26 @@ fn diagnostics_report_what_happened() {
         .as_ref()
         .unwrap()
         .frame_seq;
-    feed(&mut app);
+    gate.set_open(true);
+    // No new frames now: update until the held job's mask is taken (an event, not a wait of
+    // some milliseconds that a busy machine may outlast).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while app
+        .world()
+        .resource::<CurrentMask>()
+        .mask
+        .as_ref()
+        .unwrap()
+        .frame_seq
+        == before
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the held job's mask did not arrive"
+        );
+        app.update();
+    }
     let mask = app.world().resource::<CurrentMask>().mask.clone().unwrap();
-    assert_ne!(mask.frame_seq, before, "the held job's mask did not arrive");
     // The job took frame `seq_of_job` or the one uploaded in the same update; the mask's age is
     // the frames uploaded since its own frame, counted here.
     let counted = app.world().resource::<CurrentFrame>().uploaded - mask.frame_seq;
