@@ -124,6 +124,7 @@ fn diagnostics_report_what_happened() {
     // the frames uploaded since its own frame, counted here.
     let counted = app.world().resource::<CurrentFrame>().uploaded - mask.frame_seq;
     assert!(mask.frame_seq >= seq_of_job.saturating_sub(1) && mask.frame_seq <= seq_of_job);
-    assert!(counted >= 8, "counted {counted}");
+    // Seven frames came while the job was held.
+    assert!(counted >= 7, "counted {counted}");
     assert_eq!(value(&app, &MASK_AGE), Some(counted as f64));
 }

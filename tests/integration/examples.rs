@@ -96,9 +96,8 @@ fn custom_stage_runs_after_the_chain() {
             c[0] * 0.349 + c[1] * 0.686 + c[2] * 0.168,
             c[0] * 0.272 + c[1] * 0.534 + c[2] * 0.131,
         ];
-        for ch in 0..3 {
-            let expected = sepia[ch].min(1.0) * 255.0;
-            worst = worst.max((out.0[ch] as f32 - expected).abs());
+        for (got, want) in out.0.iter().zip(sepia) {
+            worst = worst.max((*got as f32 - want.min(1.0) * 255.0).abs());
         }
     }
     println!("custom_stage: max |picture − sepia(sample)| = {worst:.1}/255");
