@@ -1,11 +1,15 @@
-// Joint bilateral upsample: the decoded mask (tex_b, model resolution) to frame resolution, guided
-// by the frame's colours (tex_a). The reference demo's tap pattern: s = sigmaSpace · max(W/w, H/h)
+// Joint bilateral upsample: the decoded mask (decoded_mask, model resolution) to frame resolution, guided
+// by the frame's colours (frame). The reference demo's tap pattern: s = sigmaSpace · max(W/w, H/h)
 // output pixels, step max(1, 0.66·√s), offsets from −s + o to s (o = step/2 when step > 1). Unlike
 // the demo, distances are measured in output pixels (σ = s), so the kernel stays round on
 // non-square frames.
 
 #import bevy_core_pipeline::fullscreen_vertex_shader::FullscreenVertexOutput
-#import bevy_backdrop::chain::{tex_a, tex_b, linear_sampler, chain, bilateral_gauss}
+#import bevy_backdrop::chain::{linear_sampler, chain, bilateral_gauss}
+
+// Inputs: the chain layout's texture slots, named for this stage (see src/effects/chain.rs).
+@group(0) @binding(0) var frame: texture_2d<f32>;
+@group(0) @binding(1) var decoded_mask: texture_2d<f32>;
 
 // 1/1024: a quarter of an 8-bit step (bilateral::UNIFORM_EPSILON on the CPU side).
 const UNIFORM_EPSILON: f32 = 0.0009765625;
@@ -19,9 +23,9 @@ fn colour_weight(distance: f32) -> f32 {
 
 @fragment
 fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
-    let frame_size = vec2<f32>(textureDimensions(tex_a));
-    let mask_size = vec2<f32>(textureDimensions(tex_b));
-    let plain = textureSampleLevel(tex_b, linear_sampler, in.uv, 0.0).r;
+    let frame_size = vec2<f32>(textureDimensions(frame));
+    let mask_size = vec2<f32>(textureDimensions(decoded_mask));
+    let plain = textureSampleLevel(decoded_mask, linear_sampler, in.uv, 0.0).r;
     let s = chain.sigma_space * max(frame_size.x / mask_size.x, frame_size.y / mask_size.y);
     if s <= 0.0 {
         return vec4<f32>(plain, 0.0, 0.0, 1.0);
@@ -36,7 +40,7 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     var highest = -1e9;
     for (var ty = low.y; ty <= high.y; ty++) {
         for (var tx = low.x; tx <= high.x; tx++) {
-            let value = textureLoad(tex_b, vec2<i32>(tx, ty), 0).r;
+            let value = textureLoad(decoded_mask, vec2<i32>(tx, ty), 0).r;
             lowest = min(lowest, value);
             highest = max(highest, value);
         }
@@ -46,15 +50,15 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     }
     let step = max(1.0, 0.66 * sqrt(s));
     let start = -s + select(0.0, step * 0.5, step > 1.0);
-    let centre = textureSampleLevel(tex_a, linear_sampler, in.uv, 0.0).rgb;
+    let centre = textureSampleLevel(frame, linear_sampler, in.uv, 0.0).rgb;
     var weight_sum = 0.0;
     var sum = 0.0;
     for (var dy = start; dy <= s; dy += step) {
         for (var dx = start; dx <= s; dx += step) {
             let offset = vec2<f32>(dx, dy);
             let uv = in.uv + offset / frame_size;
-            let colour = textureSampleLevel(tex_a, linear_sampler, uv, 0.0).rgb;
-            let person = textureSampleLevel(tex_b, linear_sampler, uv, 0.0).r;
+            let colour = textureSampleLevel(frame, linear_sampler, uv, 0.0).rgb;
+            let person = textureSampleLevel(decoded_mask, linear_sampler, uv, 0.0).r;
             let w = bilateral_gauss(length(offset), s) * colour_weight(length(colour - centre));
             weight_sum += w;
             sum += w * person;

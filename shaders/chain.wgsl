@@ -1,5 +1,6 @@
-// What every effects-chain stage binds: up to four input textures, a linear clamp sampler, and the
-// chain's uniform (derived from BackdropSettings at extract time; see src/effects/chain.rs).
+// What every effects-chain stage binds: up to four input textures (bindings 0–3, which each stage
+// declares itself under the names of what it reads there), a linear clamp sampler, and the chain's
+// uniform (derived from BackdropSettings at extract time; see src/effects/chain.rs).
 //
 // Choices between code paths (output kind, view, background, wrap mode, blur taps) are pipeline
 // specialisations (shader defs), never branches or loop bounds on uniform values: Mesa's lavapipe
@@ -27,10 +28,6 @@ struct ChainUniform {
     temporal_sensitivity: f32,
 }
 
-@group(0) @binding(0) var tex_a: texture_2d<f32>;
-@group(0) @binding(1) var tex_b: texture_2d<f32>;
-@group(0) @binding(2) var tex_c: texture_2d<f32>;
-@group(0) @binding(3) var tex_d: texture_2d<f32>;
 @group(0) @binding(4) var linear_sampler: sampler;
 @group(0) @binding(5) var<uniform> chain: ChainUniform;
 

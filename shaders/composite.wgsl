@@ -3,36 +3,42 @@
 // linear dodge; out = mix(background, frame', m'). The background is the frame itself (none), the
 // blurred frame, a colour, or a picture cover-cropped to the frame. Other views show a stage's
 // output for inspection and tests.
-//   tex_a: frame, tex_b: refined mask (frame size), tex_c: blurred background (half size), or the
-//   decoded mask for the decoded-mask view; tex_d: the background picture.
+//   frame_texture: frame, refined_mask: refined mask (frame size), blurred_or_decoded: blurred background (half size), or the
+//   decoded mask for the decoded-mask view; background_picture: the background picture.
 // Pipeline specialisations (see chain.wgsl), one def per value of a Rust enum: the view
 // (`ChainView`), what is behind the person (`BackgroundKind`), the light wrap's blend (`WrapMode`).
 // Each is tested by name below; a test checks the names against the enums.
 
 #import bevy_core_pipeline::fullscreen_vertex_shader::FullscreenVertexOutput
-#import bevy_backdrop::chain::{tex_a, tex_b, tex_c, tex_d, linear_sampler, chain}
+#import bevy_backdrop::chain::{linear_sampler, chain}
+
+// Inputs: the chain layout's texture slots, named for this stage (see src/effects/chain.rs).
+@group(0) @binding(0) var frame_texture: texture_2d<f32>;
+@group(0) @binding(1) var refined_mask: texture_2d<f32>;
+@group(0) @binding(2) var blurred_or_decoded: texture_2d<f32>;
+@group(0) @binding(3) var background_picture: texture_2d<f32>;
 
 @fragment
 fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     let pixel = vec2<i32>(in.position.xy);
-    let frame = textureLoad(tex_a, pixel, 0);
-    let person = textureLoad(tex_b, pixel, 0).r;
+    let frame = textureLoad(frame_texture, pixel, 0);
+    let person = textureLoad(refined_mask, pixel, 0).r;
 #ifdef VIEW_DECODED_MASK
-    let decoded = textureSampleLevel(tex_c, linear_sampler, in.uv, 0.0).r;
+    let decoded = textureSampleLevel(blurred_or_decoded, linear_sampler, in.uv, 0.0).r;
     return vec4<f32>(vec3<f32>(clamp(decoded, 0.0, 1.0)), 1.0);
 #else ifdef VIEW_REFINED_MASK
     return vec4<f32>(vec3<f32>(clamp(person, 0.0, 1.0)), 1.0);
 #else ifdef VIEW_BLURRED_BACKGROUND
-    return vec4<f32>(textureSampleLevel(tex_c, linear_sampler, in.uv, 0.0).rgb, 1.0);
+    return vec4<f32>(textureSampleLevel(blurred_or_decoded, linear_sampler, in.uv, 0.0).rgb, 1.0);
 #else ifdef BACKGROUND_NONE
     return frame;
 #else ifdef VIEW_FINAL
 #ifdef BACKGROUND_BLUR
-    let background = textureSampleLevel(tex_c, linear_sampler, in.uv, 0.0).rgb;
+    let background = textureSampleLevel(blurred_or_decoded, linear_sampler, in.uv, 0.0).rgb;
 #else ifdef BACKGROUND_COLOR
     let background = chain.background_color.rgb;
 #else ifdef BACKGROUND_PICTURE
-    let background = textureSampleLevel(tex_d, linear_sampler, cover_uv(in.uv), 0.0).rgb;
+    let background = textureSampleLevel(background_picture, linear_sampler, cover_uv(in.uv), 0.0).rgb;
 #endif
     let high = chain.coverage_high;
     let wrap = chain.wrap_strength * (1.0 - max(0.0, person - high) / (1.0 - high));
@@ -49,8 +55,8 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
 
 // The picture scaled to cover the frame (aspect kept, centred, overflow cropped).
 fn cover_uv(uv: vec2<f32>) -> vec2<f32> {
-    let frame = vec2<f32>(textureDimensions(tex_a));
-    let picture = vec2<f32>(textureDimensions(tex_d));
+    let frame = vec2<f32>(textureDimensions(frame_texture));
+    let picture = vec2<f32>(textureDimensions(background_picture));
     let scale = max(frame.x / picture.x, frame.y / picture.y);
     let shown = picture * scale;
     return (uv * frame + (shown - frame) * 0.5) / shown;

@@ -5,11 +5,13 @@
 // `OutputKind`: OUTPUT_PROBABILITY, OUTPUT_LOGITS, OUTPUT_TWO_CLASS_LOGITS.
 
 #import bevy_core_pipeline::fullscreen_vertex_shader::FullscreenVertexOutput
-#import bevy_backdrop::chain::tex_a
+
+// Inputs: the chain layout's texture slots, named for this stage (see src/effects/chain.rs).
+@group(0) @binding(0) var raw_mask: texture_2d<f32>;
 
 @fragment
 fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
-    let raw = textureLoad(tex_a, vec2<i32>(in.position.xy), 0);
+    let raw = textureLoad(raw_mask, vec2<i32>(in.position.xy), 0);
 #ifdef OUTPUT_LOGITS
     let person = 1.0 / (1.0 + exp(-raw.r));
 #else ifdef OUTPUT_TWO_CLASS_LOGITS

@@ -5,10 +5,17 @@
 //   alpha  = 1 − smoothing · (1 − clamp(motion · sensitivity, 0, 1))
 //   out    = mix(history, refined, alpha)        (history < 0 marks "none yet": out = refined)
 // Targets: 0 the smoothed mask (the next history), 1 a copy of the frame (the next "last frame").
-//   tex_a: frame, tex_b: refined mask, tex_c: history, tex_d: frame at the last update
+//   frame_now: the frame, refined_mask: the refined mask, history_mask: the history,
+//   frame_then: the frame at the last update
 
 #import bevy_core_pipeline::fullscreen_vertex_shader::FullscreenVertexOutput
-#import bevy_backdrop::chain::{tex_a, tex_b, tex_c, tex_d, chain}
+#import bevy_backdrop::chain::chain
+
+// Inputs: the chain layout's texture slots, named for this stage (see src/effects/chain.rs).
+@group(0) @binding(0) var frame_now: texture_2d<f32>;
+@group(0) @binding(1) var refined_mask: texture_2d<f32>;
+@group(0) @binding(2) var history_mask: texture_2d<f32>;
+@group(0) @binding(3) var frame_then: texture_2d<f32>;
 
 struct Outputs {
     @location(0) mask: vec4<f32>,
@@ -18,10 +25,10 @@ struct Outputs {
 @fragment
 fn fragment(in: FullscreenVertexOutput) -> Outputs {
     let pixel = vec2<i32>(in.position.xy);
-    let frame = textureLoad(tex_a, pixel, 0);
-    let refined = textureLoad(tex_b, pixel, 0).r;
-    let history = textureLoad(tex_c, pixel, 0).r;
-    let last = textureLoad(tex_d, pixel, 0).rgb;
+    let frame = textureLoad(frame_now, pixel, 0);
+    let refined = textureLoad(refined_mask, pixel, 0).r;
+    let history = textureLoad(history_mask, pixel, 0).r;
+    let last = textureLoad(frame_then, pixel, 0).rgb;
     var out = refined;
     if history >= 0.0 {
         let change = abs(frame.rgb - last);

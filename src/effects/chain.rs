@@ -233,6 +233,9 @@ fn init_chain_layout(
     render_device: Res<RenderDevice>,
     fullscreen_shader: Res<FullscreenShader>,
 ) {
+    // Slots 0–3: the stage's input textures, which each stage's WGSL declares under the names
+    // of what it reads there (bilateral.wgsl: `frame`, `decoded_mask`); 4: the linear clamp
+    // sampler; 5: the chain uniform. One layout for all stages keeps one bind-group cache.
     let texture = || texture_2d(TextureSampleType::Float { filterable: true });
     let layout = BindGroupLayoutDescriptor::new(
         "backdrop_chain_layout",
@@ -578,7 +581,8 @@ pub(crate) struct PassContext<'a> {
 }
 
 impl PassContext<'_> {
-    /// One fullscreen triangle of `pipeline` into `target`, reading `inputs`.
+    /// One fullscreen triangle of `pipeline` into `target`, reading `inputs` (texture slots 0–3,
+    /// in the order the stage's WGSL names them; slots it does not read may hold any view).
     pub fn draw(
         &mut self,
         ctx: &mut RenderContext,
