@@ -1,0 +1,161 @@
+//! What the effects chain costs on the GPU, pass by pass: renders frames headless at 640×360 and
+//! 1280×720 with the blur radius at 18 and 120 px, and prints a Markdown table of the medians of
+//! each pass's GPU time (timestamp queries, through Bevy's render diagnostics) and the chain's
+//! total. The mask is a fixed soft ellipse at the landscape model's 256×144, given afresh every
+//! frame (lockstep), so every pass — temporal included — runs every frame and no model's time is in
+//! the figures.
+//!
+//! ```text
+//! cargo run --release --example chain_bench -- [FRAMES]    # default 60, after 10 warm-up frames
+//! ```
+//!
+//! Where the adapter has no timestamp queries (WebGL2, some drivers) the GPU column says so.
+
+use std::sync::Arc;
+
+use bevy::diagnostic::{DiagnosticPath, DiagnosticsStore};
+use bevy::prelude::*;
+use bevy::render::diagnostic::RenderDiagnosticsPlugin;
+use bevy_backdrop::capture::{Frame, FramePlugin, IncomingFrame};
+use bevy_backdrop::effects::{
+    BackdropSettings, BlurSettings, EffectsPlugin, FrameChain, GPU_SPANS,
+};
+use bevy_backdrop::inference::models::{InputRange, Layout, ModelInput};
+use bevy_backdrop::inference::{
+    CustomModel, InferenceMode, InferencePlugin, InferenceSettings, ModelError, ModelInfo,
+    OutputKind, SegmentationBackend,
+};
+
+const WARM_UP: usize = 10;
+const MASK: (u32, u32) = (256, 144);
+
+/// A soft ellipse: the same person every frame.
+struct Ellipse;
+
+impl SegmentationBackend for Ellipse {
+    fn backend_name(&self) -> &'static str {
+        "fixed ellipse"
+    }
+
+    fn run(&mut self, _input: &[f32]) -> Result<Vec<f32>, ModelError> {
+        let (w, h) = (MASK.0 as f32, MASK.1 as f32);
+        Ok((0..MASK.1)
+            .flat_map(|y| (0..MASK.0).map(move |x| (x as f32 + 0.5, y as f32 + 0.5)))
+            .map(|(x, y)| {
+                let (dx, dy) = ((x - w / 2.0) / (0.22 * w), (y - h * 0.6) / (0.45 * h));
+                (1.5 - (dx * dx + dy * dy).sqrt() * 1.5).clamp(0.0, 1.0)
+            })
+            .collect())
+    }
+}
+
+fn model() -> InferenceSettings {
+    InferenceSettings {
+        mode: InferenceMode::Lockstep,
+        custom: Some(CustomModel {
+            info: ModelInfo {
+                id: "ellipse".into(),
+                name: "fixed ellipse".into(),
+                file: "none".into(),
+                input: ModelInput {
+                    width: MASK.0,
+                    height: MASK.1,
+                    layout: Layout::Nhwc,
+                    range: InputRange::ZeroToOne,
+                },
+                output: OutputKind::Probability,
+                licence: "none".into(),
+                sha256: None,
+            },
+            make: Arc::new(|| Box::new(Ellipse)),
+        }),
+        ..default()
+    }
+}
+
+/// Median GPU ms of each pass (in chain order) over the frames after the warm-up, or `None`
+/// without timestamp queries.
+fn measure(size: (u32, u32), radius: f32, frames: usize) -> Vec<Option<f64>> {
+    let portrait = image::load_from_memory(bevy_backdrop::capture::still::SAMPLE_PORTRAIT_JPEG)
+        .expect("the sample decodes");
+    let picture = portrait
+        .resize_to_fill(size.0, size.1, image::imageops::FilterType::Triangle)
+        .into_rgba8()
+        .into_raw();
+    let mut app = App::new();
+    app.add_plugins(bevy_backdrop::headless_default_plugins(false))
+        .add_plugins((FramePlugin, RenderDiagnosticsPlugin))
+        .insert_resource(model())
+        .add_plugins((InferencePlugin, EffectsPlugin));
+    while app.plugins_state() == bevy::app::PluginsState::Adding {
+        bevy::tasks::tick_global_task_pools_on_main_thread();
+    }
+    app.finish();
+    app.cleanup();
+    let camera = app.world().resource::<FrameChain>().camera;
+    app.world_mut().entity_mut(camera).insert(BackdropSettings {
+        blur: BlurSettings { radius },
+        ..default()
+    });
+    let paths: Vec<DiagnosticPath> = GPU_SPANS
+        .iter()
+        .map(|(_, span)| DiagnosticPath::new(format!("render/{span}/elapsed_gpu")))
+        .collect();
+    let mut samples = vec![Vec::new(); paths.len()];
+    // The timings come back a frame or more after their render: keep each measurement once.
+    let mut last_seen = vec![None; paths.len()];
+    for k in 0..WARM_UP + frames {
+        let frame = Frame::new(k as u64, size.0, size.1, picture.clone());
+        app.world_mut().resource_mut::<IncomingFrame>().0 = Some(frame);
+        app.update();
+        if k < WARM_UP {
+            continue;
+        }
+        let store = app.world().resource::<DiagnosticsStore>();
+        for ((path, samples), seen) in paths.iter().zip(&mut samples).zip(&mut last_seen) {
+            if let Some(m) = store.get(path).and_then(|d| d.measurement())
+                && *seen != Some(m.time)
+            {
+                *seen = Some(m.time);
+                samples.push(m.value);
+            }
+        }
+    }
+    samples.into_iter().map(median).collect()
+}
+
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    Some(values[values.len() / 2])
+}
+
+fn main() {
+    let frames: usize = std::env::args()
+        .nth(1)
+        .map_or(60, |n| n.parse().expect("FRAMES is a number"));
+    let cell = |ms: Option<f64>| ms.map_or("n/a".to_owned(), |ms| format!("{ms:.2}"));
+    let names: Vec<&str> = GPU_SPANS.iter().map(|(name, _)| *name).collect();
+    println!("GPU ms per pass, median of {frames} frames (lockstep, a new mask every frame)\n");
+    println!(
+        "| frame | blur radius | {} | chain total |",
+        names.join(" | ")
+    );
+    println!("|---|---|{}---|", "---|".repeat(names.len()));
+    for size in [(640, 360), (1280, 720)] {
+        for radius in [18.0, 120.0] {
+            let passes = measure(size, radius, frames);
+            let total = passes.iter().copied().sum::<Option<f64>>();
+            let cells: Vec<String> = passes.into_iter().map(cell).collect();
+            println!(
+                "| {}×{} | {radius} | {} | {} |",
+                size.0,
+                size.1,
+                cells.join(" | "),
+                cell(total)
+            );
+        }
+    }
+}
