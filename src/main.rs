@@ -230,10 +230,6 @@ impl Cli {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(why) = cli.effects().validate() {
-        eprintln!("backdrop: {why}");
-        return ExitCode::from(2);
-    }
     if cli.list_cameras {
         return list_cameras();
     }
@@ -249,8 +245,8 @@ fn main() -> ExitCode {
 fn print_preset(cli: &Cli) -> ExitCode {
     let preset = bevy_backdrop::preset::from_settings(&cli.effects(), cli.inference().as_ref());
     let text = preset.to_ron();
-    // Some flags still accept values a preset refuses: say so rather than print a file that
-    // will not load.
+    // Every flag's value is range-checked as it is parsed; this guards the writing itself: never
+    // print a file that will not load.
     if let Err(e) = Preset::parse(text.as_bytes()) {
         eprintln!(
             "backdrop: --print-preset: these flags make no valid preset: {}",
