@@ -1,4 +1,4 @@
-// Joint bilateral upsample: the decoded mask (decoded_mask, model resolution) to frame resolution, guided
+// Joint bilateral upsample: the decoded mask (the guide's alpha, model resolution) to frame resolution, guided
 // by the frame's colours (frame). The reference demo's tap pattern: s = sigmaSpace · max(W/w, H/h)
 // output pixels, step max(1, 0.66·√s), offsets from −s + o to s (o = step/2 when step > 1). Unlike
 // the demo, distances are measured in output pixels (σ = s), so the kernel stays round on
@@ -9,7 +9,8 @@
 
 // Inputs: the chain layout's texture slots, named for this stage (see src/effects/chain.rs).
 @group(0) @binding(0) var frame: texture_2d<f32>;
-@group(0) @binding(1) var decoded_mask: texture_2d<f32>;
+// guide: rgb the frame over each model pixel (unused here), a the decoded mask.
+@group(0) @binding(1) var guide: texture_2d<f32>;
 
 // 1/1024: a quarter of an 8-bit step (bilateral::UNIFORM_EPSILON on the CPU side).
 const UNIFORM_EPSILON: f32 = 0.0009765625;
@@ -24,8 +25,8 @@ fn colour_weight(distance: f32) -> f32 {
 @fragment
 fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     let frame_size = vec2<f32>(textureDimensions(frame));
-    let mask_size = vec2<f32>(textureDimensions(decoded_mask));
-    let plain = textureSampleLevel(decoded_mask, linear_sampler, in.uv, 0.0).r;
+    let mask_size = vec2<f32>(textureDimensions(guide));
+    let plain = textureSampleLevel(guide, linear_sampler, in.uv, 0.0).a;
     let s = chain.sigma_space * max(frame_size.x / mask_size.x, frame_size.y / mask_size.y);
     if s <= 0.0 {
         return vec4<f32>(plain, 0.0, 0.0, 1.0);
@@ -40,7 +41,7 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     var highest = -1e9;
     for (var ty = low.y; ty <= high.y; ty++) {
         for (var tx = low.x; tx <= high.x; tx++) {
-            let value = textureLoad(decoded_mask, vec2<i32>(tx, ty), 0).r;
+            let value = textureLoad(guide, vec2<i32>(tx, ty), 0).a;
             lowest = min(lowest, value);
             highest = max(highest, value);
         }
@@ -58,7 +59,7 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
             let offset = vec2<f32>(dx, dy);
             let uv = in.uv + offset / frame_size;
             let colour = textureSampleLevel(frame, linear_sampler, uv, 0.0).rgb;
-            let person = textureSampleLevel(decoded_mask, linear_sampler, uv, 0.0).r;
+            let person = textureSampleLevel(guide, linear_sampler, uv, 0.0).a;
             let w = bilateral_gauss(length(offset), s) * colour_weight(length(colour - centre));
             weight_sum += w;
             sum += w * person;

@@ -26,6 +26,8 @@ struct ChainUniform {
     // (colour change) hands over to the new mask.
     temporal_smoothing: f32,
     temporal_sensitivity: f32,
+    // Guided filter: regularisation (a colour variance).
+    guided_epsilon: f32,
 }
 
 @group(0) @binding(4) var linear_sampler: sampler;
@@ -34,6 +36,13 @@ struct ChainUniform {
 // The reference demo's Gaussian: exp(-x² / (8σ²)), an effective standard deviation of 2σ.
 fn bilateral_gauss(x: f32, sigma: f32) -> f32 {
     return exp(-(x * x) / (8.0 * sigma * sigma));
+}
+
+// The guided filter's refined mask at a point of colour `colour`: its coefficients (a.rgb, b),
+// sampled bilinearly at `uv`, applied as clamp(a·colour + b, 0, 1).
+fn guided_mask(coefficients: texture_2d<f32>, uv: vec2<f32>, colour: vec3<f32>) -> f32 {
+    let fit = textureSampleLevel(coefficients, linear_sampler, uv, 0.0);
+    return clamp(dot(fit.rgb, colour) + fit.a, 0.0, 1.0);
 }
 
 // Half-resolution size of a frame (rounded up, as the Rust side allocates it).

@@ -4,7 +4,7 @@
 // blurred frame, a colour, or a picture cover-cropped to the frame. Other views show a stage's
 // output for inspection and tests.
 //   frame_texture: frame, refined_mask: refined mask (frame size), blurred_or_decoded: blurred background (half size), or the
-//   decoded mask for the decoded-mask view; background_picture: the background picture.
+//   guide (model size, the decoded mask in alpha) for the decoded-mask view; background_picture: the background picture.
 // Pipeline specialisations (see chain.wgsl), one def per value of a Rust enum: the view
 // (`ChainView`), what is behind the person (`BackgroundKind`), the light wrap's blend (`WrapMode`).
 // Each is tested by name below; a test checks the names against the enums.
@@ -24,7 +24,7 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     let frame = textureLoad(frame_texture, pixel, 0);
     let person = textureLoad(refined_mask, pixel, 0).r;
 #ifdef VIEW_DECODED_MASK
-    let decoded = textureSampleLevel(blurred_or_decoded, linear_sampler, in.uv, 0.0).r;
+    let decoded = textureSampleLevel(blurred_or_decoded, linear_sampler, in.uv, 0.0).a;
     return vec4<f32>(vec3<f32>(clamp(decoded, 0.0, 1.0)), 1.0);
 #else ifdef VIEW_REFINED_MASK
     return vec4<f32>(vec3<f32>(clamp(person, 0.0, 1.0)), 1.0);

@@ -19,7 +19,7 @@ use bevy_backdrop::capture::{
 use bevy_backdrop::effects::split::SplitView;
 use bevy_backdrop::effects::{
     BackdropSettings, Background, BlurSettings, ChainView, CompositeSettings, FrameChain,
-    LightWrapSettings, TemporalSettings, WrapMode,
+    LightWrapSettings, RefineMethod, TemporalSettings, WrapMode,
 };
 use bevy_backdrop::inference::{
     BackendChoice, InferenceMode, InferencePlugin, InferenceSettings, ModelSourcePlugin,
@@ -88,6 +88,12 @@ struct Cli {
           value_parser = |text: &str| BlurSettings::RADIUS.parse(text))]
     blur_radius: f32,
 
+    /// How the model's mask is upsampled to the frame, following its edges: guided (a fast guided
+    /// filter fitted on the model grid) or bilateral (the reference demo's joint bilateral,
+    /// evaluated per frame pixel).
+    #[arg(long, value_name = "METHOD", value_enum, default_value_t = RefineMethod::default())]
+    refine: RefineMethod,
+
     /// Temporal smoothing of the mask where the picture is still, in [0, 1): 0 is off.
     #[arg(long, value_name = "F", default_value_t = TemporalSettings::default().smoothing,
           value_parser = |text: &str| TemporalSettings::SMOOTHING.parse(text))]
@@ -102,7 +108,7 @@ struct Cli {
     #[arg(long, value_name = "MODE", value_enum, default_value_t = WrapMode::Screen)]
     wrap_mode: WrapMode,
 
-    /// What to show: final, or a stage's output: decoded (model mask), refined (bilateral mask),
+    /// What to show: final, or a stage's output: decoded (model mask), refined (upsampled mask),
     /// blurred (background).
     #[arg(long, value_name = "VIEW", default_value = "final")]
     view: ChainView,
@@ -176,6 +182,7 @@ impl Cli {
 
     fn effects(&self) -> BackdropSettings {
         BackdropSettings {
+            refine: self.refine,
             blur: BlurSettings {
                 radius: self.blur_radius,
             },

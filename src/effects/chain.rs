@@ -27,7 +27,7 @@ use std::marker::PhantomData;
 use super::background::BackgroundPicture;
 use super::blur::{BlurPlan, half_size};
 use super::composite::{Background, BackgroundKind, WrapMode};
-use super::{BackdropSettings, ChainCamera, ChainView, TemporalReset};
+use super::{BackdropSettings, ChainCamera, ChainView, RefineMethod, TemporalReset};
 use crate::inference::{CurrentMask, OutputKind};
 
 pub struct ChainRenderPlugin;
@@ -37,6 +37,9 @@ pub struct ChainRenderPlugin;
 #[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ChainPass {
     MaskDecode,
+    /// The mask upsampled to the frame: the guided filter's or the joint bilateral's passes.
+    Refine,
+    /// The joint bilateral's pass (inside [`ChainPass::Refine`]).
     Bilateral,
     Temporal,
     Blur,
@@ -73,6 +76,7 @@ pub struct ChainUniform {
     pub wrap_strength: f32,
     pub temporal_smoothing: f32,
     pub temporal_sensitivity: f32,
+    pub guided_epsilon: f32,
 }
 
 /// The choices between code paths a view's shaders make, as pipeline specialisations (shader
@@ -92,6 +96,10 @@ pub(crate) struct ShaderModes {
     pub wrap_mode: WrapMode,
     /// Blur `BLUR_TAPS`: taps each side of one pass (0 without a blur).
     pub blur_taps: u32,
+    /// Refine: which method's passes run.
+    pub refine: RefineMethod,
+    /// Guided `GUIDED_RADIUS`: the fit's window half-width.
+    pub guided_radius: u32,
 }
 
 impl Default for ShaderModes {
@@ -103,6 +111,8 @@ impl Default for ShaderModes {
             background: BackgroundKind::None,
             wrap_mode: WrapMode::Screen,
             blur_taps: 0,
+            refine: RefineMethod::Guided,
+            guided_radius: 0,
         }
     }
 }
@@ -164,7 +174,7 @@ impl Plugin for ChainRenderPlugin {
                 Core2d,
                 (
                     ChainPass::MaskDecode,
-                    ChainPass::Bilateral,
+                    ChainPass::Refine,
                     ChainPass::Temporal,
                     ChainPass::Blur,
                     ChainPass::Composite,
@@ -172,7 +182,8 @@ impl Plugin for ChainRenderPlugin {
                     .chain()
                     .after(tonemapping)
                     .in_set(Core2dSystems::PostProcess),
-            );
+            )
+            .configure_sets(Core2d, ChainPass::Bilateral.in_set(ChainPass::Refine));
     }
 }
 
@@ -225,6 +236,9 @@ impl ChainLayout {
 
 /// Mask textures the stages render into and sample (filterable everywhere, WebGL2 included).
 pub(crate) const MASK_FORMAT: TextureFormat = TextureFormat::R16Float;
+/// The model-resolution guide (the frame's colour over each model pixel, the decoded mask) and
+/// the guided filter's coefficients.
+pub(crate) const GUIDE_FORMAT: TextureFormat = TextureFormat::Rgba16Float;
 /// The half-resolution blur textures.
 pub(crate) const BLUR_FORMAT: TextureFormat = TextureFormat::Rgba16Float;
 
@@ -392,6 +406,7 @@ fn extract_chains(
                 wrap_strength: settings.composite.light_wrap.strength,
                 temporal_smoothing: settings.temporal.smoothing,
                 temporal_sensitivity: settings.temporal.motion_sensitivity,
+                guided_epsilon: settings.guided.epsilon,
             },
             ExtractedPicture(own_picture),
             ChainPasses {
@@ -401,6 +416,8 @@ fn extract_chains(
                     background,
                     wrap_mode: settings.composite.light_wrap.mode,
                     blur_taps: plan.map_or(0, |p| p.taps as u32),
+                    refine: settings.refine,
+                    guided_radius: settings.guided.radius,
                 },
                 blur_iterations: plan.map_or(0, |p| p.iterations),
                 shows_decoded: settings.view == ChainView::DecodedMask,
@@ -414,7 +431,10 @@ fn extract_chains(
 /// A view's intermediate textures, from the texture cache.
 #[derive(Component)]
 pub(crate) struct ChainTextures {
-    pub decoded: TextureView,
+    /// Model resolution: rgb the frame's colour over each model pixel, a the decoded mask.
+    pub guide: TextureView,
+    /// Model resolution: the guided filter's coefficients (a.rgb, b).
+    pub coefficients: TextureView,
     pub refined: TextureView,
     pub blur_a: TextureView,
     pub blur_b: TextureView,
@@ -462,12 +482,17 @@ fn prepare_textures(
     for (entity, target) in &views {
         let size = target.main_texture().size();
         let (hw, hh) = half_size(size.width, size.height);
+        let (mask_width, mask_height) = (
+            raw.texture_descriptor.size.width,
+            raw.texture_descriptor.size.height,
+        );
         let textures = ChainTextures {
-            decoded: texture(
-                "backdrop_decoded_mask",
-                raw.texture_descriptor.size.width,
-                raw.texture_descriptor.size.height,
-                MASK_FORMAT,
+            guide: texture("backdrop_guide", mask_width, mask_height, GUIDE_FORMAT),
+            coefficients: texture(
+                "backdrop_guided_coefficients",
+                mask_width,
+                mask_height,
+                GUIDE_FORMAT,
             ),
             refined: texture(
                 "backdrop_refined_mask",

@@ -11,6 +11,7 @@ pub mod bilateral;
 pub mod blur;
 pub(crate) mod chain;
 pub mod composite;
+pub mod guided;
 pub mod mask_decode;
 pub mod reference;
 pub mod split;
@@ -20,6 +21,7 @@ pub use bilateral::JointBilateralSettings;
 pub use blur::BlurSettings;
 pub use chain::{ChainBindGroups, ChainPass, ChainShaderImport, ChainUniform, ShaderChoice};
 pub use composite::{Background, BackgroundKind, CompositeSettings, LightWrapSettings, WrapMode};
+pub use guided::GuidedSettings;
 pub use temporal::TemporalSettings;
 
 use bevy::camera::visibility::RenderLayers;
@@ -32,9 +34,10 @@ use crate::capture::{CurrentFrame, FrameImage, FrameSystems};
 /// The chain's passes in render diagnostics, in chain order: (what the overlay calls it, span).
 /// With `RenderDiagnosticsPlugin`, `render/<span>/elapsed_gpu` holds GPU ms where the adapter has
 /// timestamp queries, `render/<span>/elapsed_cpu` the encoding time everywhere.
-pub const GPU_SPANS: [(&str, &str); 5] = [
+pub const GPU_SPANS: [(&str, &str); 6] = [
     ("mask decode", mask_decode::SPAN),
     ("bilateral", bilateral::SPAN),
+    ("guided", guided::SPAN),
     ("temporal", temporal::SPAN),
     ("blur", blur::SPAN),
     ("composite", composite::SPAN),
@@ -50,7 +53,10 @@ pub struct EffectsPlugin;
 /// presence.
 #[derive(Component, Clone, Debug, Default, PartialEq)]
 pub struct BackdropSettings {
+    /// How the model's mask is upsampled to the frame, following its edges.
+    pub refine: RefineMethod,
     pub bilateral: JointBilateralSettings,
+    pub guided: GuidedSettings,
     pub temporal: TemporalSettings,
     pub blur: BlurSettings,
     pub composite: CompositeSettings,
@@ -63,9 +69,47 @@ impl BackdropSettings {
     /// the command line and the editor.
     pub fn validate(&self) -> Result<(), String> {
         self.bilateral.validate()?;
+        self.guided.validate()?;
         self.temporal.validate()?;
         self.blur.validate()?;
         self.composite.validate()
+    }
+}
+
+/// How the refine stage upsamples the model's mask to the frame, following the frame's edges
+/// (a preset's `refine`, the command line's `--refine`).
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+pub enum RefineMethod {
+    /// The reference demo's joint bilateral upsample, evaluated per frame pixel
+    /// ([`JointBilateralSettings`]): its cost grows with the frame.
+    Bilateral,
+    /// A fast guided filter ([`GuidedSettings`]): linear coefficients fitted on the model grid,
+    /// applied per frame pixel with one texture sample; its cost follows the model.
+    #[default]
+    Guided,
+}
+
+impl RefineMethod {
+    /// Every method, in the order the editor lists them.
+    pub const ALL: [Self; 2] = [Self::Bilateral, Self::Guided];
+
+    /// The command line's and the editor's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Bilateral => "bilateral",
+            Self::Guided => "guided",
+        }
     }
 }
 
@@ -82,7 +126,7 @@ pub enum ChainView {
     Final,
     /// The decoded model mask (person probability, grey), bilinear at frame size.
     DecodedMask,
-    /// The refined (bilateral-upsampled) mask, grey.
+    /// The refined (edge-aware upsampled) mask, grey.
     RefinedMask,
     /// The blurred background.
     BlurredBackground,
@@ -152,7 +196,7 @@ pub fn reference_chain(
                 .collect(),
         );
     }
-    let refined = bilateral::reference(frame, &decoded, &settings.bilateral);
+    let refined = reference_refined(frame, &decoded, settings);
     if settings.view == ChainView::RefinedMask {
         return grey(refined.data);
     }
@@ -177,6 +221,20 @@ pub fn reference_chain(
         picture,
         &settings.composite,
     )
+}
+
+/// The refined mask on the CPU: the decoded mask upsampled to the frame by the settings' method.
+pub fn reference_refined(
+    frame: &reference::Picture,
+    decoded: &reference::Plane,
+    settings: &BackdropSettings,
+) -> reference::Plane {
+    match settings.refine {
+        RefineMethod::Bilateral => bilateral::reference(frame, decoded, &settings.bilateral),
+        RefineMethod::Guided => {
+            guided::reference(frame, &mask_decode::guide(frame, decoded), &settings.guided)
+        }
+    }
 }
 
 /// One effects chain: its camera and the frame-sized image it renders into.
@@ -205,6 +263,7 @@ impl Plugin for EffectsPlugin {
             chain::ChainRenderPlugin,
             mask_decode::MaskDecodePlugin,
             bilateral::BilateralPlugin,
+            guided::GuidedPlugin,
             temporal::TemporalPlugin,
             blur::BlurPlugin,
             composite::CompositePlugin,

@@ -103,6 +103,65 @@ impl Picture {
     }
 }
 
+/// Four channels (an `Rgba16Float` texture of the chain: the frame at the mask's grid with the
+/// mask, guided-filter coefficients, premultiplied blur levels), row-major.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rgba {
+    pub width: u32,
+    pub height: u32,
+    pub data: Vec<[f32; 4]>,
+}
+
+impl Rgba {
+    pub fn new(width: u32, height: u32, data: Vec<[f32; 4]>) -> Self {
+        assert_eq!(data.len(), width as usize * height as usize);
+        Self {
+            width,
+            height,
+            data,
+        }
+    }
+
+    pub fn at(&self, x: u32, y: u32) -> [f32; 4] {
+        self.data[y as usize * self.width as usize + x as usize]
+    }
+
+    /// The texel at integer coordinates clamped to the edge (a shader's clamped `textureLoad`).
+    pub fn clamped(&self, x: i32, y: i32) -> [f32; 4] {
+        let x = x.clamp(0, self.width as i32 - 1) as u32;
+        let y = y.clamp(0, self.height as i32 - 1) as u32;
+        self.at(x, y)
+    }
+
+    /// Bilinear sample at normalised coordinates, clamped to the edge.
+    pub fn sample(&self, u: f32, v: f32) -> [f32; 4] {
+        let (x0, x1, fx) = taps(u, self.width);
+        let (y0, y1, fy) = taps(v, self.height);
+        let w = self.width as usize;
+        let get = |x: usize, y: usize| self.data[y * w + x];
+        let mut out = [0.0; 4];
+        for (c, value) in out.iter_mut().enumerate() {
+            let top = get(x0, y0)[c] + (get(x1, y0)[c] - get(x0, y0)[c]) * fx;
+            let bottom = get(x0, y1)[c] + (get(x1, y1)[c] - get(x0, y1)[c]) * fx;
+            *value = top + (bottom - top) * fy;
+        }
+        out
+    }
+
+    /// The values as a 16-bit float texture stores them.
+    pub fn stored(mut self) -> Self {
+        for texel in &mut self.data {
+            *texel = texel.map(f16);
+        }
+        self
+    }
+}
+
+/// `value` rounded to the nearest half float: what an `R16Float`/`Rgba16Float` texture keeps.
+pub fn f16(value: f32) -> f32 {
+    half::f16::from_f32(value).to_f32()
+}
+
 /// Texture coordinate of pixel `i`'s centre in a `size`-pixel image.
 pub fn centre(i: u32, size: u32) -> f32 {
     (i as f32 + 0.5) / size as f32

@@ -7,8 +7,8 @@ use bevy::prelude::*;
 use bevy_egui::{EguiContexts, egui};
 
 use crate::effects::{
-    BlurSettings, CompositeSettings, JointBilateralSettings, LightWrapSettings, TemporalSettings,
-    WrapMode,
+    BlurSettings, CompositeSettings, GuidedSettings, JointBilateralSettings, LightWrapSettings,
+    RefineMethod, TemporalSettings, WrapMode,
 };
 use crate::inference::{BackendChoice, InferenceSettings, ModelTable, ModelTableHandle};
 use crate::limits::Limit;
@@ -168,6 +168,25 @@ fn fields(ui: &mut egui::Ui, preset: &mut Preset, inference: bool, model_ids: &[
         &mut preset.blur_radius,
         BlurSettings::RADIUS,
         "blur radius (px)",
+    );
+    egui::ComboBox::from_label("refine")
+        .selected_text(preset.refine.name())
+        .show_ui(ui, |ui| {
+            for method in RefineMethod::ALL {
+                ui.selectable_value(&mut preset.refine, method, method.name());
+            }
+        });
+    let radius = GuidedSettings::RADIUS;
+    ui.add(
+        egui::DragValue::new(&mut preset.guided.radius)
+            .range(radius.min..=radius.max)
+            .prefix("guided radius "),
+    );
+    slider(
+        ui,
+        &mut preset.guided.epsilon,
+        GuidedSettings::EPSILON,
+        "guided ε",
     );
     slider(
         ui,

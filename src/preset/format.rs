@@ -12,8 +12,8 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::effects::{
-    BackdropSettings, Background, BlurSettings, CompositeSettings, JointBilateralSettings,
-    LightWrapSettings, TemporalSettings,
+    BackdropSettings, Background, BlurSettings, CompositeSettings, GuidedSettings,
+    JointBilateralSettings, LightWrapSettings, RefineMethod, TemporalSettings,
 };
 use crate::inference::{BackendChoice, InferenceSettings};
 use crate::limits::limited_field;
@@ -108,7 +108,10 @@ pub struct Preset {
     /// Background blur radius in frame pixels.
     #[serde(deserialize_with = "blur_radius")]
     pub blur_radius: f32,
+    /// How the mask is upsampled to the frame: `Guided` or `Bilateral`.
+    pub refine: RefineMethod,
     pub bilateral: JointBilateralSettings,
+    pub guided: GuidedSettings,
     pub temporal: TemporalSettings,
     /// Smoothstep edges on the refined mask: (low, high), 0 ≤ low < high < 1.
     #[serde(deserialize_with = "coverage")]
@@ -125,7 +128,9 @@ impl Default for Preset {
             threads: inference.threads as u32,
             background: PresetBackground::Blur,
             blur_radius: BlurSettings::default().radius,
+            refine: RefineMethod::default(),
             bilateral: JointBilateralSettings::default(),
+            guided: GuidedSettings::default(),
             temporal: TemporalSettings::default(),
             coverage: CompositeSettings::default().coverage,
             light_wrap: LightWrapSettings::default(),
@@ -169,7 +174,9 @@ impl Preset {
     /// look) is kept from `current`. Relative background paths resolve against `dir`.
     pub fn effects(&self, current: &BackdropSettings, dir: Option<&Path>) -> BackdropSettings {
         BackdropSettings {
+            refine: self.refine,
             bilateral: self.bilateral,
+            guided: self.guided,
             temporal: self.temporal,
             blur: BlurSettings {
                 radius: self.blur_radius,
@@ -231,6 +238,10 @@ mod tests {
         );
         let e = Preset::parse(b"(coverage: (0.7, 0.5))").unwrap_err();
         assert!(e.message.contains("low must be below high"), "{e}");
+        let e = Preset::parse(b"(guided: (radius: 9))").unwrap_err();
+        assert!(e.message.contains("radius = 9") && e.message.contains("[0, 8]"), "{e}");
+        let e = Preset::parse(b"(refine: Bicubic)").unwrap_err();
+        assert!(e.message.contains("Bicubic"), "{e}");
         let e = Preset::parse(b"(threads: 0)").unwrap_err();
         assert!(e.message.contains("[1, 64]"), "{e}");
         let e = Preset::parse(b"(background: Color(\"#12345\"))").unwrap_err();
@@ -247,9 +258,14 @@ mod tests {
             threads: 2,
             background: PresetBackground::Color(HexColor(Srgba::rgb_u8(0x33, 0x66, 0xcc))),
             blur_radius: 33.3,
+            refine: RefineMethod::Bilateral,
             bilateral: JointBilateralSettings {
                 sigma_space: 2.5,
                 sigma_color: 0.07,
+            },
+            guided: GuidedSettings {
+                radius: 3,
+                epsilon: 0.02,
             },
             temporal: TemporalSettings {
                 smoothing: 0.6,

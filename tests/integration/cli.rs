@@ -174,8 +174,12 @@ fn headless_run_prints_a_summary() {
 /// and refuses flags a preset cannot hold.
 #[test]
 fn print_preset_writes_the_flags_as_a_preset() {
-    use bevy_backdrop::effects::Background;
+    use bevy_backdrop::effects::{Background, RefineMethod};
     use bevy_backdrop::preset::Preset;
+    // Without the flag, the guided refine.
+    let output = backdrop(&["--print-preset"]);
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(text.contains("refine: Guided"), "{text}");
     let output = backdrop(&[
         "--print-preset",
         "--blur-radius",
@@ -186,11 +190,14 @@ fn print_preset_writes_the_flags_as_a_preset() {
         "0.5",
         "--model",
         "general",
+        "--refine",
+        "bilateral",
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let text = String::from_utf8(output.stdout).unwrap();
     let preset = Preset::parse(text.as_bytes()).unwrap_or_else(|e| panic!("{e:?}\n{text}"));
     assert_eq!(preset.model, "general");
+    assert_eq!(preset.refine, RefineMethod::Bilateral);
     assert_eq!(preset.blur_radius, 40.0);
     assert_eq!(preset.temporal.smoothing, 0.5);
     let settings = preset.effects(&Default::default(), None);

@@ -7,9 +7,9 @@ use bevy_backdrop::batch::BatchOutput;
 use bevy_backdrop::capture::SourceSpec;
 use bevy_backdrop::effects::reference::{Picture, Plane, centre};
 use bevy_backdrop::effects::{
-    BackdropSettings, Background, BlurSettings, ChainView, CompositeSettings,
-    JointBilateralSettings, LightWrapSettings, WrapMode, bilateral, blur, composite, mask_decode,
-    reference_chain,
+    BackdropSettings, Background, BlurSettings, ChainView, CompositeSettings, GuidedSettings,
+    JointBilateralSettings, LightWrapSettings, RefineMethod, WrapMode, bilateral, blur, composite,
+    guided, mask_decode, reference_chain,
 };
 use bevy_backdrop::inference::models::{InputRange, Layout, ModelInput};
 use bevy_backdrop::inference::{ModelError, ModelInfo, OutputKind, SegmentationBackend};
@@ -201,10 +201,42 @@ fn bilateral_matches_cpu() {
     for (size, mask) in SIZES {
         for ((sigma_space, sigma_color), what) in cases {
             let settings = BackdropSettings {
+                refine: RefineMethod::Bilateral,
                 bilateral: JointBilateralSettings {
                     sigma_space,
                     sigma_color,
                 },
+                ..view(ChainView::RefinedMask)
+            };
+            check(size, mask, OutputKind::Logits, settings, what);
+        }
+    }
+}
+
+#[test]
+fn guided_matches_cpu() {
+    let cases = [
+        (GuidedSettings::DEFAULT, "guided (defaults)"),
+        (
+            GuidedSettings {
+                radius: 3,
+                epsilon: 0.005,
+            },
+            "guided r=3, ε=0.005",
+        ),
+        (
+            GuidedSettings {
+                radius: 0,
+                epsilon: 0.05,
+            },
+            "guided r=0 (each model pixel alone)",
+        ),
+    ];
+    for (size, mask) in SIZES {
+        for (guided, what) in cases {
+            let settings = BackdropSettings {
+                refine: RefineMethod::Guided,
+                guided,
                 ..view(ChainView::RefinedMask)
             };
             check(size, mask, OutputKind::Logits, settings, what);
@@ -327,21 +359,33 @@ fn a_one_pixel_frame_works() {
         BackdropSettings::default(),
         "composite blur 1×1",
     );
-    check(
-        (1, 1),
-        (4, 4),
-        OutputKind::Logits,
-        view(ChainView::RefinedMask),
-        "bilateral 1×1",
-    );
+    for refine in RefineMethod::ALL {
+        check(
+            (1, 1),
+            (4, 4),
+            OutputKind::Logits,
+            BackdropSettings {
+                refine,
+                ..view(ChainView::RefinedMask)
+            },
+            &format!("{} 1×1", refine.name()),
+        );
+    }
 }
 
 #[test]
 fn a_4k_frame_matches_cpu_at_random_pixels() {
+    for refine in RefineMethod::ALL {
+        a_4k_frame_matches_cpu(refine);
+    }
+}
+
+fn a_4k_frame_matches_cpu(refine: RefineMethod) {
     let (w, h) = (3840, 2160);
     let frame = frame_image(w, h);
     let raw = blob_output(256, 144, OutputKind::Probability);
     let settings = BackdropSettings {
+        refine,
         composite: CompositeSettings {
             background: Background::Color(Srgba::hex("30a050").unwrap()),
             ..Default::default()
@@ -352,6 +396,8 @@ fn a_4k_frame_matches_cpu_at_random_pixels() {
     assert_eq!(gpu.dimensions(), (w, h));
     let picture = Picture::from_rgba8(frame.as_raw(), w, h);
     let decoded = mask_decode::reference(&raw, 256, 144, OutputKind::Probability);
+    let coefficients =
+        guided::coefficients(&mask_decode::guide(&picture, &decoded), &settings.guided);
     // A fixed-seed walk over the frame, then the middle row, across the blob's edge where all
     // the work is (a random walk alone may miss the thin soft band at 4K).
     let mut state = 0x2545_f491_u32;
@@ -365,7 +411,14 @@ fn a_4k_frame_matches_cpu_at_random_pixels() {
     let mut worst = 0.0f32;
     let mut mixed = 0;
     for (x, y) in walk.collect::<Vec<_>>().into_iter().chain(row) {
-        let refined = bilateral::reference_at(&picture, &decoded, &settings.bilateral, x, y);
+        let refined = match refine {
+            RefineMethod::Bilateral => {
+                bilateral::reference_at(&picture, &decoded, &settings.bilateral, x, y)
+            }
+            RefineMethod::Guided => {
+                guided::apply(&coefficients, picture.at(x, y), centre(x, w), centre(y, h))
+            }
+        };
         let one = Plane::new(1, 1, vec![refined]);
         let single = Picture {
             width: 1,
@@ -380,10 +433,14 @@ fn a_4k_frame_matches_cpu_at_random_pixels() {
             worst = worst.max((expected[c] * 255.0 - got[c] as f32).abs());
         }
     }
+    let method = refine.name();
     println!(
-        "4K: max |GPU − CPU| over 1000 + {w} pixels = {worst:.2} levels ({mixed} on the soft edge)"
+        "4K, {method}: max |GPU − CPU| over 1000 + {w} pixels = {worst:.2} levels ({mixed} on the soft edge)"
     );
-    assert!(worst <= 2.5, "4K pixels differ by {worst} levels");
+    assert!(
+        worst <= 2.5,
+        "4K, {method}: pixels differ by {worst} levels"
+    );
     assert!(
         mixed >= 20,
         "only {mixed} compared pixels lie on the soft edge: the edge was not tested"

@@ -15,6 +15,7 @@ mod inference;
 mod inference_app;
 mod memory;
 mod presets;
+mod refine;
 mod sources;
 mod split;
 mod temporal;

@@ -7,7 +7,7 @@ use bevy_backdrop::capture::SourceSpec;
 use bevy_backdrop::effects::reference::{Picture, Plane};
 use bevy_backdrop::effects::temporal::reference_step;
 use bevy_backdrop::effects::{
-    BackdropSettings, ChainView, TemporalSettings, bilateral, mask_decode,
+    BackdropSettings, ChainView, TemporalSettings, mask_decode, reference_refined,
 };
 use bevy_backdrop::inference::models::{InputRange, Layout, ModelInput};
 use bevy_backdrop::inference::preprocess::frame_to_tensor;
@@ -117,7 +117,7 @@ fn the_temporal_pass_matches_cpu_over_a_sequence() {
         frame_to_tensor(frame.as_raw(), w, h, &info.input, &mut input);
         let raw: Vec<f32> = input.chunks_exact(3).map(|p| p[0]).collect();
         let decoded = mask_decode::reference(&raw, mask.0, mask.1, OutputKind::Probability);
-        let refined = bilateral::reference(&picture, &decoded, &settings.bilateral);
+        let refined = reference_refined(&picture, &decoded, &settings);
         let smoothed = reference_step(
             previous.as_ref().map(|(h, f)| (h, f)),
             &picture,

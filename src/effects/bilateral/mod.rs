@@ -43,6 +43,10 @@ fn bilateral_pass(
     mut ctx: RenderContext,
 ) {
     let (target, textures, pipelines, passes, index) = view.into_inner();
+    // None when the view refines with another method.
+    let [pipeline] = pipelines.ids[..] else {
+        return;
+    };
     let Some(mut pass) = stage.context(passes, index) else {
         return;
     };
@@ -51,8 +55,8 @@ fn bilateral_pass(
         pass.draw(
             ctx,
             "backdrop_bilateral",
-            pipelines.ids[0],
-            [frame, &textures.decoded, &textures.decoded, frame],
+            pipeline,
+            [frame, &textures.guide, frame, frame],
             &textures.refined,
         );
     });

@@ -6,6 +6,7 @@ use bevy::render::render_resource::{
     RenderPipelineDescriptor, SpecializedRenderPipeline, TextureFormat,
 };
 
+use crate::effects::RefineMethod;
 use crate::effects::chain::MASK_FORMAT;
 use crate::effects::chain::{ChainLayout, ChainPasses, ChainStage};
 
@@ -39,7 +40,10 @@ impl SpecializedRenderPipeline for BilateralPipeline {
 }
 
 impl ChainStage for BilateralPipeline {
-    fn keys(_: TextureFormat, _: &ChainPasses) -> impl Iterator<Item = ()> {
-        std::iter::once(())
+    /// One pipeline, when the view refines with the joint bilateral.
+    fn keys(_: TextureFormat, passes: &ChainPasses) -> impl Iterator<Item = ()> {
+        (passes.modes.refine == RefineMethod::Bilateral)
+            .then_some(())
+            .into_iter()
     }
 }

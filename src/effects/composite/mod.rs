@@ -57,7 +57,7 @@ fn composite_pass(
         return;
     };
     let third = if passes.shows_decoded {
-        &textures.decoded
+        &textures.guide
     } else {
         &textures.blur_b
     };

@@ -1,5 +1,7 @@
 //! Mask decode: the model's raw output → person probability, at model resolution
-//! (`shaders/mask_decode.wgsl`). Which decoding applies comes from the model table.
+//! (`shaders/mask_decode.wgsl`), written beside the frame's colour over each model pixel: the
+//! guide every later model-resolution step reads (one texture, one load). Which decoding applies
+//! comes from the model table.
 
 mod pipeline;
 mod reference;
@@ -50,28 +52,28 @@ impl Plugin for MaskDecodePlugin {
     }
 }
 
-/// The raw model mask → the decoded mask, at model resolution.
+/// The raw model mask and the frame → the guide (colour, decoded mask), at model resolution.
 fn decode_pass(
     view: ChainViewQuery<MaskDecodePipeline>,
     mut stage: StageParams,
     images: Res<RenderAssets<GpuImage>>,
     mut ctx: RenderContext,
 ) {
-    let (_, textures, pipelines, passes, index) = view.into_inner();
+    let (target, textures, pipelines, passes, index) = view.into_inner();
     let Some(raw) = stage.mask.0.and_then(|id| images.get(id)) else {
         return;
     };
     let Some(mut pass) = stage.context(passes, index) else {
         return;
     };
-    let raw = &raw.texture_view;
+    let (raw, frame) = (&raw.texture_view, target.main_texture_view());
     timed(&mut ctx, SPAN, |ctx| {
         pass.draw(
             ctx,
             "backdrop_mask_decode",
             pipelines.ids[0],
-            [raw, raw, raw, raw],
-            &textures.decoded,
+            [raw, frame, raw, raw],
+            &textures.guide,
         );
     });
 }

@@ -1,5 +1,6 @@
 //! The mask decode pipeline: `shaders/mask_decode.wgsl` specialised on the model's output kind,
-//! writing the decoded mask at model resolution.
+//! writing the guide at model resolution (the frame's colour over each model pixel, and the
+//! decoded mask).
 
 use bevy::prelude::*;
 use bevy::render::render_resource::{
@@ -7,7 +8,7 @@ use bevy::render::render_resource::{
 };
 
 use crate::effects::ShaderChoice;
-use crate::effects::chain::MASK_FORMAT;
+use crate::effects::chain::GUIDE_FORMAT;
 use crate::effects::chain::{ChainLayout, ChainPasses, ChainStage};
 use crate::inference::OutputKind;
 
@@ -35,7 +36,7 @@ impl SpecializedRenderPipeline for MaskDecodePipeline {
             "backdrop_mask_decode",
             self.shader.clone(),
             vec![kind.shader_def().into()],
-            &[MASK_FORMAT],
+            &[GUIDE_FORMAT],
         )
     }
 }
