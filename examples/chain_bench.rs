@@ -1,13 +1,14 @@
 //! What the effects chain costs on the GPU, pass by pass: renders frames headless at 640×360 and
-//! 1280×720 with the blur radius at 18 and 120 px, and prints a Markdown table of the medians of
-//! each pass's GPU time (timestamp queries, through Bevy's render diagnostics) and the chain's
-//! total. The mask is a fixed soft ellipse at the landscape model's 256×144, given afresh every
+//! 1280×720, with each refine method and the blur radius at 18 and 120 px, and prints a Markdown
+//! table of the medians of each pass's GPU time (timestamp queries, through Bevy's render
+//! diagnostics) and the chain's total (a pass the settings do not run shows "–"). The mask is a fixed soft ellipse at the landscape model's 256×144, given afresh every
 //! frame (lockstep), so every pass — temporal included — runs every frame and no model's time is in
 //! the figures.
 //!
 //! ```text
-//! cargo run --release --example chain_bench -- [FRAMES]    # default 60, after 10 warm-up frames
+//! cargo run --release --example chain_bench -- [FRAMES] [RADIUS …]
 //! ```
+//! FRAMES defaults to 60 (after 10 warm-up frames), the radii to 18 and 120.
 //!
 //! Where the adapter has no timestamp queries (WebGL2, some drivers) the GPU column says so.
 
@@ -18,7 +19,7 @@ use bevy::prelude::*;
 use bevy::render::diagnostic::RenderDiagnosticsPlugin;
 use bevy_backdrop::capture::{Frame, FramePlugin, IncomingFrame};
 use bevy_backdrop::effects::{
-    BackdropSettings, BlurSettings, EffectsPlugin, FrameChain, GPU_SPANS,
+    BackdropSettings, BlurSettings, EffectsPlugin, FrameChain, GPU_SPANS, RefineMethod,
 };
 use bevy_backdrop::inference::models::{InputRange, Layout, ModelInput};
 use bevy_backdrop::inference::{
@@ -74,8 +75,8 @@ fn model() -> InferenceSettings {
 }
 
 /// Median GPU ms of each pass (in chain order) over the frames after the warm-up, or `None`
-/// without timestamp queries.
-fn measure(size: (u32, u32), radius: f32, frames: usize) -> Vec<Option<f64>> {
+/// where the pass did not run (or the adapter has no timestamp queries).
+fn measure(settings: BackdropSettings, size: (u32, u32), frames: usize) -> Vec<Option<f64>> {
     let portrait = image::load_from_memory(bevy_backdrop::capture::still::SAMPLE_PORTRAIT_JPEG)
         .expect("the sample decodes");
     let picture = portrait
@@ -93,10 +94,7 @@ fn measure(size: (u32, u32), radius: f32, frames: usize) -> Vec<Option<f64>> {
     app.finish();
     app.cleanup();
     let camera = app.world().resource::<FrameChain>().camera;
-    app.world_mut().entity_mut(camera).insert(BackdropSettings {
-        blur: BlurSettings { radius },
-        ..default()
-    });
+    app.world_mut().entity_mut(camera).insert(settings);
     let paths: Vec<DiagnosticPath> = GPU_SPANS
         .iter()
         .map(|(_, span)| DiagnosticPath::new(format!("render/{span}/elapsed_gpu")))
@@ -133,29 +131,48 @@ fn median(mut values: Vec<f64>) -> Option<f64> {
 }
 
 fn main() {
-    let frames: usize = std::env::args()
-        .nth(1)
+    let mut args = std::env::args().skip(1);
+    let frames: usize = args
+        .next()
         .map_or(60, |n| n.parse().expect("FRAMES is a number"));
-    let cell = |ms: Option<f64>| ms.map_or("n/a".to_owned(), |ms| format!("{ms:.2}"));
+    let mut radii: Vec<f32> = args
+        .map(|r| r.parse().expect("RADIUS is a number"))
+        .collect();
+    if radii.is_empty() {
+        radii = vec![18.0, 120.0];
+    }
+    let cell = |ms: Option<f64>| ms.map_or("–".to_owned(), |ms| format!("{ms:.2}"));
     let names: Vec<&str> = GPU_SPANS.iter().map(|(name, _)| *name).collect();
     println!("GPU ms per pass, median of {frames} frames (lockstep, a new mask every frame)\n");
     println!(
-        "| frame | blur radius | {} | chain total |",
+        "| frame | refine | blur radius | {} | chain total |",
         names.join(" | ")
     );
-    println!("|---|---|{}---|", "---|".repeat(names.len()));
+    println!("|---|---|---|{}---|", "---|".repeat(names.len()));
+    let mut timed_any = false;
     for size in [(640, 360), (1280, 720)] {
-        for radius in [18.0, 120.0] {
-            let passes = measure(size, radius, frames);
-            let total = passes.iter().copied().sum::<Option<f64>>();
-            let cells: Vec<String> = passes.into_iter().map(cell).collect();
-            println!(
-                "| {}×{} | {radius} | {} | {} |",
-                size.0,
-                size.1,
-                cells.join(" | "),
-                cell(total)
-            );
+        for refine in RefineMethod::ALL {
+            for &radius in &radii {
+                let settings = BackdropSettings {
+                    refine,
+                    blur: BlurSettings { radius },
+                    ..default()
+                };
+                let passes = measure(settings, size, frames);
+                timed_any |= passes.iter().any(Option::is_some);
+                let total = passes.iter().flatten().sum::<f64>();
+                let cells: Vec<String> = passes.into_iter().map(cell).collect();
+                println!(
+                    "| {}×{} | {} | {radius} | {} | {total:.2} |",
+                    size.0,
+                    size.1,
+                    refine.name(),
+                    cells.join(" | "),
+                );
+            }
         }
+    }
+    if !timed_any {
+        println!("\nThis adapter has no timestamp queries: no GPU time was measured.");
     }
 }

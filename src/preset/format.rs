@@ -239,7 +239,10 @@ mod tests {
         let e = Preset::parse(b"(coverage: (0.7, 0.5))").unwrap_err();
         assert!(e.message.contains("low must be below high"), "{e}");
         let e = Preset::parse(b"(guided: (radius: 9))").unwrap_err();
-        assert!(e.message.contains("radius = 9") && e.message.contains("[0, 8]"), "{e}");
+        assert!(
+            e.message.contains("radius = 9") && e.message.contains("[0, 8]"),
+            "{e}"
+        );
         let e = Preset::parse(b"(refine: Bicubic)").unwrap_err();
         assert!(e.message.contains("Bicubic"), "{e}");
         let e = Preset::parse(b"(threads: 0)").unwrap_err();
