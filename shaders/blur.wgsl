@@ -1,45 +1,106 @@
-// Mask-weighted background blur, one separable pass at half resolution. Each tap's Gaussian
-// weight is scaled by (1 − person) at the tap; the weight that goes missing is given to the
-// centre colour, so the person never bleeds into the blurred background (no halo).
-//   colour_source: colour source (the frame for the first pass, else the previous half-res pass)
-//   refined_mask: refined mask (frame resolution)
-// BLUR_TAPS (a pipeline specialisation, see chain.wgsl): taps each side of the centre.
+// Mask-weighted background blur whose cost does not grow with the radius: a pyramid of the frame
+// premultiplied by the background weight w = 1 − person, (colour·w, w), halved level by level
+// with a 4-tap binomial filter, a small separable Gaussian at the coarsest level, and that level
+// read back up to level 1 (half the frame) with a cubic B-spline. The composite samples level 1
+// and divides colour by weight (normalised convolution: the person never bleeds into the
+// blurred background). The variances of the steps add up to the radius's Gaussian
+// (σ = radius / 3); src/effects/blur/mod.rs plans them.
+// One shader, five passes (pipeline specialisations):
+//   BLUR_DOWN_FROM_FRAME: the frame (colour_source) → level 1 (half size), the weight from the
+//     refined mask at each tap: the refine's model read once at the level-1 texel's centre
+//     (mask_source: the guided coefficients or the bilateral's mask, see chain.wgsl's
+//     refine_sample), applied to each tap's colour.
+//   BLUR_DOWN: level j − 1 (colour_source) → level j.
+//   BLUR_GAUSSIAN (+ BLUR_VERTICAL): the Gaussian at the coarsest level, one direction,
+//     BLUR_TAPS texels each side (a constant loop bound), σ in the chain uniform.
+//   BLUR_UP: the coarsest level (colour_source) read at level 1's texels with a cubic B-spline
+//     (four bilinear samples).
 
 #import bevy_core_pipeline::fullscreen_vertex_shader::FullscreenVertexOutput
-#import bevy_backdrop::chain::{linear_sampler, chain, half_size}
+#import bevy_backdrop::chain::{linear_sampler, chain, refine_sample, refined_mask}
 
 // Inputs: the chain layout's texture slots, named for this stage (see src/effects/chain.rs).
 @group(0) @binding(0) var colour_source: texture_2d<f32>;
-@group(0) @binding(1) var refined_mask: texture_2d<f32>;
+@group(0) @binding(1) var mask_source: texture_2d<f32>;
 
+// Offsets of the binomial [1 3 3 1] / 8 taps, in source texels from the output texel's centre.
+const DOWN_OFFSET: f32 = 0.75;
+
+#ifdef BLUR_DOWN_FROM_FRAME
+@fragment
+fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
+    let step = DOWN_OFFSET / vec2<f32>(textureDimensions(colour_source));
+    let fit = refine_sample(mask_source, in.uv);
+    var sum = vec4<f32>(0.0);
+    for (var k = 0; k < 4; k++) {
+        let uv = in.uv + step * vec2<f32>(f32(k & 1) * 2.0 - 1.0, f32(k >> 1u) * 2.0 - 1.0);
+        let colour = textureSampleLevel(colour_source, linear_sampler, uv, 0.0).rgb;
+        let weight = 1.0 - refined_mask(fit, colour);
+        sum += vec4<f32>(colour * weight, weight);
+    }
+    return sum * 0.25;
+}
+#endif
+
+#ifdef BLUR_DOWN
+@fragment
+fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
+    let step = DOWN_OFFSET / vec2<f32>(textureDimensions(colour_source));
+    var sum = vec4<f32>(0.0);
+    for (var k = 0; k < 4; k++) {
+        let uv = in.uv + step * vec2<f32>(f32(k & 1) * 2.0 - 1.0, f32(k >> 1u) * 2.0 - 1.0);
+        sum += textureSampleLevel(colour_source, linear_sampler, uv, 0.0);
+    }
+    return sum * 0.25;
+}
+#endif
+
+#ifdef BLUR_GAUSSIAN
 const TAPS: i32 = #{BLUR_TAPS};
 
 @fragment
 fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
-#ifdef FROM_FRAME
-    let out_size = half_size(textureDimensions(colour_source));
+#ifdef BLUR_VERTICAL
+    let direction = vec2<i32>(0, 1);
 #else
-    let out_size = vec2<f32>(textureDimensions(colour_source));
+    let direction = vec2<i32>(1, 0);
 #endif
-#ifdef VERTICAL
-    let direction = vec2<f32>(0.0, 1.0 / out_size.y);
-#else
-    let direction = vec2<f32>(1.0 / out_size.x, 0.0);
-#endif
-    let centre = textureSampleLevel(colour_source, linear_sampler, in.uv, 0.0).rgb;
+    let centre = vec2<i32>(in.position.xy);
+    let last = vec2<i32>(textureDimensions(colour_source)) - 1;
     let inv_two_var = 1.0 / (2.0 * chain.blur_sigma * chain.blur_sigma);
     var total = 0.0;
-    var kept = 0.0;
-    var sum = vec3<f32>(0.0);
+    var sum = vec4<f32>(0.0);
     for (var k = -TAPS; k <= TAPS; k++) {
-        let offset = f32(k);
-        let g = exp(-offset * offset * inv_two_var);
-        let uv = in.uv + direction * offset;
-        let background = 1.0 - clamp(textureSampleLevel(refined_mask, linear_sampler, uv, 0.0).r, 0.0, 1.0);
-        let colour = textureSampleLevel(colour_source, linear_sampler, uv, 0.0).rgb;
+        let g = exp(-f32(k * k) * inv_two_var);
+        let texel = clamp(centre + direction * k, vec2<i32>(0), last);
+        sum += g * textureLoad(colour_source, texel, 0);
         total += g;
-        kept += g * background;
-        sum += g * background * colour;
     }
-    return vec4<f32>((sum + (total - kept) * centre) / total, 1.0);
+    return sum / total;
 }
+#endif
+
+#ifdef BLUR_UP
+@fragment
+fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
+    let size = vec2<f32>(textureDimensions(colour_source));
+    let p = in.uv * size - 0.5;
+    let i = floor(p);
+    let f = p - i;
+    let f2 = f * f;
+    let f3 = f2 * f;
+    let w0 = (1.0 - 3.0 * f + 3.0 * f2 - f3) / 6.0;
+    let w1 = (4.0 - 6.0 * f2 + 3.0 * f3) / 6.0;
+    let w2 = (1.0 + 3.0 * f + 3.0 * f2 - 3.0 * f3) / 6.0;
+    let w3 = f3 / 6.0;
+    let g0 = w0 + w1;
+    let g1 = w2 + w3;
+    let uv0 = (i - 0.5 + w1 / g0) / size;
+    let uv1 = (i + 1.5 + w3 / g1) / size;
+    let top = g0.x * textureSampleLevel(colour_source, linear_sampler, uv0, 0.0)
+        + g1.x * textureSampleLevel(colour_source, linear_sampler, vec2<f32>(uv1.x, uv0.y), 0.0);
+    let bottom = g0.x * textureSampleLevel(colour_source, linear_sampler, vec2<f32>(uv0.x, uv1.y), 0.0)
+        + g1.x * textureSampleLevel(colour_source, linear_sampler, uv1, 0.0);
+    return g0.y * top + g1.y * bottom;
+}
+#endif

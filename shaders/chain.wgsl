@@ -15,7 +15,7 @@ struct ChainUniform {
     // Joint bilateral: sigma space (model pixels), sigma colour (colour distance).
     sigma_space: f32,
     sigma_color: f32,
-    // Blur: Gaussian sigma of one pass, in half-resolution pixels.
+    // Blur: σ of the Gaussian at the pyramid's coarsest level, in that level's pixels.
     blur_sigma: f32,
     // Composite: coverage smoothstep edges (0 <= low < high < 1).
     coverage_low: f32,
@@ -38,14 +38,21 @@ fn bilateral_gauss(x: f32, sigma: f32) -> f32 {
     return exp(-(x * x) / (8.0 * sigma * sigma));
 }
 
-// The guided filter's refined mask at a point of colour `colour`: its coefficients (a.rgb, b),
-// sampled bilinearly at `uv`, applied as clamp(a·colour + b, 0, 1).
-fn guided_mask(coefficients: texture_2d<f32>, uv: vec2<f32>, colour: vec3<f32>) -> f32 {
-    let fit = textureSampleLevel(coefficients, linear_sampler, uv, 0.0);
-    return clamp(dot(fit.rgb, colour) + fit.a, 0.0, 1.0);
+// The refine's linear model at uv, (a.rgb, b): the mask there is clamp(a·colour + b, 0, 1) with
+// the frame's colour at the point (refined_mask). A pipeline specialisation, one def per value of
+// the Rust enum `RefineMethod`: the guided filter's coefficients sampled bilinearly, or the joint
+// bilateral's mask texture as a model without colour (a = 0, b = the mask).
+#ifdef REFINE_GUIDED
+fn refine_sample(mask_source: texture_2d<f32>, uv: vec2<f32>) -> vec4<f32> {
+    return textureSampleLevel(mask_source, linear_sampler, uv, 0.0);
 }
+#else ifdef REFINE_BILATERAL
+fn refine_sample(mask_source: texture_2d<f32>, uv: vec2<f32>) -> vec4<f32> {
+    return vec4<f32>(0.0, 0.0, 0.0, textureSampleLevel(mask_source, linear_sampler, uv, 0.0).r);
+}
+#endif
 
-// Half-resolution size of a frame (rounded up, as the Rust side allocates it).
-fn half_size(frame: vec2<u32>) -> vec2<f32> {
-    return vec2<f32>((frame + vec2<u32>(1u)) / 2u);
+// The refined mask where the frame's colour is `colour`, from the model refine_sample gives.
+fn refined_mask(fit: vec4<f32>, colour: vec3<f32>) -> f32 {
+    return clamp(dot(fit.rgb, colour) + fit.a, 0.0, 1.0);
 }

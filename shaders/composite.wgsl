@@ -1,40 +1,49 @@
-// Composite: m' = smoothstep(low, high, m) of the refined mask; light wrap
+// Composite, the chain's one frame-resolution pass: the refined mask at the pixel (the guided
+// filter's coefficients applied to its colour, or the joint bilateral's mask), the blurred
+// background (the blur's half-size result, colour divided by weight), then m' = smoothstep(low, high, m); light wrap
 // lw = strength · (1 − max(0, m − high)/(1 − high)) · background, added to the frame by screen or
 // linear dodge; out = mix(background, frame', m'). The background is the frame itself (none), the
 // blurred frame, a colour, or a picture cover-cropped to the frame. Other views show a stage's
 // output for inspection and tests.
-//   frame_texture: frame, refined_mask: refined mask (frame size), blurred_or_decoded: blurred background (half size), or the
-//   guide (model size, the decoded mask in alpha) for the decoded-mask view; background_picture: the background picture.
+//   frame_texture: frame, mask_source: see chain.wgsl's refine_sample, blurred_or_guide: the
+//   blur's result at half size (premultiplied colour, weight), or the guide (model size, the decoded
+//   mask in alpha) for the decoded-mask view; background_picture: the background picture.
 // Pipeline specialisations (see chain.wgsl), one def per value of a Rust enum: the view
-// (`ChainView`), what is behind the person (`BackgroundKind`), the light wrap's blend (`WrapMode`).
-// Each is tested by name below; a test checks the names against the enums.
+// (`ChainView`), what is behind the person (`BackgroundKind`), the light wrap's blend (`WrapMode`),
+// and the refine (`RefineMethod`, in chain.wgsl). Each is tested by name; a test checks the names
+// against the enums.
 
 #import bevy_core_pipeline::fullscreen_vertex_shader::FullscreenVertexOutput
-#import bevy_backdrop::chain::{linear_sampler, chain}
+#import bevy_backdrop::chain::{linear_sampler, chain, refine_sample, refined_mask}
 
 // Inputs: the chain layout's texture slots, named for this stage (see src/effects/chain.rs).
 @group(0) @binding(0) var frame_texture: texture_2d<f32>;
-@group(0) @binding(1) var refined_mask: texture_2d<f32>;
-@group(0) @binding(2) var blurred_or_decoded: texture_2d<f32>;
+@group(0) @binding(1) var mask_source: texture_2d<f32>;
+@group(0) @binding(2) var blurred_or_guide: texture_2d<f32>;
 @group(0) @binding(3) var background_picture: texture_2d<f32>;
+
+// Below this blurred weight the background is mostly the pixel itself (deep inside a person,
+// where no background is near): the division would amplify nothing but rounding.
+const MIN_WEIGHT: f32 = 0.001;
 
 @fragment
 fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     let pixel = vec2<i32>(in.position.xy);
     let frame = textureLoad(frame_texture, pixel, 0);
-    let person = textureLoad(refined_mask, pixel, 0).r;
 #ifdef VIEW_DECODED_MASK
-    let decoded = textureSampleLevel(blurred_or_decoded, linear_sampler, in.uv, 0.0).a;
+    let decoded = textureSampleLevel(blurred_or_guide, linear_sampler, in.uv, 0.0).a;
     return vec4<f32>(vec3<f32>(clamp(decoded, 0.0, 1.0)), 1.0);
-#else ifdef VIEW_REFINED_MASK
-    return vec4<f32>(vec3<f32>(clamp(person, 0.0, 1.0)), 1.0);
+#else
+    let person = refined_mask(refine_sample(mask_source, in.uv), frame.rgb);
+#ifdef VIEW_REFINED_MASK
+    return vec4<f32>(vec3<f32>(person), 1.0);
 #else ifdef VIEW_BLURRED_BACKGROUND
-    return vec4<f32>(textureSampleLevel(blurred_or_decoded, linear_sampler, in.uv, 0.0).rgb, 1.0);
+    return vec4<f32>(blurred_background(in.uv, frame.rgb), 1.0);
 #else ifdef BACKGROUND_NONE
     return frame;
 #else ifdef VIEW_FINAL
 #ifdef BACKGROUND_BLUR
-    let background = textureSampleLevel(blurred_or_decoded, linear_sampler, in.uv, 0.0).rgb;
+    let background = blurred_background(in.uv, frame.rgb);
 #else ifdef BACKGROUND_COLOR
     let background = chain.background_color.rgb;
 #else ifdef BACKGROUND_PICTURE
@@ -51,6 +60,14 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     let coverage = smoothstep(chain.coverage_low, high, person);
     return vec4<f32>(mix(background, lit, coverage), frame.a);
 #endif
+#endif
+}
+
+// The blurred background at uv: the blur's level 1 (premultiplied colour, weight), colour divided
+// by weight; where almost no background weight is near, the pixel's own colour fills in.
+fn blurred_background(uv: vec2<f32>, own: vec3<f32>) -> vec3<f32> {
+    let sum = textureSampleLevel(blurred_or_guide, linear_sampler, uv, 0.0);
+    return (sum.rgb + max(MIN_WEIGHT - sum.a, 0.0) * own) / max(sum.a, MIN_WEIGHT);
 }
 
 // The picture scaled to cover the frame (aspect kept, centred, overflow cropped).

@@ -1,15 +1,14 @@
 // Guided-filter refine (a fast guided filter with the frame's colour as the guide; the math and
-// its reference are in src/effects/guided/reference.rs). Two passes, one shader:
-//   GUIDED_FIT (model resolution): over the (2r+1)² window of the guide (rgb: the frame over each
-//     model pixel, a: the mask), a = (Σ_I + ε·U)⁻¹ · cov(I, p), b = mean(p) − a·mean(I).
-//     Writes (a.rgb, b). GUIDED_RADIUS (a pipeline specialisation) is r: a constant loop bound.
-//   GUIDED_APPLY (frame resolution): q = clamp(a·I + b, 0, 1) with the pixel's own colour and the
-//     coefficients sampled bilinearly.
+// its reference are in src/effects/guided/reference.rs), at model resolution: over the (2r+1)²
+// window of the guide (rgb: the frame over each model pixel, a: the mask, smoothed over time when
+// temporal runs), a = (Σ_I + ε·U)⁻¹ · cov(I, p), b = mean(p) − a·mean(I); writes (a.rgb, b).
+// GUIDED_RADIUS (a pipeline specialisation) is r: a constant loop bound. The frame-resolution
+// passes apply the coefficients per pixel, q = clamp(a·I + b, 0, 1) with the pixel's own colour
+// (guided_mask in chain.wgsl).
 
 #import bevy_core_pipeline::fullscreen_vertex_shader::FullscreenVertexOutput
-#import bevy_backdrop::chain::{linear_sampler, chain, guided_mask}
+#import bevy_backdrop::chain::chain
 
-#ifdef GUIDED_FIT
 // Inputs: the chain layout's texture slots, named for this stage (see src/effects/chain.rs).
 @group(0) @binding(0) var guide: texture_2d<f32>;
 
@@ -63,15 +62,3 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     let b = mask - dot(a, mean);
     return vec4<f32>(a, b);
 }
-#endif
-
-#ifdef GUIDED_APPLY
-@group(0) @binding(0) var frame: texture_2d<f32>;
-@group(0) @binding(1) var coefficients: texture_2d<f32>;
-
-@fragment
-fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
-    let colour = textureLoad(frame, vec2<i32>(in.position.xy), 0).rgb;
-    return vec4<f32>(guided_mask(coefficients, in.uv, colour), 0.0, 0.0, 1.0);
-}
-#endif

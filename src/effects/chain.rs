@@ -25,7 +25,7 @@ use bevy::shader::ShaderDefVal;
 use std::marker::PhantomData;
 
 use super::background::BackgroundPicture;
-use super::blur::{BlurPlan, half_size};
+use super::blur::{BlurPlan, level_sizes};
 use super::composite::{Background, BackgroundKind, WrapMode};
 use super::{BackdropSettings, ChainCamera, ChainView, RefineMethod, TemporalReset};
 use crate::inference::{CurrentMask, OutputKind};
@@ -36,13 +36,17 @@ pub struct ChainRenderPlugin;
 /// your own goes in one of these sets, or between them.
 #[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ChainPass {
+    /// The model's mask decoded, beside the frame's colour over each model pixel (the guide).
     MaskDecode,
+    /// The guide's mask smoothed over time, at model resolution.
+    Temporal,
     /// The mask upsampled to the frame: the guided filter's or the joint bilateral's passes.
     Refine,
     /// The joint bilateral's pass (inside [`ChainPass::Refine`]).
     Bilateral,
-    Temporal,
+    /// The background blur's pyramid.
     Blur,
+    /// The one frame-resolution pass every view runs: the picture.
     Composite,
 }
 
@@ -94,7 +98,8 @@ pub(crate) struct ShaderModes {
     pub background: BackgroundKind,
     /// Composite: the light wrap's blend.
     pub wrap_mode: WrapMode,
-    /// Blur `BLUR_TAPS`: taps each side of one pass (0 without a blur).
+    /// Blur `BLUR_TAPS`: taps each side of the Gaussian at the pyramid's coarsest level (0:
+    /// none, or no blur).
     pub blur_taps: u32,
     /// Refine: which method's passes run.
     pub refine: RefineMethod,
@@ -121,8 +126,8 @@ impl Default for ShaderModes {
 #[derive(Component, Clone, Copy, Debug)]
 pub(crate) struct ChainPasses {
     pub modes: ShaderModes,
-    /// Blur pass pairs (0: no blur).
-    pub blur_iterations: u32,
+    /// Blur pyramid levels (0: no blur).
+    pub blur_levels: u32,
     /// The composite shows the decoded mask (it binds that texture instead of the blur).
     pub shows_decoded: bool,
     /// False when the settings leave the frame as it is (no background, final view): then no
@@ -174,8 +179,8 @@ impl Plugin for ChainRenderPlugin {
                 Core2d,
                 (
                     ChainPass::MaskDecode,
-                    ChainPass::Refine,
                     ChainPass::Temporal,
+                    ChainPass::Refine,
                     ChainPass::Blur,
                     ChainPass::Composite,
                 )
@@ -239,7 +244,7 @@ pub(crate) const MASK_FORMAT: TextureFormat = TextureFormat::R16Float;
 /// The model-resolution guide (the frame's colour over each model pixel, the decoded mask) and
 /// the guided filter's coefficients.
 pub(crate) const GUIDE_FORMAT: TextureFormat = TextureFormat::Rgba16Float;
-/// The half-resolution blur textures.
+/// The blur pyramid's levels (premultiplied colour, weight).
 pub(crate) const BLUR_FORMAT: TextureFormat = TextureFormat::Rgba16Float;
 
 fn init_chain_layout(
@@ -415,11 +420,11 @@ fn extract_chains(
                     view,
                     background,
                     wrap_mode: settings.composite.light_wrap.mode,
-                    blur_taps: plan.map_or(0, |p| p.taps as u32),
+                    blur_taps: plan.map_or(0, |p| p.taps),
                     refine: settings.refine,
                     guided_radius: settings.guided.radius,
                 },
-                blur_iterations: plan.map_or(0, |p| p.iterations),
+                blur_levels: plan.map_or(0, |p| p.levels),
                 shows_decoded: settings.view == ChainView::DecodedMask,
                 active: view != ChainView::Final || background != BackgroundKind::None,
                 temporal: settings.temporal.smoothing > 0.0,
@@ -433,11 +438,26 @@ fn extract_chains(
 pub(crate) struct ChainTextures {
     /// Model resolution: rgb the frame's colour over each model pixel, a the decoded mask.
     pub guide: TextureView,
+    pub guide_size: Extent3d,
     /// Model resolution: the guided filter's coefficients (a.rgb, b).
     pub coefficients: TextureView,
-    pub refined: TextureView,
-    pub blur_a: TextureView,
-    pub blur_b: TextureView,
+    /// Frame resolution: the joint bilateral's mask (only when the view refines with it).
+    pub refined: Option<TextureView>,
+    /// The blur pyramid, level 1 (half the frame) first (empty without a blur).
+    pub blur_levels: Vec<TextureView>,
+    /// The Gaussian's intermediate, the size of the coarsest level.
+    pub blur_scratch: TextureView,
+}
+
+impl ChainTextures {
+    /// What the frame-resolution passes read the refined mask from (see `refined_mask_at` in
+    /// `shaders/chain.wgsl`).
+    pub fn mask_source(&self, refine: RefineMethod) -> &TextureView {
+        match (refine, &self.refined) {
+            (RefineMethod::Bilateral, Some(refined)) => refined,
+            _ => &self.coefficients,
+        }
+    }
 }
 
 /// A texture a stage renders into and a later stage samples.
@@ -464,7 +484,7 @@ fn prepare_textures(
     device: Res<RenderDevice>,
     mask: Res<ExtractedMask>,
     images: Res<RenderAssets<GpuImage>>,
-    views: Query<(Entity, &ViewTarget), With<ChainUniform>>,
+    views: Query<(Entity, &ViewTarget, &ChainPasses)>,
 ) {
     let Some(raw) = mask.0.and_then(|id| images.get(id)) else {
         return;
@@ -479,29 +499,34 @@ fn prepare_textures(
             .get(&device, stage_texture(label, size, format))
             .default_view
     };
-    for (entity, target) in &views {
+    let guide_size = raw.texture_descriptor.size;
+    let (mask_width, mask_height) = (guide_size.width, guide_size.height);
+    for (entity, target, passes) in &views {
         let size = target.main_texture().size();
-        let (hw, hh) = half_size(size.width, size.height);
-        let (mask_width, mask_height) = (
-            raw.texture_descriptor.size.width,
-            raw.texture_descriptor.size.height,
-        );
+        let levels = level_sizes(size.width, size.height, passes.blur_levels);
+        let coarsest = levels.last().copied().unwrap_or((1, 1));
         let textures = ChainTextures {
             guide: texture("backdrop_guide", mask_width, mask_height, GUIDE_FORMAT),
+            guide_size,
             coefficients: texture(
                 "backdrop_guided_coefficients",
                 mask_width,
                 mask_height,
                 GUIDE_FORMAT,
             ),
-            refined: texture(
-                "backdrop_refined_mask",
-                size.width,
-                size.height,
-                MASK_FORMAT,
-            ),
-            blur_a: texture("backdrop_blur_a", hw, hh, BLUR_FORMAT),
-            blur_b: texture("backdrop_blur_b", hw, hh, BLUR_FORMAT),
+            refined: (passes.modes.refine == RefineMethod::Bilateral).then(|| {
+                texture(
+                    "backdrop_refined_mask",
+                    size.width,
+                    size.height,
+                    MASK_FORMAT,
+                )
+            }),
+            blur_levels: levels
+                .iter()
+                .map(|&(w, h)| texture("backdrop_blur_level", w, h, BLUR_FORMAT))
+                .collect(),
+            blur_scratch: texture("backdrop_blur_scratch", coarsest.0, coarsest.1, BLUR_FORMAT),
         };
         commands.entity(entity).insert(textures);
     }
@@ -750,6 +775,7 @@ mod tests {
         matches_its_shader::<BackgroundKind>().unwrap();
         matches_its_shader::<WrapMode>().unwrap();
         matches_its_shader::<OutputKind>().unwrap();
+        matches_its_shader::<RefineMethod>().unwrap();
     }
 
     /// A choice type whose values the composite does not know: the check must catch it.

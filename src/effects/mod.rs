@@ -36,9 +36,9 @@ use crate::capture::{CurrentFrame, FrameImage, FrameSystems};
 /// timestamp queries, `render/<span>/elapsed_cpu` the encoding time everywhere.
 pub const GPU_SPANS: [(&str, &str); 6] = [
     ("mask decode", mask_decode::SPAN),
+    ("temporal", temporal::SPAN),
     ("bilateral", bilateral::SPAN),
     ("guided", guided::SPAN),
-    ("temporal", temporal::SPAN),
     ("blur", blur::SPAN),
     ("composite", composite::SPAN),
 ];
@@ -98,6 +98,20 @@ pub enum RefineMethod {
     /// applied per frame pixel with one texture sample; its cost follows the model.
     #[default]
     Guided,
+}
+
+impl ShaderChoice for RefineMethod {
+    const ALL: &'static [Self] = &[Self::Bilateral, Self::Guided];
+    const SHADER: &'static str = "chain.wgsl";
+    const SOURCE: &'static str = include_str!("../../shaders/chain.wgsl");
+    const PREFIX: &'static str = "REFINE_";
+
+    fn shader_def(self) -> &'static str {
+        match self {
+            Self::Bilateral => "REFINE_BILATERAL",
+            Self::Guided => "REFINE_GUIDED",
+        }
+    }
 }
 
 impl RefineMethod {
@@ -171,7 +185,7 @@ impl std::str::FromStr for ChainView {
 
 /// The whole chain on the CPU: what the GPU should show for this frame, raw model output,
 /// background picture (image or video frame) and settings. `raw` is pixel-interleaved at
-/// `mask_width`×`mask_height`.
+/// `mask_width`×`mask_height`. One frame, so the temporal stage passes the mask through.
 pub fn reference_chain(
     frame: &reference::Picture,
     picture: Option<&reference::Picture>,
@@ -183,6 +197,7 @@ pub fn reference_chain(
 ) -> reference::Picture {
     use reference::{Picture, centre};
     let decoded = mask_decode::reference(raw, mask_width, mask_height, kind);
+    let guide = mask_decode::guide(frame, &decoded);
     let grey = |values: Vec<f32>| Picture {
         width: frame.width,
         height: frame.height,
@@ -192,47 +207,68 @@ pub fn reference_chain(
     if settings.view == ChainView::DecodedMask {
         return grey(
             pixels()
-                .map(|(x, y)| decoded.sample(centre(x, frame.width), centre(y, frame.height)))
+                .map(|(x, y)| guide.sample(centre(x, frame.width), centre(y, frame.height))[3])
                 .collect(),
         );
     }
-    let refined = reference_refined(frame, &decoded, settings);
+    let refined = reference_refined(frame, &guide, settings);
+    let mask = refined.frame_mask(frame);
     if settings.view == ChainView::RefinedMask {
-        return grey(refined.data);
+        return grey(mask.data);
     }
     let blurred = blur::BlurPlan::for_radius(settings.blur.radius)
-        .map(|plan| blur::reference(frame, &refined, &plan));
+        .map(|plan| blur::background(&blur::reference(frame, &refined.source(), &plan), frame));
     if settings.view == ChainView::BlurredBackground {
-        return match &blurred {
-            Some(b) => Picture {
-                width: frame.width,
-                height: frame.height,
-                data: pixels()
-                    .map(|(x, y)| b.sample(centre(x, frame.width), centre(y, frame.height)))
-                    .collect(),
-            },
-            None => frame.clone(),
-        };
+        return blurred.unwrap_or_else(|| frame.clone());
     }
-    composite::reference(
-        frame,
-        &refined,
-        blurred.as_ref(),
-        picture,
-        &settings.composite,
-    )
+    composite::reference(frame, &mask, blurred.as_ref(), picture, &settings.composite)
 }
 
-/// The refined mask on the CPU: the decoded mask upsampled to the frame by the settings' method.
+/// The refine's output on the CPU, as the frame-resolution passes read it: the joint bilateral's
+/// frame-size mask, or the guided filter's model-size coefficients.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RefinedReference {
+    Bilateral(reference::Plane),
+    Guided(reference::Rgba),
+}
+
+impl RefinedReference {
+    /// Where the blur and the composite read the mask.
+    pub fn source(&self) -> blur::MaskSource<'_> {
+        match self {
+            Self::Bilateral(mask) => blur::MaskSource::Refined(mask),
+            Self::Guided(coefficients) => blur::MaskSource::Guided(coefficients),
+        }
+    }
+
+    /// The refined mask at every frame pixel.
+    pub fn frame_mask(&self, frame: &reference::Picture) -> reference::Plane {
+        use reference::centre;
+        let (w, h) = (frame.width, frame.height);
+        let source = self.source();
+        let data = (0..h)
+            .flat_map(|y| (0..w).map(move |x| (x, y)))
+            .map(|(x, y)| source.at(centre(x, w), centre(y, h), frame.at(x, y)))
+            .collect();
+        reference::Plane::new(w, h, data)
+    }
+}
+
+/// The refine on the CPU: the guide (the frame over each model pixel and the mask, smoothed over
+/// time when temporal runs) upsampled to the frame by the settings' method.
 pub fn reference_refined(
     frame: &reference::Picture,
-    decoded: &reference::Plane,
+    guide: &reference::Rgba,
     settings: &BackdropSettings,
-) -> reference::Plane {
+) -> RefinedReference {
     match settings.refine {
-        RefineMethod::Bilateral => bilateral::reference(frame, decoded, &settings.bilateral),
+        RefineMethod::Bilateral => RefinedReference::Bilateral(bilateral::reference(
+            frame,
+            &guide.alpha(),
+            &settings.bilateral,
+        )),
         RefineMethod::Guided => {
-            guided::reference(frame, &mask_decode::guide(frame, decoded), &settings.guided)
+            RefinedReference::Guided(guided::coefficients(guide, &settings.guided))
         }
     }
 }

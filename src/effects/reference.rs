@@ -148,6 +148,15 @@ impl Rgba {
         out
     }
 
+    /// The fourth channel as a plane.
+    pub fn alpha(&self) -> Plane {
+        Plane::new(
+            self.width,
+            self.height,
+            self.data.iter().map(|t| t[3]).collect(),
+        )
+    }
+
     /// The values as a 16-bit float texture stores them.
     pub fn stored(mut self) -> Self {
         for texel in &mut self.data {

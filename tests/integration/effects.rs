@@ -619,9 +619,15 @@ fn the_weighted_blur_leaves_no_halo() {
     let mask = Plane::new(w, h, mask);
     let no_mask = Plane::new(w, h, vec![0.0; (w * h) as usize]);
     let plan = blur::BlurPlan::for_radius(radius).unwrap();
-    let weighted = blur::reference(&frame, &mask, &plan);
-    let plain = blur::reference(&frame, &no_mask, &plan);
-    let truth = blur::reference(&clean, &no_mask, &plan);
+    let blurred = |picture: &Picture, mask: &Plane| {
+        blur::background(
+            &blur::reference(picture, &blur::MaskSource::Refined(mask), &plan),
+            picture,
+        )
+    };
+    let weighted = blurred(&frame, &mask);
+    let plain = blurred(&frame, &no_mask);
+    let truth = blurred(&clean, &no_mask);
     // The band from 2 px to R outside the 0.5 contour, at full resolution.
     let (mut weighted_error, mut plain_error, mut n) = (0.0f64, 0.0f64, 0);
     for y in 0..h {
@@ -630,12 +636,7 @@ fn the_weighted_blur_leaves_no_halo() {
             if !(2.0..=radius).contains(&outside) {
                 continue;
             }
-            let (u, v) = (centre(x, w), centre(y, h));
-            let (t, a, b) = (
-                truth.sample(u, v),
-                weighted.sample(u, v),
-                plain.sample(u, v),
-            );
+            let (t, a, b) = (truth.at(x, y), weighted.at(x, y), plain.at(x, y));
             for c in 0..3 {
                 weighted_error += (a[c] - t[c]).abs() as f64;
                 plain_error += (b[c] - t[c]).abs() as f64;

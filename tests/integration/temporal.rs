@@ -4,7 +4,7 @@
 
 use bevy_backdrop::batch::BatchOutput;
 use bevy_backdrop::capture::SourceSpec;
-use bevy_backdrop::effects::reference::{Picture, Plane};
+use bevy_backdrop::effects::reference::{Picture, Plane, Rgba};
 use bevy_backdrop::effects::temporal::reference_step;
 use bevy_backdrop::effects::{
     BackdropSettings, ChainView, TemporalSettings, mask_decode, reference_refined,
@@ -110,28 +110,24 @@ fn the_temporal_pass_matches_cpu_over_a_sequence() {
     let gpu = render(dir.path(), &frames, mask, settings.clone());
 
     let info = red_model(mask.0, mask.1);
-    let mut previous: Option<(Plane, Picture)> = None;
+    let mut previous: Option<Rgba> = None;
     for (k, frame) in frames.iter().enumerate() {
         let picture = Picture::from_rgba8(frame.as_raw(), w, h);
         let mut input = Vec::new();
         frame_to_tensor(frame.as_raw(), w, h, &info.input, &mut input);
         let raw: Vec<f32> = input.chunks_exact(3).map(|p| p[0]).collect();
         let decoded = mask_decode::reference(&raw, mask.0, mask.1, OutputKind::Probability);
-        let refined = reference_refined(&picture, &decoded, &settings);
-        let smoothed = reference_step(
-            previous.as_ref().map(|(h, f)| (h, f)),
-            &picture,
-            &refined,
-            &settings.temporal,
-        );
+        let guide = mask_decode::guide(&picture, &decoded);
+        let smoothed = reference_step(previous.as_ref(), &guide, &settings.temporal);
+        let refined = reference_refined(&picture, &smoothed, &settings).frame_mask(&picture);
         let expected = image::RgbaImage::from_fn(w, h, |x, y| {
-            let v = (smoothed.at(x, y).clamp(0.0, 1.0) * 255.0).round() as u8;
+            let v = (refined.at(x, y).clamp(0.0, 1.0) * 255.0).round() as u8;
             image::Rgba([v, v, v, 255])
         });
         let diff = max_channel_difference(&expected, &gpu[k]);
         println!("temporal frame {k}: max |GPU − CPU| = {diff}/255");
         assert!(diff <= 2, "frame {k}: {diff}/255");
-        previous = Some((smoothed, picture));
+        previous = Some(smoothed);
     }
 }
 
@@ -141,6 +137,17 @@ fn noise(seed: &mut u32) -> f32 {
     *seed ^= *seed >> 17;
     *seed ^= *seed << 5;
     (*seed % 10_000) as f32 / 10_000.0 - 0.5
+}
+
+/// A frame and a mask of its size as one guide (colour, mask), the temporal stage's input.
+fn guide_of(frame: &Picture, mask: &Plane) -> Rgba {
+    let data = frame
+        .data
+        .iter()
+        .zip(&mask.data)
+        .map(|(c, &m)| [c[0], c[1], c[2], m])
+        .collect();
+    Rgba::new(frame.width, frame.height, data)
 }
 
 #[test]
@@ -176,15 +183,16 @@ fn a_still_subject_flickers_less() {
             .sum();
         total / ((masks.len() - 1) as f32 * (w * h) as f32)
     };
+    let mut history: Option<Rgba> = None;
     let mut smoothed: Vec<Plane> = Vec::new();
-    for refined in &updates {
-        let previous = smoothed.last().map(|p| (p, &frame));
-        smoothed.push(reference_step(
-            previous,
-            &frame,
-            refined,
+    for decoded in &updates {
+        let next = reference_step(
+            history.as_ref(),
+            &guide_of(&frame, decoded),
             &TemporalSettings::default(),
-        ));
+        );
+        smoothed.push(next.alpha());
+        history = Some(next);
     }
     let (raw, calm) = (mean_change(&updates), mean_change(&smoothed[5..]));
     println!(
@@ -223,24 +231,23 @@ fn a_moving_edge_does_not_trail() {
     };
     // N = 1: after a single update the 0.5 crossing is at the true edge.
     const N: usize = 1;
-    let mut history: Option<(Plane, Picture)> = None;
+    let mut history: Option<Rgba> = None;
     for k in 0..10u32 {
         let edge = 30 + 4 * k;
         let (frame, mask) = at(edge);
         let out = reference_step(
-            history.as_ref().map(|(m, f)| (m, f)),
-            &frame,
-            &mask,
+            history.as_ref(),
+            &guide_of(&frame, &mask),
             &TemporalSettings::default(),
         );
         if k as usize >= N {
-            let crossing = (0..w).find(|&x| out.at(x, 1) < 0.5).unwrap();
+            let crossing = (0..w).find(|&x| out.at(x, 1)[3] < 0.5).unwrap();
             assert!(
                 crossing.abs_diff(edge) <= 1,
                 "update {k}: crossing at {crossing}, edge at {edge}"
             );
         }
-        history = Some((out, frame));
+        history = Some(out);
     }
 }
 

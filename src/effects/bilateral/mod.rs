@@ -14,6 +14,7 @@ use bevy::prelude::*;
 use bevy::render::renderer::RenderContext;
 
 use crate::effects::chain::{ChainPass, ChainViewQuery, StageParams, add_stage, timed};
+use crate::effects::temporal::TemporalHistories;
 use pipeline::BilateralPipeline;
 
 /// The pass's time span in render diagnostics.
@@ -40,24 +41,27 @@ impl Plugin for BilateralPlugin {
 fn bilateral_pass(
     view: ChainViewQuery<BilateralPipeline>,
     mut stage: StageParams,
+    histories: Res<TemporalHistories>,
     mut ctx: RenderContext,
 ) {
+    let entity = view.entity();
     let (target, textures, pipelines, passes, index) = view.into_inner();
     // None when the view refines with another method.
     let [pipeline] = pipelines.ids[..] else {
         return;
     };
-    let Some(mut pass) = stage.context(passes, index) else {
+    let (Some(mut pass), Some(refined)) = (stage.context(passes, index), &textures.refined) else {
         return;
     };
     let frame = target.main_texture_view();
+    let guide = histories.guide_for(entity, passes, textures);
     timed(&mut ctx, SPAN, |ctx| {
         pass.draw(
             ctx,
             "backdrop_bilateral",
             pipeline,
-            [frame, &textures.guide, frame, frame],
-            &textures.refined,
+            [frame, guide, frame, frame],
+            refined,
         );
     });
 }

@@ -1,7 +1,12 @@
-//! Mask-weighted background blur at half resolution (`shaders/blur.wgsl`): separable Gaussian
-//! passes, ping-pong between two half-size textures. Each tap is weighted by (1 − person) and the
-//! missing weight is filled with the centre colour, so the person does not bleed into the blurred
-//! background.
+//! Mask-weighted background blur whose cost does not grow with the radius (`shaders/blur.wgsl`):
+//! the frame premultiplied by the background weight `w = 1 − person`, `(colour·w, w)`, halved
+//! into a pyramid with a 4-tap binomial filter, a small separable Gaussian at the coarsest level,
+//! that level read back up to level 1 (half the frame) with a cubic B-spline, and (in the
+//! composite) level 1 sampled bilinearly, its colour divided by its weight — normalised
+//! convolution, so the person does not bleed into the blurred background (no
+//! halo). The level and the Gaussian are chosen so that the variances of the steps add up to the
+//! radius's Gaussian; a wider radius only adds a smaller level, so radius 200 costs about what
+//! radius 18 does.
 
 mod pipeline;
 mod reference;
@@ -14,59 +19,95 @@ use bevy::prelude::*;
 use bevy::render::renderer::RenderContext;
 
 use crate::effects::chain::{ChainPass, ChainViewQuery, StageParams, add_stage, timed};
-use crate::effects::temporal::TemporalHistories;
 use pipeline::BlurPipeline;
 
-/// Taps each side of one pass, at most: wider blurs take more passes.
-pub const MAX_TAPS_PER_PASS: i32 = 32;
-
-/// Horizontal + vertical pass pairs the blur runs at most, whatever radius reaches the render
-/// side (σ grows with √passes, so the work grows with the radius squared: without a cap a radius
-/// of 100,000 px asked for 2.4 million pass pairs and stalled the app).
-pub const MAX_PASS_PAIRS: u32 = 16;
-
 /// The widest radius the blur renders (in full-resolution pixels); wider ones are drawn at this
-/// radius. [`MAX_PASS_PAIRS`] passes of [`MAX_TAPS_PER_PASS`] taps (3σ each, at half resolution)
-/// compose to 3σ = 32·√16 half-resolution pixels = 256 px.
+/// radius.
 pub const MAX_RADIUS: f32 = 256.0;
 
-/// How a radius is blurred: per-pass σ and taps (half-resolution pixels) and how many
-/// horizontal+vertical pass pairs.
+/// Pyramid levels at most: level 6 is 1/64 of the frame, enough for [`MAX_RADIUS`].
+pub const MAX_LEVELS: u32 = 6;
+
+/// The Gaussian at the coarsest level stays at most this wide (σ in that level's pixels): a
+/// wider one means one more level instead, so its taps (3σ each side) stay few.
+pub const MAX_LEVEL_SIGMA: f32 = 2.5;
+
+/// Variance (in level-(j) pixels², per axis) of one halving: the binomial [1 3 3 1] / 8.
+const DOWN_VARIANCE: f32 = 0.75;
+/// Variance (in the coarsest level's pixels², per axis) of the cubic B-spline that reads it back
+/// up to level 1 (when there is more than one level).
+const BSPLINE_VARIANCE: f32 = 1.0 / 3.0;
+/// Variance (in level-1 pixels², per axis) of the composite's bilinear read of level 1.
+const BILINEAR_VARIANCE: f32 = 1.0 / 6.0;
+
+/// How a radius is blurred: pyramid levels (level 1 is half the frame), and the Gaussian at the
+/// coarsest level (σ in its pixels; 0 taps: the pyramid alone is already as wide).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BlurPlan {
+    pub levels: u32,
     pub sigma: f32,
-    pub taps: i32,
-    pub iterations: u32,
+    pub taps: u32,
 }
 
 impl BlurPlan {
     /// `None` when the radius is too small to blur anything. Radii beyond [`MAX_RADIUS`] are
-    /// drawn at [`MAX_RADIUS`].
+    /// drawn at [`MAX_RADIUS`]; below ≈ 3.6 px the pyramid alone is wider than asked for, and that
+    /// is what is drawn.
     pub fn for_radius(radius: f32) -> Option<Self> {
         if !radius.is_finite() || radius < 1.0 {
             return None;
         }
-        // 3σ = radius at full resolution; half that at half resolution.
-        let sigma = radius.min(MAX_RADIUS) / 6.0;
-        let needed = ((3.0 * sigma / MAX_TAPS_PER_PASS as f32).powi(2).ceil() as u32)
-            .clamp(1, MAX_PASS_PAIRS);
-        // n passes of σ/√n compose to one of σ.
-        let sigma = sigma / (needed as f32).sqrt();
-        Some(Self {
-            sigma,
-            // At the cap 3σ may round a hair over the last tap; the kernel ends there.
-            taps: ((3.0 * sigma).ceil() as i32).clamp(1, MAX_TAPS_PER_PASS),
-            iterations: needed,
-        })
+        // 3σ = radius, in frame pixels.
+        let variance = (radius.min(MAX_RADIUS) / 3.0).powi(2);
+        let mut plan = None;
+        for levels in 1..=MAX_LEVELS {
+            let residual = (variance - Self::pyramid_variance(levels)).max(0.0);
+            let scale = 4f32.powi(levels as i32);
+            let sigma = (residual / scale).sqrt();
+            plan = Some(Self {
+                levels,
+                sigma,
+                taps: (3.0 * sigma).ceil() as u32,
+            });
+            if sigma <= MAX_LEVEL_SIGMA {
+                break;
+            }
+        }
+        plan
+    }
+
+    /// The variance (frame pixels², per axis) the halvings to `levels` and the reads back add,
+    /// without the Gaussian: Σ_j<k 0.75·4^j, + 4^k/3 for the B-spline (k > 1), + 4/6 for the
+    /// composite's bilinear read of level 1.
+    pub fn pyramid_variance(levels: u32) -> f32 {
+        let scale = 4f32.powi(levels as i32);
+        let up = if levels > 1 {
+            BSPLINE_VARIANCE * scale
+        } else {
+            0.0
+        };
+        DOWN_VARIANCE * (scale - 1.0) / 3.0 + up + BILINEAR_VARIANCE * 4.0
+    }
+
+    /// The blur's σ in frame pixels: what the plan draws.
+    pub fn drawn_sigma(&self) -> f32 {
+        let scale = 4f32.powi(self.levels as i32);
+        (Self::pyramid_variance(self.levels) + self.sigma * self.sigma * scale).sqrt()
     }
 }
 
-/// Size of the half-resolution buffers for a frame (rounded up).
-pub fn half_size(width: u32, height: u32) -> (u32, u32) {
-    (width.div_ceil(2), height.div_ceil(2))
+/// Size of each pyramid level for a frame, level 1 (half, rounded up) first.
+pub fn level_sizes(width: u32, height: u32, levels: u32) -> Vec<(u32, u32)> {
+    let mut size = (width, height);
+    (0..levels)
+        .map(|_| {
+            size = (size.0.div_ceil(2), size.1.div_ceil(2));
+            size
+        })
+        .collect()
 }
 
-/// The passes' time span in render diagnostics (all iterations together).
+/// The passes' time span in render diagnostics (all levels together).
 pub const SPAN: &str = "backdrop_blur";
 
 /// The stage on the chain cameras: its shader, pipelines and passes.
@@ -86,43 +127,59 @@ impl Plugin for BlurPlugin {
     }
 }
 
-/// The frame → its mask-weighted blur at half resolution: pass pairs ping-ponging between the
-/// two half-size textures (the result ends in `blur_b`).
-fn blur_passes(
-    view: ChainViewQuery<BlurPipeline>,
-    mut stage: StageParams,
-    histories: Res<TemporalHistories>,
-    mut ctx: RenderContext,
-) {
-    let entity = view.entity();
+/// The frame → the weighted pyramid → the Gaussian at its coarsest level → back up to level 1
+/// (whose texture, no longer needed, takes the result the composite reads).
+fn blur_passes(view: ChainViewQuery<BlurPipeline>, mut stage: StageParams, mut ctx: RenderContext) {
     let (target, textures, pipelines, passes, index) = view.into_inner();
+    // In the order of `BlurPipeline::keys`; none without a blur.
+    let [from_frame, down, horizontal, vertical, up] = pipelines.ids[..] else {
+        return;
+    };
     let Some(mut pass) = stage.context(passes, index) else {
         return;
     };
-    let mask = histories.mask_for(entity, passes, textures);
-    let (a, b) = (&textures.blur_a, &textures.blur_b);
-    if passes.blur_iterations == 0 {
-        return;
-    }
-    // In the order of `BlurPipeline::keys`.
-    let [from_frame, horizontal, vertical] = pipelines.ids[..] else {
+    let (levels, scratch) = (&textures.blur_levels, &textures.blur_scratch);
+    let (Some(first), Some(last)) = (levels.first(), levels.last()) else {
         return;
     };
+    let frame = target.main_texture_view();
+    let mask = textures.mask_source(passes.modes.refine);
     timed(&mut ctx, SPAN, |ctx| {
-        for iteration in 0..passes.blur_iterations {
-            let (pipeline, source) = if iteration == 0 {
-                (from_frame, target.main_texture_view())
-            } else {
-                (horizontal, b)
-            };
+        pass.draw(
+            ctx,
+            "backdrop_blur_down",
+            from_frame,
+            [frame, mask, frame, frame],
+            first,
+        );
+        for pair in levels.windows(2) {
+            let (above, level) = (&pair[0], &pair[1]);
+            pass.draw(
+                ctx,
+                "backdrop_blur_down",
+                down,
+                [above, above, above, above],
+                level,
+            );
+        }
+        if passes.modes.blur_taps > 0 {
             pass.draw(
                 ctx,
                 "backdrop_blur_h",
-                pipeline,
-                [source, mask, mask, mask],
-                a,
+                horizontal,
+                [last, last, last, last],
+                scratch,
             );
-            pass.draw(ctx, "backdrop_blur_v", vertical, [a, mask, mask, mask], b);
+            pass.draw(
+                ctx,
+                "backdrop_blur_v",
+                vertical,
+                [scratch, scratch, scratch, scratch],
+                last,
+            );
+        }
+        if levels.len() > 1 {
+            pass.draw(ctx, "backdrop_blur_up", up, [last, last, last, last], first);
         }
     });
 }

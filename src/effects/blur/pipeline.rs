@@ -1,16 +1,16 @@
-//! The blur pipelines: `shaders/blur.wgsl` as three passes — horizontal from the frame (first
-//! iteration), horizontal, vertical — each specialised on the taps per side (`BLUR_TAPS`, a
-//! constant loop bound), writing the half-resolution blur textures.
+//! The blur pipelines: `shaders/blur.wgsl` as its five passes — the first level from the frame
+//! (specialised on how the refined mask is read), a further level, the horizontal and vertical
+//! Gaussian at the coarsest level (specialised on the taps per side, a constant loop bound), and
+//! the coarsest level read back up to level 1 — writing the pyramid's `Rgba16Float` levels.
 
 use bevy::prelude::*;
 use bevy::render::render_resource::{
     RenderPipelineDescriptor, SpecializedRenderPipeline, TextureFormat,
 };
-
-use crate::effects::chain::{ChainLayout, ChainPasses, ChainStage};
 use bevy::shader::ShaderDefVal;
 
-use crate::effects::chain::BLUR_FORMAT;
+use crate::effects::chain::{BLUR_FORMAT, ChainLayout, ChainPasses, ChainStage};
+use crate::effects::{RefineMethod, ShaderChoice};
 
 /// The stage's shader, in `shaders/`.
 pub(crate) const SHADER: &str = "blur.wgsl";
@@ -18,10 +18,15 @@ pub(crate) const SHADER: &str = "blur.wgsl";
 /// Which of the blur's passes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum BlurPass {
-    /// Horizontal, reading the full-resolution frame.
-    FromFrame,
-    Horizontal,
-    Vertical,
+    /// Level 1 from the frame, weighted by the refined mask.
+    DownFromFrame,
+    /// A level from the one above it.
+    Down,
+    /// The Gaussian at the coarsest level, with this many taps each side.
+    Horizontal(u32),
+    Vertical(u32),
+    /// The coarsest level read back at level 1's size.
+    Up,
 }
 
 #[derive(Resource)]
@@ -38,15 +43,23 @@ pub(crate) fn init(mut commands: Commands, chain: Res<ChainLayout>, server: Res<
 }
 
 impl SpecializedRenderPipeline for BlurPipeline {
-    /// The pass, and the taps each side.
-    type Key = (BlurPass, u32);
+    /// The pass, and how the view refines (every pass imports the mask reader; only the first
+    /// calls it).
+    type Key = (BlurPass, RefineMethod);
 
-    fn specialize(&self, (pass, taps): (BlurPass, u32)) -> RenderPipelineDescriptor {
-        let mut defs = vec![ShaderDefVal::Int("BLUR_TAPS".into(), taps as i32)];
+    fn specialize(&self, (pass, refine): Self::Key) -> RenderPipelineDescriptor {
+        let mut defs: Vec<ShaderDefVal> = vec![refine.shader_def().into()];
         match pass {
-            BlurPass::FromFrame => defs.push("FROM_FRAME".into()),
-            BlurPass::Horizontal => {}
-            BlurPass::Vertical => defs.push("VERTICAL".into()),
+            BlurPass::DownFromFrame => defs.push("BLUR_DOWN_FROM_FRAME".into()),
+            BlurPass::Down => defs.push("BLUR_DOWN".into()),
+            BlurPass::Up => defs.push("BLUR_UP".into()),
+            BlurPass::Horizontal(taps) | BlurPass::Vertical(taps) => {
+                defs.push("BLUR_GAUSSIAN".into());
+                defs.push(ShaderDefVal::UInt("BLUR_TAPS".into(), taps));
+                if matches!(pass, BlurPass::Vertical(_)) {
+                    defs.push("BLUR_VERTICAL".into());
+                }
+            }
         }
         self.chain
             .pipeline("backdrop_blur", self.shader.clone(), defs, &[BLUR_FORMAT])
@@ -54,15 +67,21 @@ impl SpecializedRenderPipeline for BlurPipeline {
 }
 
 impl ChainStage for BlurPipeline {
-    /// From the frame, horizontal, vertical: the order the pass uses them in.
-    fn keys(_: TextureFormat, passes: &ChainPasses) -> impl Iterator<Item = (BlurPass, u32)> {
+    /// From the frame, down, horizontal, vertical, up: the order the pass uses them in (none
+    /// without a blur).
+    fn keys(_: TextureFormat, passes: &ChainPasses) -> impl Iterator<Item = Self::Key> {
+        let refine = passes.modes.refine;
         let taps = passes.modes.blur_taps;
+        let used = passes.blur_levels > 0;
         [
-            BlurPass::FromFrame,
-            BlurPass::Horizontal,
-            BlurPass::Vertical,
+            BlurPass::DownFromFrame,
+            BlurPass::Down,
+            BlurPass::Horizontal(taps),
+            BlurPass::Vertical(taps),
+            BlurPass::Up,
         ]
         .into_iter()
-        .map(move |pass| (pass, taps))
+        .filter(move |_| used)
+        .map(move |pass| (pass, refine))
     }
 }

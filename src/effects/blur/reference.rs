@@ -1,61 +1,188 @@
-//! The blur stage on the CPU: the reference the GPU pass is tested against.
+//! The blur stage on the CPU: the reference the GPU passes are tested against.
 
-use super::{BlurPlan, half_size};
-use crate::effects::reference::{Picture, Plane, centre};
+use super::{BlurPlan, level_sizes};
+use crate::effects::guided;
+use crate::effects::reference::{Picture, Plane, Rgba, centre};
 
-/// One pass, as the shader does it: `source` sampled bilinearly at the output's pixel centres.
-fn pass(
-    source: &Picture,
-    mask: &Plane,
-    out_w: u32,
-    out_h: u32,
-    plan: &BlurPlan,
-    vertical: bool,
-) -> Picture {
-    let inv_two_var = 1.0 / (2.0 * plan.sigma * plan.sigma);
-    let mut data = Vec::with_capacity(out_w as usize * out_h as usize);
-    for y in 0..out_h {
-        for x in 0..out_w {
-            let (u, v) = (centre(x, out_w), centre(y, out_h));
-            let centre_rgb = source.sample(u, v);
-            let (mut total, mut kept, mut sum) = (0.0f32, 0.0f32, [0.0f32; 3]);
-            for k in -plan.taps..=plan.taps {
-                let offset = k as f32;
-                let g = (-offset * offset * inv_two_var).exp();
-                let (su, sv) = if vertical {
-                    (u, v + offset / out_h as f32)
-                } else {
-                    (u + offset / out_w as f32, v)
-                };
-                let background = 1.0 - mask.sample(su, sv).clamp(0.0, 1.0);
-                let colour = source.sample(su, sv);
-                total += g;
-                kept += g * background;
-                for c in 0..3 {
-                    sum[c] += g * background * colour[c];
-                }
-            }
-            let fill = total - kept;
-            data.push([0, 1, 2].map(|c| (sum[c] + fill * centre_rgb[c]) / total));
+/// The binomial taps' offset, in source texels (see `shaders/blur.wgsl`).
+const DOWN_OFFSET: f32 = 0.75;
+/// Below this blurred weight the pixel's own colour fills in (see `shaders/composite.wgsl`).
+pub const MIN_WEIGHT: f32 = 0.001;
+
+/// Where the blur reads the refined mask at frame resolution: the joint bilateral's mask
+/// (sampled bilinearly), or the guided filter's coefficients (applied to the colour there).
+#[derive(Clone, Copy, Debug)]
+pub enum MaskSource<'a> {
+    Refined(&'a Plane),
+    Guided(&'a Rgba),
+}
+
+impl MaskSource<'_> {
+    /// The refine's linear model at (u, v), `(a.rgb, b)`: the guided filter's coefficients, or
+    /// the bilateral's mask as a model without colour (a = 0, b = the mask).
+    pub fn fit(&self, u: f32, v: f32) -> [f32; 4] {
+        match self {
+            Self::Refined(plane) => [0.0, 0.0, 0.0, plane.sample(u, v)],
+            Self::Guided(coefficients) => coefficients.sample(u, v),
         }
     }
-    Picture {
-        width: out_w,
-        height: out_h,
-        data,
+
+    /// The person probability at (u, v), where the frame's colour is `colour`.
+    pub fn at(&self, u: f32, v: f32, colour: [f32; 3]) -> f32 {
+        guided::mask_from_fit(self.fit(u, v), colour)
     }
 }
 
-/// The blurred background at half resolution, as the GPU passes compute it.
-pub fn reference(frame: &Picture, mask: &Plane, plan: &BlurPlan) -> Picture {
-    let (hw, hh) = half_size(frame.width, frame.height);
-    let mut current = pass(frame, mask, hw, hh, plan, false);
-    current = pass(&current, mask, hw, hh, plan, true);
-    for _ in 1..plan.iterations {
-        current = pass(&current, mask, hw, hh, plan, false);
-        current = pass(&current, mask, hw, hh, plan, true);
+/// The four binomial taps around (u, v) over a source of `size`.
+fn down_taps(u: f32, v: f32, size: (u32, u32)) -> [(f32, f32); 4] {
+    let (du, dv) = (DOWN_OFFSET / size.0 as f32, DOWN_OFFSET / size.1 as f32);
+    [(-du, -dv), (du, -dv), (-du, dv), (du, dv)].map(|(x, y)| (u + x, v + y))
+}
+
+/// Level 1: the frame's colour premultiplied by the background weight, and the weight.
+fn down_from_frame(frame: &Picture, mask: &MaskSource, size: (u32, u32)) -> Rgba {
+    let data = (0..size.1)
+        .flat_map(|y| (0..size.0).map(move |x| (x, y)))
+        .map(|(x, y)| {
+            let (cu, cv) = (centre(x, size.0), centre(y, size.1));
+            // The refine's model once at the texel's centre, applied to each tap's colour.
+            let fit = mask.fit(cu, cv);
+            let mut sum = [0.0f32; 4];
+            for (u, v) in down_taps(cu, cv, (frame.width, frame.height)) {
+                let colour = frame.sample(u, v);
+                let weight = 1.0 - guided::mask_from_fit(fit, colour);
+                for c in 0..3 {
+                    sum[c] += colour[c] * weight;
+                }
+                sum[3] += weight;
+            }
+            sum.map(|s| s * 0.25)
+        })
+        .collect();
+    Rgba::new(size.0, size.1, data).stored()
+}
+
+/// The next level down.
+fn down(above: &Rgba, size: (u32, u32)) -> Rgba {
+    let data = (0..size.1)
+        .flat_map(|y| (0..size.0).map(move |x| (x, y)))
+        .map(|(x, y)| {
+            let mut sum = [0.0f32; 4];
+            for (u, v) in down_taps(
+                centre(x, size.0),
+                centre(y, size.1),
+                (above.width, above.height),
+            ) {
+                let texel = above.sample(u, v);
+                for c in 0..4 {
+                    sum[c] += texel[c];
+                }
+            }
+            sum.map(|s| s * 0.25)
+        })
+        .collect();
+    Rgba::new(size.0, size.1, data).stored()
+}
+
+/// One direction of the Gaussian at the coarsest level (texels clamped to the edge).
+fn gaussian(level: &Rgba, plan: &BlurPlan, vertical: bool) -> Rgba {
+    let inv_two_var = 1.0 / (2.0 * plan.sigma * plan.sigma);
+    let taps = plan.taps as i32;
+    let data = (0..level.height as i32)
+        .flat_map(|y| (0..level.width as i32).map(move |x| (x, y)))
+        .map(|(x, y)| {
+            let (mut total, mut sum) = (0.0f32, [0.0f32; 4]);
+            for k in -taps..=taps {
+                let g = (-((k * k) as f32) * inv_two_var).exp();
+                let texel = if vertical {
+                    level.clamped(x, y + k)
+                } else {
+                    level.clamped(x + k, y)
+                };
+                for c in 0..4 {
+                    sum[c] += g * texel[c];
+                }
+                total += g;
+            }
+            sum.map(|s| s / total)
+        })
+        .collect();
+    Rgba::new(level.width, level.height, data).stored()
+}
+
+/// The coarsest level read at `size` with a cubic B-spline, as four bilinear samples the way the
+/// shader does.
+fn up(level: &Rgba, size: (u32, u32)) -> Rgba {
+    let axis = |t: f32, n: u32| {
+        let p = t * n as f32 - 0.5;
+        let i = p.floor();
+        let f = p - i;
+        let (f2, f3) = (f * f, f * f * f);
+        let w0 = (1.0 - 3.0 * f + 3.0 * f2 - f3) / 6.0;
+        let w1 = (4.0 - 6.0 * f2 + 3.0 * f3) / 6.0;
+        let w2 = (1.0 + 3.0 * f + 3.0 * f2 - 3.0 * f3) / 6.0;
+        let w3 = f3 / 6.0;
+        let (g0, g1) = (w0 + w1, w2 + w3);
+        let n = n as f32;
+        [(g0, (i - 0.5 + w1 / g0) / n), (g1, (i + 1.5 + w3 / g1) / n)]
+    };
+    let data = (0..size.1)
+        .flat_map(|y| (0..size.0).map(move |x| (x, y)))
+        .map(|(x, y)| {
+            let mut sum = [0.0f32; 4];
+            for (gy, sv) in axis(centre(y, size.1), level.height) {
+                for (gx, su) in axis(centre(x, size.0), level.width) {
+                    let texel = level.sample(su, sv);
+                    for c in 0..4 {
+                        sum[c] += gx * gy * texel[c];
+                    }
+                }
+            }
+            sum
+        })
+        .collect();
+    Rgba::new(size.0, size.1, data).stored()
+}
+
+/// The blur's result at level 1 (half the frame: premultiplied colour, weight), as the GPU passes
+/// leave it for the composite.
+pub fn reference(frame: &Picture, mask: &MaskSource, plan: &BlurPlan) -> Rgba {
+    let sizes = level_sizes(frame.width, frame.height, plan.levels);
+    let mut level = down_from_frame(frame, mask, sizes[0]);
+    for &size in &sizes[1..] {
+        level = down(&level, size);
     }
-    current
+    if plan.taps > 0 {
+        level = gaussian(&gaussian(&level, plan, false), plan, true);
+    }
+    if sizes.len() > 1 {
+        level = up(&level, sizes[0]);
+    }
+    level
+}
+
+/// The blurred background at (u, v), where the frame's colour is `own`: level 1 sampled
+/// bilinearly, colour divided by weight; where almost no background weight is near, `own` fills
+/// in.
+pub fn background_at(level: &Rgba, u: f32, v: f32, own: [f32; 3]) -> [f32; 3] {
+    let sum = level.sample(u, v);
+    let fill = (MIN_WEIGHT - sum[3]).max(0.0);
+    let weight = sum[3].max(MIN_WEIGHT);
+    [0, 1, 2].map(|c| (sum[c] + fill * own[c]) / weight)
+}
+
+/// The blurred background at every frame pixel.
+pub fn background(level: &Rgba, frame: &Picture) -> Picture {
+    let (w, h) = (frame.width, frame.height);
+    let data = (0..h)
+        .flat_map(|y| (0..w).map(move |x| (x, y)))
+        .map(|(x, y)| background_at(level, centre(x, w), centre(y, h), frame.at(x, y)))
+        .collect();
+    Picture {
+        width: w,
+        height: h,
+        data,
+    }
 }
 
 #[cfg(test)]
@@ -64,48 +191,66 @@ mod tests {
     use crate::effects::blur::*;
 
     #[test]
-    fn plans_cover_the_radius() {
+    fn plans_add_up_to_the_radius() {
         assert_eq!(BlurPlan::for_radius(0.5), None);
-        let small = BlurPlan::for_radius(18.0).unwrap();
-        assert_eq!((small.iterations, small.taps), (1, 9));
-        let wide = BlurPlan::for_radius(240.0).unwrap();
-        assert!(wide.iterations > 1 && wide.taps <= MAX_TAPS_PER_PASS);
-        // The passes compose back to the radius's σ.
-        let composed = wide.sigma * (wide.iterations as f32).sqrt();
-        assert!((composed - 40.0).abs() < 1e-3);
-    }
-
-    #[test]
-    fn the_widest_radius_takes_the_most_passes_and_no_more() {
-        let widest = BlurPlan::for_radius(MAX_RADIUS).unwrap();
-        assert_eq!(widest.iterations, MAX_PASS_PAIRS);
-        assert!(widest.taps <= MAX_TAPS_PER_PASS);
-        let composed = widest.sigma * (widest.iterations as f32).sqrt();
-        assert!((composed - MAX_RADIUS / 6.0).abs() < 1e-3);
-        // Beyond it, and for absurd values, the plan is the widest one.
-        for radius in [MAX_RADIUS + 1.0, 5000.0, 100_000.0, f32::MAX] {
-            assert_eq!(
-                BlurPlan::for_radius(radius),
-                Some(widest),
-                "radius {radius}"
-            );
-        }
         assert_eq!(BlurPlan::for_radius(f32::INFINITY), None);
+        for radius in [6.0f32, 18.0, 45.0, 120.0, 200.0, MAX_RADIUS] {
+            let plan = BlurPlan::for_radius(radius).unwrap();
+            assert!(
+                (plan.drawn_sigma() - radius / 3.0).abs() < 1e-3 * radius,
+                "radius {radius}: {plan:?} draws σ {}",
+                plan.drawn_sigma()
+            );
+            assert!(plan.sigma <= MAX_LEVEL_SIGMA && plan.taps <= 8, "{plan:?}");
+        }
+        // A wider radius adds levels, not taps.
+        let (small, wide) = (
+            BlurPlan::for_radius(18.0).unwrap(),
+            BlurPlan::for_radius(200.0).unwrap(),
+        );
+        assert!(wide.levels > small.levels && wide.taps <= 8);
+        // Beyond the widest radius, and for absurd values, the plan is the widest one.
+        let widest = BlurPlan::for_radius(MAX_RADIUS);
+        for radius in [MAX_RADIUS + 1.0, 5000.0, 100_000.0, f32::MAX] {
+            assert_eq!(BlurPlan::for_radius(radius), widest, "radius {radius}");
+        }
+        // The narrowest blur the pyramid draws.
+        let tiny = BlurPlan::for_radius(1.0).unwrap();
+        assert_eq!((tiny.levels, tiny.taps), (1, 0));
+        assert!((tiny.drawn_sigma() * 3.0 - 3.57).abs() < 0.01);
     }
 
     #[test]
-    fn a_constant_picture_stays_constant_and_weights_sum_to_one() {
+    fn a_constant_picture_stays_constant_whatever_the_mask() {
         let frame = Picture {
             width: 21,
             height: 13,
-            data: vec![[0.2, 0.5, 0.9]; 21 * 13],
+            data: vec![[0.2, 0.5, 0.875]; 21 * 13],
         };
-        // Any mask: the weights (taps + centre fill) always sum to one.
-        let mask = Plane::new(21, 13, (0..21 * 13).map(|i| (i % 7) as f32 / 6.0).collect());
-        let out = reference(&frame, &mask, &BlurPlan::for_radius(12.0).unwrap());
-        for p in &out.data {
+        // Any mask short of all-person: colour and weight blur alike, their ratio is the colour.
+        let mask = Plane::new(21, 13, (0..21 * 13).map(|i| (i % 7) as f32 / 7.0).collect());
+        let plan = BlurPlan::for_radius(12.0).unwrap();
+        let level = reference(&frame, &MaskSource::Refined(&mask), &plan);
+        for p in &background(&level, &frame).data {
             for (value, expected) in p.iter().zip(frame.data[0]) {
-                assert!((value - expected).abs() < 1e-5);
+                assert!((value - expected).abs() < 2e-3, "{p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn all_person_falls_back_to_the_frame() {
+        let frame = Picture {
+            width: 8,
+            height: 8,
+            data: (0..64).map(|i| [i as f32 / 64.0, 0.5, 0.25]).collect(),
+        };
+        let mask = Plane::new(8, 8, vec![1.0; 64]);
+        let plan = BlurPlan::for_radius(18.0).unwrap();
+        let level = reference(&frame, &MaskSource::Refined(&mask), &plan);
+        for (got, own) in background(&level, &frame).data.iter().zip(&frame.data) {
+            for c in 0..3 {
+                assert!((got[c] - own[c]).abs() < 1e-6, "{got:?} vs {own:?}");
             }
         }
     }

@@ -17,7 +17,6 @@ use bevy::render::texture::GpuImage;
 use crate::effects::chain::{
     ChainPass, ChainViewQuery, ExtractedPicture, StageParams, add_stage, timed,
 };
-use crate::effects::temporal::TemporalHistories;
 use pipeline::CompositePipeline;
 
 /// The pass's time span in render diagnostics.
@@ -45,7 +44,6 @@ impl Plugin for CompositePlugin {
 fn composite_pass(
     view: ChainViewQuery<CompositePipeline>,
     mut stage: StageParams,
-    histories: Res<TemporalHistories>,
     images: Res<RenderAssets<GpuImage>>,
     pictures: Query<&ExtractedPicture>,
     mut ctx: RenderContext,
@@ -56,17 +54,17 @@ fn composite_pass(
     let Some(mut pass) = stage.context(passes, index) else {
         return;
     };
+    let post = target.post_process_write();
     let third = if passes.shows_decoded {
         &textures.guide
     } else {
-        &textures.blur_b
+        textures.blur_levels.first().unwrap_or(post.source)
     };
     let picture = picture
         .0
         .and_then(|id| images.get(id))
         .map(|p| &p.texture_view);
-    let post = target.post_process_write();
-    let mask = histories.mask_for(entity, passes, textures);
+    let mask = textures.mask_source(passes.modes.refine);
     timed(&mut ctx, SPAN, |ctx| {
         pass.draw(
             ctx,

@@ -8,7 +8,7 @@ use bevy::render::render_resource::{
 
 use super::{BackgroundKind, WrapMode};
 use crate::effects::chain::{ChainLayout, ChainPasses, ChainStage};
-use crate::effects::{ChainView, ShaderChoice};
+use crate::effects::{ChainView, RefineMethod, ShaderChoice};
 
 /// The stage's shader, in `shaders/`.
 pub(crate) const SHADER: &str = "composite.wgsl";
@@ -27,9 +27,18 @@ pub(crate) fn init(mut commands: Commands, chain: Res<ChainLayout>, server: Res<
 }
 
 impl SpecializedRenderPipeline for CompositePipeline {
-    type Key = (TextureFormat, ChainView, BackgroundKind, WrapMode);
+    type Key = (
+        TextureFormat,
+        ChainView,
+        BackgroundKind,
+        WrapMode,
+        RefineMethod,
+    );
 
-    fn specialize(&self, (format, view, background, wrap): Self::Key) -> RenderPipelineDescriptor {
+    fn specialize(
+        &self,
+        (format, view, background, wrap, refine): Self::Key,
+    ) -> RenderPipelineDescriptor {
         self.chain.pipeline(
             "backdrop_composite",
             self.shader.clone(),
@@ -37,6 +46,7 @@ impl SpecializedRenderPipeline for CompositePipeline {
                 view.shader_def().into(),
                 background.shader_def().into(),
                 wrap.shader_def().into(),
+                refine.shader_def().into(),
             ],
             &[format],
         )
@@ -46,6 +56,12 @@ impl SpecializedRenderPipeline for CompositePipeline {
 impl ChainStage for CompositePipeline {
     fn keys(target_format: TextureFormat, passes: &ChainPasses) -> impl Iterator<Item = Self::Key> {
         let modes = passes.modes;
-        std::iter::once((target_format, modes.view, modes.background, modes.wrap_mode))
+        std::iter::once((
+            target_format,
+            modes.view,
+            modes.background,
+            modes.wrap_mode,
+            modes.refine,
+        ))
     }
 }

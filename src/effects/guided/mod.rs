@@ -1,6 +1,7 @@
 //! Guided-filter refine of the mask (`shaders/guided.wgsl`): a fast guided filter whose
 //! statistics and linear coefficients live on the model grid (one pass over model pixels); the
-//! frame-resolution pass applies them with one texture sample per pixel.
+//! frame-resolution passes (the blur's first level, the composite) apply them with one texture
+//! sample per pixel, so no frame-size mask is ever written.
 
 mod pipeline;
 mod reference;
@@ -13,9 +14,10 @@ use bevy::prelude::*;
 use bevy::render::renderer::RenderContext;
 
 use crate::effects::chain::{ChainPass, ChainViewQuery, StageParams, add_stage, timed};
+use crate::effects::temporal::TemporalHistories;
 use pipeline::GuidedPipeline;
 
-/// The passes' time span in render diagnostics (fit and apply together).
+/// The fit's time span in render diagnostics.
 pub const SPAN: &str = "backdrop_guided";
 
 /// The stage on the chain cameras: its shader, pipelines and passes.
@@ -35,36 +37,30 @@ impl Plugin for GuidedPlugin {
     }
 }
 
-/// The guide (model resolution) → the coefficients → the refined mask at frame resolution.
+/// The guide (smoothed over time when temporal runs) → the coefficients, at model resolution.
 fn guided_passes(
     view: ChainViewQuery<GuidedPipeline>,
     mut stage: StageParams,
+    histories: Res<TemporalHistories>,
     mut ctx: RenderContext,
 ) {
-    let (target, textures, pipelines, passes, index) = view.into_inner();
-    // In the order of `GuidedPipeline::keys`; none when the view refines otherwise.
-    let [fit, apply] = pipelines.ids[..] else {
+    let entity = view.entity();
+    let (_, textures, pipelines, passes, index) = view.into_inner();
+    // None when the view refines otherwise.
+    let [fit] = pipelines.ids[..] else {
         return;
     };
     let Some(mut pass) = stage.context(passes, index) else {
         return;
     };
-    let frame = target.main_texture_view();
-    let (guide, coefficients) = (&textures.guide, &textures.coefficients);
+    let guide = histories.guide_for(entity, passes, textures);
     timed(&mut ctx, SPAN, |ctx| {
         pass.draw(
             ctx,
             "backdrop_guided_fit",
             fit,
             [guide, guide, guide, guide],
-            coefficients,
-        );
-        pass.draw(
-            ctx,
-            "backdrop_guided_apply",
-            apply,
-            [frame, coefficients, frame, frame],
-            &textures.refined,
+            &textures.coefficients,
         );
     });
 }

@@ -1,5 +1,5 @@
-//! The guided filter's pipelines: `shaders/guided.wgsl` as the fit (model resolution, specialised
-//! on the window radius, a constant loop bound) and the apply (frame resolution).
+//! The guided filter's pipeline: `shaders/guided.wgsl`, the fit at model resolution, specialised
+//! on the window radius (a constant loop bound).
 
 use bevy::prelude::*;
 use bevy::render::render_resource::{
@@ -8,19 +8,10 @@ use bevy::render::render_resource::{
 use bevy::shader::ShaderDefVal;
 
 use crate::effects::RefineMethod;
-use crate::effects::chain::{ChainLayout, ChainPasses, ChainStage, GUIDE_FORMAT, MASK_FORMAT};
+use crate::effects::chain::{ChainLayout, ChainPasses, ChainStage, GUIDE_FORMAT};
 
 /// The stage's shader, in `shaders/`.
 pub(crate) const SHADER: &str = "guided.wgsl";
-
-/// Which of the guided filter's passes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) enum GuidedPass {
-    /// The coefficients over every (2r+1)² window, at model resolution (r in the key).
-    Fit(u32),
-    /// The coefficients applied per frame pixel.
-    Apply,
-}
 
 #[derive(Resource)]
 pub(crate) struct GuidedPipeline {
@@ -36,33 +27,25 @@ pub(crate) fn init(mut commands: Commands, chain: Res<ChainLayout>, server: Res<
 }
 
 impl SpecializedRenderPipeline for GuidedPipeline {
-    type Key = GuidedPass;
+    /// The window radius.
+    type Key = u32;
 
-    fn specialize(&self, pass: GuidedPass) -> RenderPipelineDescriptor {
-        let (defs, format): (Vec<ShaderDefVal>, _) = match pass {
-            GuidedPass::Fit(radius) => (
-                vec![
-                    "GUIDED_FIT".into(),
-                    ShaderDefVal::UInt("GUIDED_RADIUS".into(), radius),
-                ],
-                GUIDE_FORMAT,
-            ),
-            GuidedPass::Apply => (vec!["GUIDED_APPLY".into()], MASK_FORMAT),
-        };
-        self.chain
-            .pipeline("backdrop_guided", self.shader.clone(), defs, &[format])
+    fn specialize(&self, radius: u32) -> RenderPipelineDescriptor {
+        let defs = vec![ShaderDefVal::UInt("GUIDED_RADIUS".into(), radius)];
+        self.chain.pipeline(
+            "backdrop_guided",
+            self.shader.clone(),
+            defs,
+            &[GUIDE_FORMAT],
+        )
     }
 }
 
 impl ChainStage for GuidedPipeline {
-    /// Fit, apply (none when the view refines with another method).
-    fn keys(_: TextureFormat, passes: &ChainPasses) -> impl Iterator<Item = GuidedPass> {
-        let used = passes.modes.refine == RefineMethod::Guided;
-        [
-            GuidedPass::Fit(passes.modes.guided_radius),
-            GuidedPass::Apply,
-        ]
-        .into_iter()
-        .filter(move |_| used)
+    /// The fit (none when the view refines with another method).
+    fn keys(_: TextureFormat, passes: &ChainPasses) -> impl Iterator<Item = u32> {
+        (passes.modes.refine == RefineMethod::Guided)
+            .then_some(passes.modes.guided_radius)
+            .into_iter()
     }
 }

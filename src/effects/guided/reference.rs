@@ -80,7 +80,12 @@ pub fn coefficients(guide: &Rgba, settings: &GuidedSettings) -> Rgba {
 
 /// The refined mask at a frame pixel of colour `colour`, at normalised coordinates (u, v).
 pub fn apply(coefficients: &Rgba, colour: [f32; 3], u: f32, v: f32) -> f32 {
-    let [ar, ag, ab, b] = coefficients.sample(u, v);
+    mask_from_fit(coefficients.sample(u, v), colour)
+}
+
+/// A linear model `(a.rgb, b)` applied to a colour: `clamp(a·colour + b, 0, 1)`.
+pub fn mask_from_fit(fit: [f32; 4], colour: [f32; 3]) -> f32 {
+    let [ar, ag, ab, b] = fit;
     (ar * colour[0] + ag * colour[1] + ab * colour[2] + b).clamp(0.0, 1.0)
 }
 

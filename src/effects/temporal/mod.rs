@@ -1,7 +1,9 @@
-//! Motion-aware temporal smoothing of the refined mask (`shaders/temporal.wgsl`). The history is
-//! an `R16Float` texture owned by the view (8 bits would make an exponential average stick),
-//! updated once per new mask, reset when the frame size changes. Not in the reference demo
-//! (`smoothing: 0` reproduces it).
+//! Motion-aware temporal smoothing of the decoded mask at model resolution
+//! (`shaders/temporal.wgsl`), before the refine upsamples it. The history is an `Rgba16Float`
+//! texture pair owned by the view (8 bits would make an exponential average stick): the colour
+//! over each model pixel at the last update (the motion reference) and the smoothed mask, i.e. a
+//! guide the refine reads in place of the decoded one. Updated once per new mask, reset when the
+//! mask's or the frame's size changes. Not in the reference demo (`smoothing: 0` reproduces it).
 
 mod pipeline;
 mod reference;
@@ -13,13 +15,13 @@ pub use settings::*;
 use bevy::prelude::*;
 use bevy::render::render_resource::{
     Extent3d, LoadOp, Operations, RenderPassColorAttachment, RenderPassDescriptor, StoreOp,
-    TextureFormat, TextureView, TextureViewDescriptor,
+    TextureView, TextureViewDescriptor,
 };
 use bevy::render::renderer::{RenderContext, RenderDevice};
 use bevy::render::{Render, RenderApp, RenderSystems};
 
 use crate::effects::chain::{
-    ChainPass, ChainPasses, ChainTextures, ChainViewQuery, KEEP_UNUSED_RENDERS, MASK_FORMAT,
+    ChainPass, ChainPasses, ChainTextures, ChainViewQuery, GUIDE_FORMAT, KEEP_UNUSED_RENDERS,
     StageParams, add_stage, stage_texture, timed,
 };
 use pipeline::TemporalPipeline;
@@ -49,12 +51,13 @@ impl Plugin for TemporalPlugin {
     }
 }
 
-/// A view's temporal history: two smoothed masks and two frame copies, ping-ponged; owned here
-/// (not the texture cache) because they must be the same textures next frame.
+/// A view's temporal history: two (colour, smoothed mask) textures at model resolution,
+/// ping-ponged; owned here (not the texture cache) because they must be the same textures next
+/// frame.
 struct TemporalState {
-    size: Extent3d,
-    masks: [TextureView; 2],
-    frames: [TextureView; 2],
+    /// The mask's size (the textures') and the frame's: either changing resets the history.
+    size: (Extent3d, Extent3d),
+    histories: [TextureView; 2],
     /// Which of the pairs holds the latest history.
     current: usize,
     /// The upload number of the mask the history last took in.
@@ -72,8 +75,8 @@ struct TemporalState {
 pub(crate) struct TemporalHistories(bevy::platform::collections::HashMap<Entity, TemporalState>);
 
 impl TemporalHistories {
-    /// The mask the later stages use: the smoothed history when temporal runs, else the refined.
-    pub fn mask_for<'a>(
+    /// The guide the refine reads: the smoothed history when temporal runs, else the decoded.
+    pub fn guide_for<'a>(
         &'a self,
         entity: Entity,
         passes: &ChainPasses,
@@ -81,9 +84,9 @@ impl TemporalHistories {
     ) -> &'a TextureView {
         match self.0.get(&entity) {
             Some(state) if passes.temporal && state.last_mask.is_some() => {
-                &state.masks[state.current]
+                &state.histories[state.current]
             }
-            _ => &textures.refined,
+            _ => &textures.guide,
         }
     }
 }
@@ -96,25 +99,17 @@ fn drop_unused_histories(mut histories: ResMut<TemporalHistories>) {
     });
 }
 
-fn new_temporal_state(
-    device: &RenderDevice,
-    size: Extent3d,
-    frame_format: TextureFormat,
-) -> TemporalState {
-    let texture = |label, format| {
+fn new_temporal_state(device: &RenderDevice, size: (Extent3d, Extent3d)) -> TemporalState {
+    let texture = |label| {
         device
-            .create_texture(&stage_texture(label, size, format))
+            .create_texture(&stage_texture(label, size.0, GUIDE_FORMAT))
             .create_view(&TextureViewDescriptor::default())
     };
     TemporalState {
         size,
-        masks: [
-            texture("backdrop_temporal_mask_a", MASK_FORMAT),
-            texture("backdrop_temporal_mask_b", MASK_FORMAT),
-        ],
-        frames: [
-            texture("backdrop_temporal_frame_a", frame_format),
-            texture("backdrop_temporal_frame_b", frame_format),
+        histories: [
+            texture("backdrop_temporal_history_a"),
+            texture("backdrop_temporal_history_b"),
         ],
         current: 0,
         last_mask: None,
@@ -124,7 +119,7 @@ fn new_temporal_state(
     }
 }
 
-/// Once per new mask: the refined mask into the view's history, weighted by how still the frame
+/// Once per new mask: the decoded mask into the view's history, weighted by how still the frame
 /// is since the last update.
 fn temporal_pass(
     view: ChainViewQuery<TemporalPipeline>,
@@ -142,15 +137,15 @@ fn temporal_pass(
     let Some(mut pass) = stage.context(passes, index) else {
         return;
     };
-    let frame = target.main_texture_view();
-    let size = target.main_texture().size();
-    let state = histories.0.entry(entity).or_insert_with(|| {
-        new_temporal_state(ctx.render_device(), size, target.main_texture_format())
-    });
+    let size = (textures.guide_size, target.main_texture().size());
+    let state = histories
+        .0
+        .entry(entity)
+        .or_insert_with(|| new_temporal_state(ctx.render_device(), size));
     state.unused = 0;
     if state.size != size || state.generation != generation {
-        // A new frame size, or a reset asked for: the old history means nothing here.
-        *state = new_temporal_state(ctx.render_device(), size, target.main_texture_format());
+        // A new mask or frame size, or a reset asked for: the old history means nothing here.
+        *state = new_temporal_state(ctx.render_device(), size);
         state.generation = generation;
     }
     if state.fresh {
@@ -158,11 +153,11 @@ fn temporal_pass(
             .begin_render_pass(&RenderPassDescriptor {
                 label: Some("backdrop_temporal_reset"),
                 color_attachments: &[Some(RenderPassColorAttachment {
-                    view: &state.masks[state.current],
+                    view: &state.histories[state.current],
                     depth_slice: None,
                     resolve_target: None,
                     ops: Operations {
-                        load: LoadOp::Clear(LinearRgba::new(-1.0, 0.0, 0.0, 1.0).into()),
+                        load: LoadOp::Clear(LinearRgba::new(0.0, 0.0, 0.0, -1.0).into()),
                         store: StoreOp::Store,
                     },
                 })],
@@ -180,17 +175,13 @@ fn temporal_pass(
     let (now, next) = (state.current, 1 - state.current);
     let mut drawn = false;
     timed(&mut ctx, SPAN, |ctx| {
+        let (guide, history) = (&textures.guide, &state.histories[now]);
         drawn = pass.draw_to(
             ctx,
             "backdrop_temporal",
             pipelines.ids[0],
-            [
-                frame,
-                &textures.refined,
-                &state.masks[now],
-                &state.frames[now],
-            ],
-            &[&state.masks[next], &state.frames[next]],
+            [guide, history, guide, guide],
+            &[&state.histories[next]],
         );
     });
     // A pipeline still compiling drew nothing: the history stands, and the next render tries

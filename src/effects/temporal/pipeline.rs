@@ -1,12 +1,12 @@
-//! The temporal pipeline: `shaders/temporal.wgsl`, writing the smoothed mask and a copy of the
-//! frame (the next update's motion reference) in one pass.
+//! The temporal pipeline: `shaders/temporal.wgsl`, writing the next history (this update's colour
+//! and the smoothed mask) at model resolution.
 
 use bevy::prelude::*;
 use bevy::render::render_resource::{
     RenderPipelineDescriptor, SpecializedRenderPipeline, TextureFormat,
 };
 
-use crate::effects::chain::MASK_FORMAT;
+use crate::effects::chain::GUIDE_FORMAT;
 use crate::effects::chain::{ChainLayout, ChainPasses, ChainStage};
 
 /// The stage's shader, in `shaders/`.
@@ -26,21 +26,20 @@ pub(crate) fn init(mut commands: Commands, chain: Res<ChainLayout>, server: Res<
 }
 
 impl SpecializedRenderPipeline for TemporalPipeline {
-    /// The view's target format (the frame copy has it).
-    type Key = TextureFormat;
+    type Key = ();
 
-    fn specialize(&self, frame_format: TextureFormat) -> RenderPipelineDescriptor {
+    fn specialize(&self, (): ()) -> RenderPipelineDescriptor {
         self.chain.pipeline(
             "backdrop_temporal",
             self.shader.clone(),
             vec![],
-            &[MASK_FORMAT, frame_format],
+            &[GUIDE_FORMAT],
         )
     }
 }
 
 impl ChainStage for TemporalPipeline {
-    fn keys(target_format: TextureFormat, _: &ChainPasses) -> impl Iterator<Item = TextureFormat> {
-        std::iter::once(target_format)
+    fn keys(_: TextureFormat, _: &ChainPasses) -> impl Iterator<Item = ()> {
+        std::iter::once(())
     }
 }
