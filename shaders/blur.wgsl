@@ -4,7 +4,9 @@
 // read back up to level 1 (half the frame) with a cubic B-spline. The composite samples level 1
 // and divides colour by weight (normalised convolution: the person never bleeds into the
 // blurred background). The variances of the steps add up to the radius's Gaussian
-// (σ = radius / 3); src/effects/blur/mod.rs plans them.
+// (σ = radius / 3); src/effects/blur/mod.rs plans them. Nothing lies beyond the frame's edge:
+// samples there are zero (no weight), so the division renormalises near the edge instead of
+// repeating the edge's pixels.
 // One shader, five passes (pipeline specialisations):
 //   BLUR_DOWN_FROM_FRAME: the frame (colour_source) → level 1 (half size), the weight from the
 //     refined mask at each tap: the refine's model read once at the level-1 texel's centre
@@ -17,7 +19,7 @@
 //     (four bilinear samples).
 
 #import bevy_core_pipeline::fullscreen_vertex_shader::FullscreenVertexOutput
-#import bevy_backdrop::chain::{linear_sampler, chain, refine_sample, refined_mask}
+#import bevy_backdrop::chain::{linear_sampler, chain, refine_sample, refined_mask, sample_or_zero}
 
 // Inputs: the chain layout's texture slots, named for this stage (see src/effects/chain.rs).
 @group(0) @binding(0) var colour_source: texture_2d<f32>;
@@ -35,7 +37,8 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     for (var k = 0; k < 4; k++) {
         let uv = in.uv + step * vec2<f32>(f32(k & 1) * 2.0 - 1.0, f32(k >> 1u) * 2.0 - 1.0);
         let colour = textureSampleLevel(colour_source, linear_sampler, uv, 0.0).rgb;
-        let weight = 1.0 - refined_mask(fit, colour);
+        let inside = sample_or_zero(colour_source, uv).a;
+        let weight = (1.0 - refined_mask(fit, colour)) * inside;
         sum += vec4<f32>(colour * weight, weight);
     }
     return sum * 0.25;
@@ -49,7 +52,7 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     var sum = vec4<f32>(0.0);
     for (var k = 0; k < 4; k++) {
         let uv = in.uv + step * vec2<f32>(f32(k & 1) * 2.0 - 1.0, f32(k >> 1u) * 2.0 - 1.0);
-        sum += textureSampleLevel(colour_source, linear_sampler, uv, 0.0);
+        sum += sample_or_zero(colour_source, uv);
     }
     return sum * 0.25;
 }
@@ -66,14 +69,17 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     let direction = vec2<i32>(1, 0);
 #endif
     let centre = vec2<i32>(in.position.xy);
-    let last = vec2<i32>(textureDimensions(colour_source)) - 1;
+    let size = vec2<i32>(textureDimensions(colour_source));
     let inv_two_var = 1.0 / (2.0 * chain.blur_sigma * chain.blur_sigma);
     var total = 0.0;
     var sum = vec4<f32>(0.0);
     for (var k = -TAPS; k <= TAPS; k++) {
         let g = exp(-f32(k * k) * inv_two_var);
-        let texel = clamp(centre + direction * k, vec2<i32>(0), last);
-        sum += g * textureLoad(colour_source, texel, 0);
+        let texel = centre + direction * k;
+        // Beyond the edge: no weight (the loaded value is replaced, the kernel's total is not).
+        let inside = all(texel >= vec2<i32>(0)) && all(texel < size);
+        let value = textureLoad(colour_source, clamp(texel, vec2<i32>(0), size - 1), 0);
+        sum += g * select(vec4<f32>(0.0), value, inside);
         total += g;
     }
     return sum / total;
@@ -97,10 +103,10 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     let g1 = w2 + w3;
     let uv0 = (i - 0.5 + w1 / g0) / size;
     let uv1 = (i + 1.5 + w3 / g1) / size;
-    let top = g0.x * textureSampleLevel(colour_source, linear_sampler, uv0, 0.0)
-        + g1.x * textureSampleLevel(colour_source, linear_sampler, vec2<f32>(uv1.x, uv0.y), 0.0);
-    let bottom = g0.x * textureSampleLevel(colour_source, linear_sampler, vec2<f32>(uv0.x, uv1.y), 0.0)
-        + g1.x * textureSampleLevel(colour_source, linear_sampler, uv1, 0.0);
+    let top = g0.x * sample_or_zero(colour_source, uv0)
+        + g1.x * sample_or_zero(colour_source, vec2<f32>(uv1.x, uv0.y));
+    let bottom = g0.x * sample_or_zero(colour_source, vec2<f32>(uv0.x, uv1.y))
+        + g1.x * sample_or_zero(colour_source, uv1);
     return g0.y * top + g1.y * bottom;
 }
 #endif

@@ -38,6 +38,17 @@ fn bilateral_gauss(x: f32, sigma: f32) -> f32 {
     return exp(-(x * x) / (8.0 * sigma * sigma));
 }
 
+// A bilinear sample with nothing outside the texture (zero there, rather than the edge texel
+// repeated): the part of the bilinear footprint that lies inside, times the clamped sample. For
+// premultiplied (colour·w, w) values this is the frame's edge as a normalised convolution sees
+// it: pixels beyond it have no weight.
+fn sample_or_zero(source: texture_2d<f32>, uv: vec2<f32>) -> vec4<f32> {
+    let size = vec2<f32>(textureDimensions(source));
+    let x = uv * size;
+    let inside = clamp(x + 0.5, vec2<f32>(0.0), vec2<f32>(1.0)) * clamp(size + 0.5 - x, vec2<f32>(0.0), vec2<f32>(1.0));
+    return textureSampleLevel(source, linear_sampler, uv, 0.0) * (inside.x * inside.y);
+}
+
 // The refine's linear model at uv, (a.rgb, b): the mask there is clamp(a·colour + b, 0, 1) with
 // the frame's colour at the point (refined_mask). A pipeline specialisation, one def per value of
 // the Rust enum `RefineMethod`: the guided filter's coefficients sampled bilinearly, or the joint

@@ -14,7 +14,7 @@
 // against the enums.
 
 #import bevy_core_pipeline::fullscreen_vertex_shader::FullscreenVertexOutput
-#import bevy_backdrop::chain::{linear_sampler, chain, refine_sample, refined_mask}
+#import bevy_backdrop::chain::{linear_sampler, chain, refine_sample, refined_mask, sample_or_zero}
 
 // Inputs: the chain layout's texture slots, named for this stage (see src/effects/chain.rs).
 @group(0) @binding(0) var frame_texture: texture_2d<f32>;
@@ -24,7 +24,7 @@
 
 // Below this blurred weight the background is mostly the pixel itself (deep inside a person,
 // where no background is near): the division would amplify nothing but rounding.
-const MIN_WEIGHT: f32 = 0.001;
+const MIN_WEIGHT: f32 = 0.02;
 
 @fragment
 fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
@@ -66,7 +66,7 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
 // The blurred background at uv: the blur's level 1 (premultiplied colour, weight), colour divided
 // by weight; where almost no background weight is near, the pixel's own colour fills in.
 fn blurred_background(uv: vec2<f32>, own: vec3<f32>) -> vec3<f32> {
-    let sum = textureSampleLevel(blurred_or_guide, linear_sampler, uv, 0.0);
+    let sum = sample_or_zero(blurred_or_guide, uv);
     return (sum.rgb + max(MIN_WEIGHT - sum.a, 0.0) * own) / max(sum.a, MIN_WEIGHT);
 }
 

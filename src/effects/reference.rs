@@ -148,6 +148,13 @@ impl Rgba {
         out
     }
 
+    /// A bilinear sample with nothing outside the texture: the part of the bilinear footprint
+    /// that lies inside, times the clamped sample (`sample_or_zero` in `shaders/chain.wgsl`).
+    pub fn sample_or_zero(&self, u: f32, v: f32) -> [f32; 4] {
+        let share = inside_share(u, v, self.width, self.height);
+        self.sample(u, v).map(|c| c * share)
+    }
+
     /// The fourth channel as a plane.
     pub fn alpha(&self) -> Plane {
         Plane::new(
@@ -164,6 +171,15 @@ impl Rgba {
         }
         self
     }
+}
+
+/// How much of a bilinear sample's footprint at (u, v) lies inside a `width`×`height` texture.
+pub fn inside_share(u: f32, v: f32, width: u32, height: u32) -> f32 {
+    let inside = |t: f32, size: u32| {
+        let x = t * size as f32;
+        (x + 0.5).clamp(0.0, 1.0) * (size as f32 + 0.5 - x).clamp(0.0, 1.0)
+    };
+    inside(u, width) * inside(v, height)
 }
 
 /// `value` rounded to the nearest half float: what an `R16Float`/`Rgba16Float` texture keeps.

@@ -4,6 +4,7 @@
 //! GPU). Bevy panics with "Unable to find a GPU" when there is none: such a test fails loudly.
 
 mod bad_input;
+mod blur;
 mod cli;
 mod common;
 mod comparer;

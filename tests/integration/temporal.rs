@@ -100,7 +100,12 @@ fn render_with(
 
 #[test]
 fn the_temporal_pass_matches_cpu_over_a_sequence() {
-    let (w, h, mask) = (96u32, 64u32, (48u32, 32u32));
+    for (w, h, mask) in [(96, 64, (48, 32)), (641, 479, (256, 144)), (1, 1, (4, 4))] {
+        temporal_matches_cpu(w, h, mask);
+    }
+}
+
+fn temporal_matches_cpu(w: u32, h: u32, mask: (u32, u32)) {
     let frames: Vec<_> = (0..3).map(|k| moving_disc(w, h, k, 3)).collect();
     let settings = BackdropSettings {
         view: ChainView::RefinedMask,
@@ -125,8 +130,8 @@ fn the_temporal_pass_matches_cpu_over_a_sequence() {
             image::Rgba([v, v, v, 255])
         });
         let diff = max_channel_difference(&expected, &gpu[k]);
-        println!("temporal frame {k}: max |GPU − CPU| = {diff}/255");
-        assert!(diff <= 2, "frame {k}: {diff}/255");
+        println!("temporal at {w}×{h}, frame {k}: max |GPU − CPU| = {diff}/255");
+        assert!(diff <= 2, "{w}×{h}, frame {k}: {diff}/255");
         previous = Some(smoothed);
     }
 }

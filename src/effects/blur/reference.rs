@@ -2,12 +2,12 @@
 
 use super::{BlurPlan, level_sizes};
 use crate::effects::guided;
-use crate::effects::reference::{Picture, Plane, Rgba, centre};
+use crate::effects::reference::{Picture, Plane, Rgba, centre, inside_share};
 
 /// The binomial taps' offset, in source texels (see `shaders/blur.wgsl`).
 const DOWN_OFFSET: f32 = 0.75;
 /// Below this blurred weight the pixel's own colour fills in (see `shaders/composite.wgsl`).
-pub const MIN_WEIGHT: f32 = 0.001;
+pub const MIN_WEIGHT: f32 = 0.02;
 
 /// Where the blur reads the refined mask at frame resolution: the joint bilateral's mask
 /// (sampled bilinearly), or the guided filter's coefficients (applied to the colour there).
@@ -39,7 +39,8 @@ fn down_taps(u: f32, v: f32, size: (u32, u32)) -> [(f32, f32); 4] {
     [(-du, -dv), (du, -dv), (-du, dv), (du, dv)].map(|(x, y)| (u + x, v + y))
 }
 
-/// Level 1: the frame's colour premultiplied by the background weight, and the weight.
+/// Level 1: the frame's colour premultiplied by the background weight, and the weight (none
+/// beyond the frame's edge).
 fn down_from_frame(frame: &Picture, mask: &MaskSource, size: (u32, u32)) -> Rgba {
     let data = (0..size.1)
         .flat_map(|y| (0..size.0).map(move |x| (x, y)))
@@ -50,7 +51,8 @@ fn down_from_frame(frame: &Picture, mask: &MaskSource, size: (u32, u32)) -> Rgba
             let mut sum = [0.0f32; 4];
             for (u, v) in down_taps(cu, cv, (frame.width, frame.height)) {
                 let colour = frame.sample(u, v);
-                let weight = 1.0 - guided::mask_from_fit(fit, colour);
+                let inside = inside_share(u, v, frame.width, frame.height);
+                let weight = (1.0 - guided::mask_from_fit(fit, colour)) * inside;
                 for c in 0..3 {
                     sum[c] += colour[c] * weight;
                 }
@@ -73,7 +75,7 @@ fn down(above: &Rgba, size: (u32, u32)) -> Rgba {
                 centre(y, size.1),
                 (above.width, above.height),
             ) {
-                let texel = above.sample(u, v);
+                let texel = above.sample_or_zero(u, v);
                 for c in 0..4 {
                     sum[c] += texel[c];
                 }
@@ -84,7 +86,7 @@ fn down(above: &Rgba, size: (u32, u32)) -> Rgba {
     Rgba::new(size.0, size.1, data).stored()
 }
 
-/// One direction of the Gaussian at the coarsest level (texels clamped to the edge).
+/// One direction of the Gaussian at the coarsest level (nothing beyond the edge).
 fn gaussian(level: &Rgba, plan: &BlurPlan, vertical: bool) -> Rgba {
     let inv_two_var = 1.0 / (2.0 * plan.sigma * plan.sigma);
     let taps = plan.taps as i32;
@@ -94,10 +96,13 @@ fn gaussian(level: &Rgba, plan: &BlurPlan, vertical: bool) -> Rgba {
             let (mut total, mut sum) = (0.0f32, [0.0f32; 4]);
             for k in -taps..=taps {
                 let g = (-((k * k) as f32) * inv_two_var).exp();
-                let texel = if vertical {
-                    level.clamped(x, y + k)
+                let (tx, ty) = if vertical { (x, y + k) } else { (x + k, y) };
+                let inside =
+                    (0..level.width as i32).contains(&tx) && (0..level.height as i32).contains(&ty);
+                let texel = if inside {
+                    level.clamped(tx, ty)
                 } else {
-                    level.clamped(x + k, y)
+                    [0.0; 4]
                 };
                 for c in 0..4 {
                     sum[c] += g * texel[c];
@@ -132,7 +137,7 @@ fn up(level: &Rgba, size: (u32, u32)) -> Rgba {
             let mut sum = [0.0f32; 4];
             for (gy, sv) in axis(centre(y, size.1), level.height) {
                 for (gx, su) in axis(centre(x, size.0), level.width) {
-                    let texel = level.sample(su, sv);
+                    let texel = level.sample_or_zero(su, sv);
                     for c in 0..4 {
                         sum[c] += gx * gy * texel[c];
                     }
@@ -165,7 +170,7 @@ pub fn reference(frame: &Picture, mask: &MaskSource, plan: &BlurPlan) -> Rgba {
 /// bilinearly, colour divided by weight; where almost no background weight is near, `own` fills
 /// in.
 pub fn background_at(level: &Rgba, u: f32, v: f32, own: [f32; 3]) -> [f32; 3] {
-    let sum = level.sample(u, v);
+    let sum = level.sample_or_zero(u, v);
     let fill = (MIN_WEIGHT - sum[3]).max(0.0);
     let weight = sum[3].max(MIN_WEIGHT);
     [0, 1, 2].map(|c| (sum[c] + fill * own[c]) / weight)
@@ -236,6 +241,28 @@ mod tests {
                 assert!((value - expected).abs() < 2e-3, "{p:?}");
             }
         }
+    }
+
+    /// The shaders' copies of the constants the CPU side uses (WGSL has no way to take a float
+    /// from Rust at compile time): a test keeps them one value.
+    #[test]
+    fn the_shaders_constants_are_these() {
+        let constant = |source: &str, name: &str| -> f32 {
+            let line = source
+                .lines()
+                .find(|l| l.starts_with(&format!("const {name}: f32 = ")))
+                .unwrap_or_else(|| panic!("{name} is not declared"));
+            line.rsplit(' ')
+                .next()
+                .unwrap()
+                .trim_end_matches(';')
+                .parse()
+                .unwrap()
+        };
+        let composite = include_str!("../../../shaders/composite.wgsl");
+        let blur = include_str!("../../../shaders/blur.wgsl");
+        assert_eq!(constant(composite, "MIN_WEIGHT"), MIN_WEIGHT);
+        assert_eq!(constant(blur, "DOWN_OFFSET"), DOWN_OFFSET);
     }
 
     #[test]
