@@ -16,7 +16,12 @@ MediaPipe's counts its frame loop only (the graph made beforehand): the comparis
 way.
 
     scripts/vs_mediapipe.py                        # 300 frames of the shared clip at 640x360, 3 rounds
-    scripts/vs_mediapipe.py --frames 100 --rounds 5 --binary /tmp/old/backdrop --label old
+    scripts/vs_mediapipe.py --frames 100 --rounds 5 \
+        --binary old=/tmp/backdrop_old:default,default@200 \
+        --binary new=target/release/backdrop:guided,bilateral,guided@200
+
+A --binary is LABEL=PATH:CONFIGS; a configuration is a refine method (passed as --refine) or
+`default` (no --refine: the binary's own, for builds older than the flag), optionally @RADIUS.
 
 Needs python3 with venv, ffmpeg, and a built backdrop (`cargo test --release` builds it).
 """
@@ -89,18 +94,20 @@ def main() -> None:
     parser.add_argument("--size", default="640x360")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--radius", type=float, default=18.0, help="blur radius (px, 3σ) for both")
-    parser.add_argument("--binary", type=Path, action="append", help="backdrop binaries (repeat to compare)")
-    parser.add_argument("--label", action="append", help="a label per --binary")
-    parser.add_argument("--configs", default="guided,bilateral",
-                        help="backdrop configurations: refine methods, optionally @RADIUS (guided@200)")
+    parser.add_argument("--binary", action="append",
+                        help="LABEL=PATH:CONFIGS (repeat to compare builds); default: this checkout's "
+                             "build with guided,bilateral,guided@200")
     parser.add_argument("--mediapipe-worker", nargs=2, metavar=("FRAMES", "OUT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.mediapipe_worker:
         mediapipe_worker(Path(args.mediapipe_worker[0]), Path(args.mediapipe_worker[1]), args.radius)
         return
 
-    binaries = args.binary or [default_binary()]
-    labels = args.label or [("backdrop" if len(binaries) == 1 else b.name) for b in binaries]
+    builds = []
+    for spec in args.binary or [f"backdrop={default_binary()}:guided,bilateral,guided@200"]:
+        label, _, rest = spec.partition("=")
+        path, _, configs = rest.rpartition(":")
+        builds.append((label, Path(path), configs.split(",")))
     python = ensure_venv()
     width, height = (int(v) for v in args.size.split("x"))
     with tempfile.TemporaryDirectory(prefix="vs-mediapipe-") as tmp:
@@ -113,14 +120,16 @@ def main() -> None:
         )
         runs: dict[str, list[float]] = {}
         for round_number in range(args.rounds):
-            for binary, label in zip(binaries, labels):
-                for config in args.configs.split(","):
+            for label, binary, configs in builds:
+                for config in configs:
                     refine, _, radius = config.partition("@")
                     radius = radius or str(args.radius)
                     name = f"{label} {refine}, blur {float(radius):g} px"
                     command = [str(binary), "--headless", "--source", str(frames), "--output",
                                str(Path(tmp) / "out"), "--model", "landscape", "--background", "blur",
-                               "--blur-radius", radius, "--refine", refine]
+                               "--blur-radius", radius]
+                    if refine != "default":
+                        command += ["--refine", refine]
                     env = dict(os.environ, BEVY_ASSET_ROOT=str(ROOT))
                     runs.setdefault(name, []).append(fps_of(command, env))
             name = f"MediaPipe (Python, OpenCV blur {args.radius:g} px)"
