@@ -138,11 +138,37 @@ pub(super) fn performance_panel(
                 });
             ui.separator();
             ui.label("GPU per pass");
+            // A pass whose last time is well behind the newest pass's does not run now (the other
+            // refine method, no blur): "–", not its last figure.
+            let last_time = |span: &str| {
+                store
+                    .get(&DiagnosticPath::new(format!("render/{span}/elapsed_cpu")))
+                    .and_then(|d| d.measurement())
+                    .map(|m| m.time)
+            };
+            let newest = crate::effects::GPU_SPANS
+                .iter()
+                .filter_map(|(_, span)| last_time(span))
+                .max();
             egui::Grid::new("gpu passes").num_columns(3).show(ui, |ui| {
                 for (name, span) in crate::effects::GPU_SPANS {
-                    let (gpu, cpu) = pass_times(&store, span);
+                    let running = match (last_time(span), newest) {
+                        (Some(time), Some(newest)) => {
+                            newest.duration_since(time) < std::time::Duration::from_millis(500)
+                        }
+                        _ => false,
+                    };
+                    let (gpu, cpu) = if running {
+                        pass_times(&store, span)
+                    } else {
+                        (None, None)
+                    };
                     ui.label(name);
-                    ui.label(gpu.map_or("n/a".into(), |v| format!("{v:.2} ms")));
+                    ui.label(match gpu {
+                        Some(v) => format!("{v:.2} ms"),
+                        None if running => "n/a".into(),
+                        None => "–".into(),
+                    });
                     ui.label(
                         egui::RichText::new(
                             cpu.map_or(String::new(), |v| format!("cpu {v:.2} ms")),
