@@ -11,7 +11,7 @@
 //   BLUR_DOWN_FROM_FRAME: the frame (colour_source) → level 1 (half size), the weight from the
 //     refined mask at each tap: the refine's model read once at the level-1 texel's centre
 //     (mask_source: the guided coefficients or the bilateral's mask, see chain.wgsl's
-//     refine_sample), applied to each tap's colour.
+//     refine_fit), applied to each tap's colour.
 //   BLUR_DOWN: level j − 1 (colour_source) → level j.
 //   BLUR_GAUSSIAN (+ BLUR_VERTICAL): the Gaussian at the coarsest level, one direction,
 //     BLUR_TAPS texels each side (a constant loop bound), σ in the chain uniform.
@@ -19,7 +19,7 @@
 //     (four bilinear samples).
 
 #import bevy_core_pipeline::fullscreen_vertex_shader::FullscreenVertexOutput
-#import bevy_backdrop::chain::{linear_sampler, chain, refine_sample, refined_mask, sample_or_zero}
+#import bevy_backdrop::chain::{linear_sampler, chain, refine_fit, refined_mask, inside_share}
 
 // Inputs: the chain layout's texture slots, named for this stage (see src/effects/chain.rs).
 @group(0) @binding(0) var colour_source: texture_2d<f32>;
@@ -32,12 +32,13 @@ const DOWN_OFFSET: f32 = 0.75;
 @fragment
 fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     let step = DOWN_OFFSET / vec2<f32>(textureDimensions(colour_source));
-    let fit = refine_sample(mask_source, in.uv);
+    let fit = refine_fit(textureSampleLevel(mask_source, linear_sampler, in.uv, 0.0));
+    let frame_size = vec2<f32>(textureDimensions(colour_source));
     var sum = vec4<f32>(0.0);
     for (var k = 0; k < 4; k++) {
         let uv = in.uv + step * vec2<f32>(f32(k & 1) * 2.0 - 1.0, f32(k >> 1u) * 2.0 - 1.0);
         let colour = textureSampleLevel(colour_source, linear_sampler, uv, 0.0).rgb;
-        let inside = sample_or_zero(colour_source, uv).a;
+        let inside = inside_share(uv, frame_size);
         let weight = (1.0 - refined_mask(fit, colour)) * inside;
         sum += vec4<f32>(colour * weight, weight);
     }
@@ -48,11 +49,12 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
 #ifdef BLUR_DOWN
 @fragment
 fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
-    let step = DOWN_OFFSET / vec2<f32>(textureDimensions(colour_source));
+    let size = vec2<f32>(textureDimensions(colour_source));
+    let step = DOWN_OFFSET / size;
     var sum = vec4<f32>(0.0);
     for (var k = 0; k < 4; k++) {
         let uv = in.uv + step * vec2<f32>(f32(k & 1) * 2.0 - 1.0, f32(k >> 1u) * 2.0 - 1.0);
-        sum += sample_or_zero(colour_source, uv);
+        sum += textureSampleLevel(colour_source, linear_sampler, uv, 0.0) * inside_share(uv, size);
     }
     return sum * 0.25;
 }
@@ -103,10 +105,15 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     let g1 = w2 + w3;
     let uv0 = (i - 0.5 + w1 / g0) / size;
     let uv1 = (i + 1.5 + w3 / g1) / size;
-    let top = g0.x * sample_or_zero(colour_source, uv0)
-        + g1.x * sample_or_zero(colour_source, vec2<f32>(uv1.x, uv0.y));
-    let bottom = g0.x * sample_or_zero(colour_source, vec2<f32>(uv0.x, uv1.y))
-        + g1.x * sample_or_zero(colour_source, uv1);
+    let top = g0.x * bilinear_or_zero(uv0, size)
+        + g1.x * bilinear_or_zero(vec2<f32>(uv1.x, uv0.y), size);
+    let bottom = g0.x * bilinear_or_zero(vec2<f32>(uv0.x, uv1.y), size)
+        + g1.x * bilinear_or_zero(uv1, size);
     return g0.y * top + g1.y * bottom;
+}
+
+// colour_source sampled bilinearly at uv, zero beyond its edge.
+fn bilinear_or_zero(uv: vec2<f32>, size: vec2<f32>) -> vec4<f32> {
+    return textureSampleLevel(colour_source, linear_sampler, uv, 0.0) * inside_share(uv, size);
 }
 #endif

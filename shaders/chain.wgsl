@@ -38,32 +38,33 @@ fn bilateral_gauss(x: f32, sigma: f32) -> f32 {
     return exp(-(x * x) / (8.0 * sigma * sigma));
 }
 
-// A bilinear sample with nothing outside the texture (zero there, rather than the edge texel
-// repeated): the part of the bilinear footprint that lies inside, times the clamped sample. For
-// premultiplied (colour·w, w) values this is the frame's edge as a normalised convolution sees
-// it: pixels beyond it have no weight.
-fn sample_or_zero(source: texture_2d<f32>, uv: vec2<f32>) -> vec4<f32> {
-    let size = vec2<f32>(textureDimensions(source));
+// How much of a bilinear sample's footprint at uv lies inside a texture of `size` texels: a
+// sample times this is the sample with nothing outside the texture (zero there, rather than the
+// edge texel repeated). For premultiplied (colour·w, w) values this is the frame's edge as a
+// normalised convolution sees it: pixels beyond it have no weight.
+fn inside_share(uv: vec2<f32>, size: vec2<f32>) -> f32 {
     let x = uv * size;
     let inside = clamp(x + 0.5, vec2<f32>(0.0), vec2<f32>(1.0)) * clamp(size + 0.5 - x, vec2<f32>(0.0), vec2<f32>(1.0));
-    return textureSampleLevel(source, linear_sampler, uv, 0.0) * (inside.x * inside.y);
+    return inside.x * inside.y;
 }
 
-// The refine's linear model at uv, (a.rgb, b): the mask there is clamp(a·colour + b, 0, 1) with
-// the frame's colour at the point (refined_mask). A pipeline specialisation, one def per value of
-// the Rust enum `RefineMethod`: the guided filter's coefficients sampled bilinearly, or the joint
-// bilateral's mask texture as a model without colour (a = 0, b = the mask).
+// The refine's linear model (a.rgb, b) from a bilinear sample of what the refine wrote (the
+// stage samples its own binding; WGSL helpers here take values, not textures): the mask at a
+// point is then clamp(a·colour + b, 0, 1) with the frame's colour there (refined_mask). A
+// pipeline specialisation, one def per value of the Rust enum `RefineMethod`: the guided
+// filter's coefficients as they are, or the joint bilateral's mask as a model without colour
+// (a = 0, b = the mask).
 #ifdef REFINE_GUIDED
-fn refine_sample(mask_source: texture_2d<f32>, uv: vec2<f32>) -> vec4<f32> {
-    return textureSampleLevel(mask_source, linear_sampler, uv, 0.0);
+fn refine_fit(sampled: vec4<f32>) -> vec4<f32> {
+    return sampled;
 }
 #else ifdef REFINE_BILATERAL
-fn refine_sample(mask_source: texture_2d<f32>, uv: vec2<f32>) -> vec4<f32> {
-    return vec4<f32>(0.0, 0.0, 0.0, textureSampleLevel(mask_source, linear_sampler, uv, 0.0).r);
+fn refine_fit(sampled: vec4<f32>) -> vec4<f32> {
+    return vec4<f32>(0.0, 0.0, 0.0, sampled.r);
 }
 #endif
 
-// The refined mask where the frame's colour is `colour`, from the model refine_sample gives.
+// The refined mask where the frame's colour is `colour`, from the model refine_fit gives.
 fn refined_mask(fit: vec4<f32>, colour: vec3<f32>) -> f32 {
     return clamp(dot(fit.rgb, colour) + fit.a, 0.0, 1.0);
 }

@@ -5,7 +5,7 @@
 // linear dodge; out = mix(background, frame', m'). The background is the frame itself (none), the
 // blurred frame, a colour, or a picture cover-cropped to the frame. Other views show a stage's
 // output for inspection and tests.
-//   frame_texture: frame, mask_source: see chain.wgsl's refine_sample, blurred_or_guide: the
+//   frame_texture: frame, mask_source: see chain.wgsl's refine_fit, blurred_or_guide: the
 //   blur's result at half size (premultiplied colour, weight), or the guide (model size, the decoded
 //   mask in alpha) for the decoded-mask view; background_picture: the background picture.
 // Pipeline specialisations (see chain.wgsl), one def per value of a Rust enum: the view
@@ -14,7 +14,7 @@
 // against the enums.
 
 #import bevy_core_pipeline::fullscreen_vertex_shader::FullscreenVertexOutput
-#import bevy_backdrop::chain::{linear_sampler, chain, refine_sample, refined_mask, sample_or_zero}
+#import bevy_backdrop::chain::{linear_sampler, chain, refine_fit, refined_mask, inside_share}
 
 // Inputs: the chain layout's texture slots, named for this stage (see src/effects/chain.rs).
 @group(0) @binding(0) var frame_texture: texture_2d<f32>;
@@ -34,7 +34,8 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     let decoded = textureSampleLevel(blurred_or_guide, linear_sampler, in.uv, 0.0).a;
     return vec4<f32>(vec3<f32>(clamp(decoded, 0.0, 1.0)), 1.0);
 #else
-    let person = refined_mask(refine_sample(mask_source, in.uv), frame.rgb);
+    let fit = refine_fit(textureSampleLevel(mask_source, linear_sampler, in.uv, 0.0));
+    let person = refined_mask(fit, frame.rgb);
 #ifdef VIEW_REFINED_MASK
     return vec4<f32>(vec3<f32>(person), 1.0);
 #else ifdef VIEW_BLURRED_BACKGROUND
@@ -66,7 +67,8 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
 // The blurred background at uv: the blur's level 1 (premultiplied colour, weight), colour divided
 // by weight; where almost no background weight is near, the pixel's own colour fills in.
 fn blurred_background(uv: vec2<f32>, own: vec3<f32>) -> vec3<f32> {
-    let sum = sample_or_zero(blurred_or_guide, uv);
+    let size = vec2<f32>(textureDimensions(blurred_or_guide));
+    let sum = textureSampleLevel(blurred_or_guide, linear_sampler, uv, 0.0) * inside_share(uv, size);
     return (sum.rgb + max(MIN_WEIGHT - sum.a, 0.0) * own) / max(sum.a, MIN_WEIGHT);
 }
 
