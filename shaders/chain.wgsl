@@ -2,7 +2,8 @@
 // declares itself under the names of what it reads there), a linear clamp sampler, and the chain's
 // uniform (derived from BackdropSettings at extract time; see src/effects/chain.rs).
 //
-// Choices between code paths (output kind, view, background, wrap mode, blur taps) are pipeline
+// Choices between code paths (output kind, view, background, wrap mode, refine, blur pass and
+// taps, guided window) are pipeline
 // specialisations (shader defs), never branches or loop bounds on uniform values: Mesa's lavapipe
 // (22.x, Debian 12's) re-compiles a shader whose control flow depends on uniform values alone
 // with those values inlined, every time it is bound, and keeps every copy — about 0.7 MB of

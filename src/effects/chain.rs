@@ -253,7 +253,7 @@ fn init_chain_layout(
     fullscreen_shader: Res<FullscreenShader>,
 ) {
     // Slots 0–3: the stage's input textures, which each stage's WGSL declares under the names
-    // of what it reads there (bilateral.wgsl: `frame`, `decoded_mask`); 4: the linear clamp
+    // of what it reads there (bilateral.wgsl: `frame`, `guide`); 4: the linear clamp
     // sampler; 5: the chain uniform. One layout for all stages keeps one bind-group cache.
     let texture = || texture_2d(TextureSampleType::Float { filterable: true });
     let layout = BindGroupLayoutDescriptor::new(

@@ -3,8 +3,9 @@
 //! target letterboxed ([`crate::display`]); the headless mode reads it back.
 //!
 //! The stages, one folder each (settings, CPU reference, WGSL in `shaders/`), run in this order
-//! on the chain camera: `mask_decode` → `bilateral` → `blur` → `composite`; `chain.rs` holds what
-//! they share on the GPU side.
+//! on the chain camera: `mask_decode` → `temporal` → the refine (`guided` or `bilateral`) → `blur`
+//! → `composite`; all but the composite (and the bilateral, kept to compare) work at the model's
+//! resolution or below. `chain.rs` holds what they share on the GPU side.
 
 pub mod background;
 pub mod bilateral;

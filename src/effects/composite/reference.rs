@@ -21,7 +21,8 @@ pub fn cover_uv(u: f32, v: f32, frame: (u32, u32), bg: (u32, u32)) -> (f32, f32)
     )
 }
 
-/// One output pixel. `blurred` is the half-resolution blurred background (for `Background::Blur`),
+/// One output pixel. `mask` is the refined mask at frame resolution, `blurred` the blurred
+/// background at frame resolution (for `Background::Blur`; see `blur::background`),
 /// `picture` the background image or video frame (for `Image`/`Video`).
 pub fn reference_at(
     frame: &Picture,
