@@ -1,8 +1,8 @@
 // Mask-weighted background blur whose cost does not grow with the radius: a pyramid of the frame
 // premultiplied by the background weight w = 1 − person, (colour·w, w), halved level by level
 // with a 4-tap binomial filter, a small separable Gaussian at the coarsest level, and that level
-// read back up to level 1 (half the frame) with a cubic B-spline. The composite samples level 1
-// and divides colour by weight (normalised convolution: the person never bleeds into the
+// read back up to level 2 (a quarter of the frame; level 1 for the narrowest blurs) with a cubic
+// B-spline. The composite samples that level and divides colour by weight (normalised convolution: the person never bleeds into the
 // blurred background). The variances of the steps add up to the radius's Gaussian
 // (σ = radius / 3); src/effects/blur/mod.rs plans them. Nothing lies beyond the frame's edge:
 // samples there are zero (no weight), so the division renormalises near the edge instead of
@@ -15,7 +15,7 @@
 //   BLUR_DOWN: level j − 1 (colour_source) → level j.
 //   BLUR_GAUSSIAN (+ BLUR_VERTICAL): the Gaussian at the coarsest level, one direction,
 //     BLUR_TAPS texels each side (a constant loop bound), σ in the chain uniform.
-//   BLUR_UP: the coarsest level (colour_source) read at level 1's texels with a cubic B-spline
+//   BLUR_UP: the coarsest level (colour_source) read at level 2's texels with a cubic B-spline
 //     (four bilinear samples).
 
 #import bevy_core_pipeline::fullscreen_vertex_shader::FullscreenVertexOutput

@@ -1,12 +1,13 @@
 // Composite, the chain's one frame-resolution pass: the refined mask at the pixel (the guided
 // filter's coefficients applied to its colour, or the joint bilateral's mask), the blurred
-// background (the blur's half-size result, colour divided by weight), then m' = smoothstep(low, high, m); light wrap
+// background (the blur's result at a quarter or half of the frame, colour divided by weight),
+// then m' = smoothstep(low, high, m); light wrap
 // lw = strength · (1 − max(0, m − high)/(1 − high)) · background, added to the frame by screen or
 // linear dodge; out = mix(background, frame', m'). The background is the frame itself (none), the
 // blurred frame, a colour, or a picture cover-cropped to the frame. Other views show a stage's
 // output for inspection and tests.
 //   frame_texture: frame, mask_source: see chain.wgsl's refine_fit, blurred_or_guide: the
-//   blur's result at half size (premultiplied colour, weight), or the guide (model size, the decoded
+//   blur's result (premultiplied colour, weight), or the guide (model size, the decoded
 //   mask in alpha) for the decoded-mask view; background_picture: the background picture.
 // Pipeline specialisations (see chain.wgsl), one def per value of a Rust enum: the view
 // (`ChainView`), what is behind the person (`BackgroundKind`), the light wrap's blend (`WrapMode`),
@@ -64,7 +65,7 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
 #endif
 }
 
-// The blurred background at uv: the blur's level 1 (premultiplied colour, weight), colour divided
+// The blurred background at uv: the blur's result (premultiplied colour, weight), colour divided
 // by weight; where almost no background weight is near, the pixel's own colour fills in.
 fn blurred_background(uv: vec2<f32>, own: vec3<f32>) -> vec3<f32> {
     let size = vec2<f32>(textureDimensions(blurred_or_guide));

@@ -450,6 +450,12 @@ pub(crate) struct ChainTextures {
 }
 
 impl ChainTextures {
+    /// The blur's result, the level the composite reads (none without a blur).
+    pub fn blur_result(&self) -> Option<&TextureView> {
+        let read = self.blur_levels.len().min(super::blur::READ_LEVEL as usize);
+        read.checked_sub(1).map(|i| &self.blur_levels[i])
+    }
+
     /// What the frame-resolution passes read the refined mask from (see `refined_mask_at` in
     /// `shaders/chain.wgsl`).
     pub fn mask_source(&self, refine: RefineMethod) -> &TextureView {

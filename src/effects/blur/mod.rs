@@ -1,8 +1,8 @@
 //! Mask-weighted background blur whose cost does not grow with the radius (`shaders/blur.wgsl`):
 //! the frame premultiplied by the background weight `w = 1 − person`, `(colour·w, w)`, halved
 //! into a pyramid with a 4-tap binomial filter, a small separable Gaussian at the coarsest level,
-//! that level read back up to level 1 (half the frame) with a cubic B-spline, and (in the
-//! composite) level 1 sampled bilinearly, its colour divided by its weight — normalised
+//! that level read back up to level 2 (a quarter of the frame) with a cubic B-spline, and (in
+//! the composite) that level sampled bilinearly, its colour divided by its weight — normalised
 //! convolution, so the person does not bleed into the blurred background (no
 //! halo). The level and the Gaussian are chosen so that the variances of the steps add up to the
 //! radius's Gaussian; a wider radius only adds a smaller level, so radius 200 costs about what
@@ -34,10 +34,14 @@ pub const MAX_LEVEL_SIGMA: f32 = 2.5;
 
 /// Variance (in level-(j) pixels², per axis) of one halving: the binomial [1 3 3 1] / 8.
 const DOWN_VARIANCE: f32 = 0.75;
+/// The level the composite reads (bilinearly): level 2 (a quarter of the frame) once the pyramid
+/// is that deep, level 1 for the narrowest blurs. Deeper levels are read back up to it.
+pub const READ_LEVEL: u32 = 2;
+
 /// Variance (in the coarsest level's pixels², per axis) of the cubic B-spline that reads it back
-/// up to level 1 (when there is more than one level).
+/// up to [`READ_LEVEL`] (when the pyramid is deeper).
 const BSPLINE_VARIANCE: f32 = 1.0 / 3.0;
-/// Variance (in level-1 pixels², per axis) of the composite's bilinear read of level 1.
+/// Variance (in the read level's pixels², per axis) of the composite's bilinear read.
 const BILINEAR_VARIANCE: f32 = 1.0 / 6.0;
 
 /// How a radius is blurred: pyramid levels (level 1 is half the frame), and the Gaussian at the
@@ -77,16 +81,28 @@ impl BlurPlan {
     }
 
     /// The variance (frame pixels², per axis) the halvings to `levels` and the reads back add,
-    /// without the Gaussian: Σ_j<k 0.75·4^j, + 4^k/3 for the B-spline (k > 1), + 4/6 for the
-    /// composite's bilinear read of level 1.
+    /// without the Gaussian: Σ_j<k 0.75·4^j, + 4^k/3 for the B-spline up to the read level (when
+    /// deeper), + 4^r/6 for the composite's bilinear read of level r.
     pub fn pyramid_variance(levels: u32) -> f32 {
         let scale = 4f32.powi(levels as i32);
-        let up = if levels > 1 {
+        let read = Self::read_level_of(levels);
+        let up = if levels > read {
             BSPLINE_VARIANCE * scale
         } else {
             0.0
         };
-        DOWN_VARIANCE * (scale - 1.0) / 3.0 + up + BILINEAR_VARIANCE * 4.0
+        let read_scale = 4f32.powi(read as i32);
+        DOWN_VARIANCE * (scale - 1.0) / 3.0 + up + BILINEAR_VARIANCE * read_scale
+    }
+
+    /// The level the composite reads for a pyramid this deep.
+    fn read_level_of(levels: u32) -> u32 {
+        levels.min(READ_LEVEL)
+    }
+
+    /// The level the composite reads (1-based).
+    pub fn read_level(&self) -> u32 {
+        Self::read_level_of(self.levels)
     }
 
     /// The blur's σ in frame pixels: what the plan draws.
@@ -127,8 +143,8 @@ impl Plugin for BlurPlugin {
     }
 }
 
-/// The frame → the weighted pyramid → the Gaussian at its coarsest level → back up to level 1
-/// (whose texture, no longer needed, takes the result the composite reads).
+/// The frame → the weighted pyramid → the Gaussian at its coarsest level → back up to the read
+/// level (whose texture, no longer needed, takes the result the composite reads).
 fn blur_passes(view: ChainViewQuery<BlurPipeline>, mut stage: StageParams, mut ctx: RenderContext) {
     let (target, textures, pipelines, passes, index) = view.into_inner();
     // In the order of `BlurPipeline::keys`; none without a blur.
@@ -178,8 +194,16 @@ fn blur_passes(view: ChainViewQuery<BlurPipeline>, mut stage: StageParams, mut c
                 last,
             );
         }
-        if levels.len() > 1 {
-            pass.draw(ctx, "backdrop_blur_up", up, [last, last, last, last], first);
+        let read = levels.len().min(READ_LEVEL as usize);
+        if levels.len() > read {
+            let target = &levels[read - 1];
+            pass.draw(
+                ctx,
+                "backdrop_blur_up",
+                up,
+                [last, last, last, last],
+                target,
+            );
         }
     });
 }

@@ -149,8 +149,8 @@ fn up(level: &Rgba, size: (u32, u32)) -> Rgba {
     Rgba::new(size.0, size.1, data).stored()
 }
 
-/// The blur's result at level 1 (half the frame: premultiplied colour, weight), as the GPU passes
-/// leave it for the composite.
+/// The blur's result at the level the composite reads (premultiplied colour, weight), as the GPU
+/// passes leave it.
 pub fn reference(frame: &Picture, mask: &MaskSource, plan: &BlurPlan) -> Rgba {
     let sizes = level_sizes(frame.width, frame.height, plan.levels);
     let mut level = down_from_frame(frame, mask, sizes[0]);
@@ -160,13 +160,14 @@ pub fn reference(frame: &Picture, mask: &MaskSource, plan: &BlurPlan) -> Rgba {
     if plan.taps > 0 {
         level = gaussian(&gaussian(&level, plan, false), plan, true);
     }
-    if sizes.len() > 1 {
-        level = up(&level, sizes[0]);
+    let read = plan.read_level() as usize;
+    if sizes.len() > read {
+        level = up(&level, sizes[read - 1]);
     }
     level
 }
 
-/// The blurred background at (u, v), where the frame's colour is `own`: level 1 sampled
+/// The blurred background at (u, v), where the frame's colour is `own`: the read level sampled
 /// bilinearly, colour divided by weight; where almost no background weight is near, `own` fills
 /// in.
 pub fn background_at(level: &Rgba, u: f32, v: f32, own: [f32; 3]) -> [f32; 3] {
@@ -222,7 +223,7 @@ mod tests {
         // The narrowest blur the pyramid draws.
         let tiny = BlurPlan::for_radius(1.0).unwrap();
         assert_eq!((tiny.levels, tiny.taps), (1, 0));
-        assert!((tiny.drawn_sigma() * 3.0 - 3.57).abs() < 0.01);
+        assert!((tiny.drawn_sigma() * 3.0 - 3.57).abs() < 0.01, "{tiny:?}");
     }
 
     #[test]

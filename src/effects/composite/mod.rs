@@ -58,7 +58,7 @@ fn composite_pass(
     let third = if passes.shows_decoded {
         &textures.guide
     } else {
-        textures.blur_levels.first().unwrap_or(post.source)
+        textures.blur_result().unwrap_or(post.source)
     };
     let picture = picture
         .0
