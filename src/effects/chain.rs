@@ -283,10 +283,36 @@ fn init_chain_layout(
     });
 }
 
-/// A stage's pipeline: made once at render start from the [`ChainLayout`], specialised per view
-/// on the keys [`ChainStage::keys`] gives (the shader choices the stage makes, and the view's
-/// target format where it writes the picture).
+/// What every stage's pipeline holds: the shared layout and the stage's own shader.
+#[derive(Clone)]
+pub(crate) struct StageShader {
+    layout: ChainLayout,
+    shader: Handle<Shader>,
+}
+
+impl StageShader {
+    /// A fullscreen-triangle pipeline of the chain's layout running this shader with
+    /// `shader_defs`, writing one target per format.
+    pub fn pipeline(
+        &self,
+        label: &'static str,
+        shader_defs: Vec<ShaderDefVal>,
+        formats: &[TextureFormat],
+    ) -> RenderPipelineDescriptor {
+        self.layout
+            .pipeline(label, self.shader.clone(), shader_defs, formats)
+    }
+}
+
+/// A stage's pipeline: made once at render start from the [`ChainLayout`] and the stage's
+/// shader, specialised per view on the keys [`ChainStage::keys`] gives (the shader choices the
+/// stage makes, and the view's target format where it writes the picture).
 pub(crate) trait ChainStage: SpecializedRenderPipeline<Key: Send + Sync> + Resource {
+    /// The stage's shader file, in `shaders/`.
+    const SHADER: &'static str;
+
+    fn new(shader: StageShader) -> Self;
+
     /// The pipelines a view needs this frame, in the order the stage's pass uses them.
     fn keys(target_format: TextureFormat, passes: &ChainPasses) -> impl Iterator<Item = Self::Key>;
 }
@@ -298,24 +324,34 @@ pub(crate) struct StagePipelineIds<S> {
     stage: PhantomData<fn() -> S>,
 }
 
-/// Adds a stage: its shader (embedded, under `shaders/NAME`), its pipeline (made at render start
-/// after the shared layout by `init`, specialised per view in `Prepare`) and its pass (a
-/// `Core2d` system, placed by the caller in its [`ChainPass`] set).
+/// Adds a stage: its shader (`source`, embedded under `shaders/` + [`ChainStage::SHADER`]), its
+/// pipeline (made at render start after the shared layout, specialised per view in `Prepare`)
+/// and its pass (a `Core2d` system, placed by the caller in its [`ChainPass`] set).
 pub(crate) fn add_stage<S: ChainStage, M>(
     app: &mut App,
-    shader: (&str, &'static [u8]),
-    init: fn(Commands, Res<ChainLayout>, Res<AssetServer>),
+    source: &'static [u8],
     pass: impl IntoScheduleConfigs<bevy::ecs::system::ScheduleSystem, M>,
 ) {
-    crate::shaders::register_shader(app, shader.0, shader.1);
+    crate::shaders::register_shader(app, S::SHADER, source);
     let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
         return;
     };
     render_app
         .init_resource::<SpecializedRenderPipelines<S>>()
-        .add_systems(RenderStartup, init.after(init_chain_layout))
+        .add_systems(RenderStartup, init_stage::<S>.after(init_chain_layout))
         .add_systems(Render, prepare_stage::<S>.in_set(RenderSystems::Prepare))
         .add_systems(Core2d, pass);
+}
+
+fn init_stage<S: ChainStage>(
+    mut commands: Commands,
+    layout: Res<ChainLayout>,
+    server: Res<AssetServer>,
+) {
+    commands.insert_resource(S::new(StageShader {
+        layout: layout.clone(),
+        shader: server.load(crate::shaders::shader_asset_path(S::SHADER)),
+    }));
 }
 
 fn prepare_stage<S: ChainStage>(

@@ -27,11 +27,7 @@ impl Plugin for BilateralPlugin {
     fn build(&self, app: &mut App) {
         add_stage::<BilateralPipeline, _>(
             app,
-            (
-                pipeline::SHADER,
-                include_bytes!("../../../shaders/bilateral.wgsl"),
-            ),
-            pipeline::init,
+            include_bytes!("../../../shaders/bilateral.wgsl"),
             bilateral_pass.in_set(ChainPass::Bilateral),
         );
     }

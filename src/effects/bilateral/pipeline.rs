@@ -8,38 +8,27 @@ use bevy::render::render_resource::{
 
 use crate::effects::RefineMethod;
 use crate::effects::chain::MASK_FORMAT;
-use crate::effects::chain::{ChainLayout, ChainPasses, ChainStage};
-
-/// The stage's shader, in `shaders/`.
-pub(crate) const SHADER: &str = "bilateral.wgsl";
+use crate::effects::chain::{ChainPasses, ChainStage, StageShader};
 
 #[derive(Resource)]
-pub(crate) struct BilateralPipeline {
-    chain: ChainLayout,
-    shader: Handle<Shader>,
-}
-
-pub(crate) fn init(mut commands: Commands, chain: Res<ChainLayout>, server: Res<AssetServer>) {
-    commands.insert_resource(BilateralPipeline {
-        chain: chain.clone(),
-        shader: server.load(crate::shaders::shader_asset_path(SHADER)),
-    });
-}
+pub(crate) struct BilateralPipeline(StageShader);
 
 impl SpecializedRenderPipeline for BilateralPipeline {
     type Key = ();
 
     fn specialize(&self, (): ()) -> RenderPipelineDescriptor {
-        self.chain.pipeline(
-            "backdrop_bilateral",
-            self.shader.clone(),
-            vec![],
-            &[MASK_FORMAT],
-        )
+        self.0
+            .pipeline("backdrop_bilateral", vec![], &[MASK_FORMAT])
     }
 }
 
 impl ChainStage for BilateralPipeline {
+    const SHADER: &'static str = "bilateral.wgsl";
+
+    fn new(shader: StageShader) -> Self {
+        Self(shader)
+    }
+
     /// One pipeline, when the view refines with the joint bilateral.
     fn keys(_: TextureFormat, passes: &ChainPasses) -> impl Iterator<Item = ()> {
         (passes.modes.refine == RefineMethod::Bilateral)

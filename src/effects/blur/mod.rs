@@ -133,11 +133,7 @@ impl Plugin for BlurPlugin {
     fn build(&self, app: &mut App) {
         add_stage::<BlurPipeline, _>(
             app,
-            (
-                pipeline::SHADER,
-                include_bytes!("../../../shaders/blur.wgsl"),
-            ),
-            pipeline::init,
+            include_bytes!("../../../shaders/blur.wgsl"),
             blur_passes.in_set(ChainPass::Blur),
         );
     }

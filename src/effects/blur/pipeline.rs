@@ -9,11 +9,8 @@ use bevy::render::render_resource::{
 };
 use bevy::shader::ShaderDefVal;
 
-use crate::effects::chain::{BLUR_FORMAT, ChainLayout, ChainPasses, ChainStage};
+use crate::effects::chain::{BLUR_FORMAT, ChainPasses, ChainStage, StageShader};
 use crate::effects::{RefineMethod, ShaderChoice};
-
-/// The stage's shader, in `shaders/`.
-pub(crate) const SHADER: &str = "blur.wgsl";
 
 /// Which of the blur's passes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -30,17 +27,7 @@ pub(crate) enum BlurPass {
 }
 
 #[derive(Resource)]
-pub(crate) struct BlurPipeline {
-    chain: ChainLayout,
-    shader: Handle<Shader>,
-}
-
-pub(crate) fn init(mut commands: Commands, chain: Res<ChainLayout>, server: Res<AssetServer>) {
-    commands.insert_resource(BlurPipeline {
-        chain: chain.clone(),
-        shader: server.load(crate::shaders::shader_asset_path(SHADER)),
-    });
-}
+pub(crate) struct BlurPipeline(StageShader);
 
 impl SpecializedRenderPipeline for BlurPipeline {
     /// The pass, and how the view refines (every pass imports the mask reader; only the first
@@ -61,12 +48,17 @@ impl SpecializedRenderPipeline for BlurPipeline {
                 }
             }
         }
-        self.chain
-            .pipeline("backdrop_blur", self.shader.clone(), defs, &[BLUR_FORMAT])
+        self.0.pipeline("backdrop_blur", defs, &[BLUR_FORMAT])
     }
 }
 
 impl ChainStage for BlurPipeline {
+    const SHADER: &'static str = "blur.wgsl";
+
+    fn new(shader: StageShader) -> Self {
+        Self(shader)
+    }
+
     /// From the frame, down, horizontal, vertical, up: the order the pass uses them in (none
     /// without a blur).
     fn keys(_: TextureFormat, passes: &ChainPasses) -> impl Iterator<Item = Self::Key> {

@@ -29,11 +29,7 @@ impl Plugin for CompositePlugin {
     fn build(&self, app: &mut App) {
         add_stage::<CompositePipeline, _>(
             app,
-            (
-                pipeline::SHADER,
-                include_bytes!("../../../shaders/composite.wgsl"),
-            ),
-            pipeline::init,
+            include_bytes!("../../../shaders/composite.wgsl"),
             composite_pass.in_set(ChainPass::Composite),
         );
     }

@@ -7,24 +7,11 @@ use bevy::render::render_resource::{
 };
 
 use super::{BackgroundKind, WrapMode};
-use crate::effects::chain::{ChainLayout, ChainPasses, ChainStage};
+use crate::effects::chain::{ChainPasses, ChainStage, StageShader};
 use crate::effects::{ChainView, RefineMethod, ShaderChoice};
 
-/// The stage's shader, in `shaders/`.
-pub(crate) const SHADER: &str = "composite.wgsl";
-
 #[derive(Resource)]
-pub(crate) struct CompositePipeline {
-    chain: ChainLayout,
-    shader: Handle<Shader>,
-}
-
-pub(crate) fn init(mut commands: Commands, chain: Res<ChainLayout>, server: Res<AssetServer>) {
-    commands.insert_resource(CompositePipeline {
-        chain: chain.clone(),
-        shader: server.load(crate::shaders::shader_asset_path(SHADER)),
-    });
-}
+pub(crate) struct CompositePipeline(StageShader);
 
 impl SpecializedRenderPipeline for CompositePipeline {
     type Key = (
@@ -39,9 +26,8 @@ impl SpecializedRenderPipeline for CompositePipeline {
         &self,
         (format, view, background, wrap, refine): Self::Key,
     ) -> RenderPipelineDescriptor {
-        self.chain.pipeline(
+        self.0.pipeline(
             "backdrop_composite",
-            self.shader.clone(),
             vec![
                 view.shader_def().into(),
                 background.shader_def().into(),
@@ -54,6 +40,12 @@ impl SpecializedRenderPipeline for CompositePipeline {
 }
 
 impl ChainStage for CompositePipeline {
+    const SHADER: &'static str = "composite.wgsl";
+
+    fn new(shader: StageShader) -> Self {
+        Self(shader)
+    }
+
     fn keys(target_format: TextureFormat, passes: &ChainPasses) -> impl Iterator<Item = Self::Key> {
         let modes = passes.modes;
         std::iter::once((

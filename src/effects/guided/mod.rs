@@ -27,11 +27,7 @@ impl Plugin for GuidedPlugin {
     fn build(&self, app: &mut App) {
         add_stage::<GuidedPipeline, _>(
             app,
-            (
-                pipeline::SHADER,
-                include_bytes!("../../../shaders/guided.wgsl"),
-            ),
-            pipeline::init,
+            include_bytes!("../../../shaders/guided.wgsl"),
             guided_passes.in_set(ChainPass::Refine),
         );
     }

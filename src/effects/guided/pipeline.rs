@@ -8,23 +8,10 @@ use bevy::render::render_resource::{
 use bevy::shader::ShaderDefVal;
 
 use crate::effects::RefineMethod;
-use crate::effects::chain::{ChainLayout, ChainPasses, ChainStage, GUIDE_FORMAT};
-
-/// The stage's shader, in `shaders/`.
-pub(crate) const SHADER: &str = "guided.wgsl";
+use crate::effects::chain::{ChainPasses, ChainStage, GUIDE_FORMAT, StageShader};
 
 #[derive(Resource)]
-pub(crate) struct GuidedPipeline {
-    chain: ChainLayout,
-    shader: Handle<Shader>,
-}
-
-pub(crate) fn init(mut commands: Commands, chain: Res<ChainLayout>, server: Res<AssetServer>) {
-    commands.insert_resource(GuidedPipeline {
-        chain: chain.clone(),
-        shader: server.load(crate::shaders::shader_asset_path(SHADER)),
-    });
-}
+pub(crate) struct GuidedPipeline(StageShader);
 
 impl SpecializedRenderPipeline for GuidedPipeline {
     /// The window radius.
@@ -32,16 +19,17 @@ impl SpecializedRenderPipeline for GuidedPipeline {
 
     fn specialize(&self, radius: u32) -> RenderPipelineDescriptor {
         let defs = vec![ShaderDefVal::UInt("GUIDED_RADIUS".into(), radius)];
-        self.chain.pipeline(
-            "backdrop_guided",
-            self.shader.clone(),
-            defs,
-            &[GUIDE_FORMAT],
-        )
+        self.0.pipeline("backdrop_guided", defs, &[GUIDE_FORMAT])
     }
 }
 
 impl ChainStage for GuidedPipeline {
+    const SHADER: &'static str = "guided.wgsl";
+
+    fn new(shader: StageShader) -> Self {
+        Self(shader)
+    }
+
     /// The fit (none when the view refines with another method).
     fn keys(_: TextureFormat, passes: &ChainPasses) -> impl Iterator<Item = u32> {
         (passes.modes.refine == RefineMethod::Guided)

@@ -42,11 +42,7 @@ impl Plugin for MaskDecodePlugin {
     fn build(&self, app: &mut App) {
         add_stage::<MaskDecodePipeline, _>(
             app,
-            (
-                pipeline::SHADER,
-                include_bytes!("../../../shaders/mask_decode.wgsl"),
-            ),
-            pipeline::init,
+            include_bytes!("../../../shaders/mask_decode.wgsl"),
             decode_pass.in_set(ChainPass::MaskDecode),
         );
     }

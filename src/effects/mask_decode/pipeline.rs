@@ -9,32 +9,18 @@ use bevy::render::render_resource::{
 
 use crate::effects::ShaderChoice;
 use crate::effects::chain::GUIDE_FORMAT;
-use crate::effects::chain::{ChainLayout, ChainPasses, ChainStage};
+use crate::effects::chain::{ChainPasses, ChainStage, StageShader};
 use crate::inference::OutputKind;
 
-/// The stage's shader, in `shaders/`.
-pub(crate) const SHADER: &str = "mask_decode.wgsl";
-
 #[derive(Resource)]
-pub(crate) struct MaskDecodePipeline {
-    chain: ChainLayout,
-    shader: Handle<Shader>,
-}
-
-pub(crate) fn init(mut commands: Commands, chain: Res<ChainLayout>, server: Res<AssetServer>) {
-    commands.insert_resource(MaskDecodePipeline {
-        chain: chain.clone(),
-        shader: server.load(crate::shaders::shader_asset_path(SHADER)),
-    });
-}
+pub(crate) struct MaskDecodePipeline(StageShader);
 
 impl SpecializedRenderPipeline for MaskDecodePipeline {
     type Key = OutputKind;
 
     fn specialize(&self, kind: OutputKind) -> RenderPipelineDescriptor {
-        self.chain.pipeline(
+        self.0.pipeline(
             "backdrop_mask_decode",
-            self.shader.clone(),
             vec![kind.shader_def().into()],
             &[GUIDE_FORMAT],
         )
@@ -42,6 +28,12 @@ impl SpecializedRenderPipeline for MaskDecodePipeline {
 }
 
 impl ChainStage for MaskDecodePipeline {
+    const SHADER: &'static str = "mask_decode.wgsl";
+
+    fn new(shader: StageShader) -> Self {
+        Self(shader)
+    }
+
     fn keys(_: TextureFormat, passes: &ChainPasses) -> impl Iterator<Item = OutputKind> {
         std::iter::once(passes.modes.output_kind)
     }

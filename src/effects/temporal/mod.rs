@@ -36,11 +36,7 @@ impl Plugin for TemporalPlugin {
     fn build(&self, app: &mut App) {
         add_stage::<TemporalPipeline, _>(
             app,
-            (
-                pipeline::SHADER,
-                include_bytes!("../../../shaders/temporal.wgsl"),
-            ),
-            pipeline::init,
+            include_bytes!("../../../shaders/temporal.wgsl"),
             temporal_pass.in_set(ChainPass::Temporal),
         );
         if let Some(render_app) = app.get_sub_app_mut(RenderApp) {

@@ -7,38 +7,27 @@ use bevy::render::render_resource::{
 };
 
 use crate::effects::chain::GUIDE_FORMAT;
-use crate::effects::chain::{ChainLayout, ChainPasses, ChainStage};
-
-/// The stage's shader, in `shaders/`.
-pub(crate) const SHADER: &str = "temporal.wgsl";
+use crate::effects::chain::{ChainPasses, ChainStage, StageShader};
 
 #[derive(Resource)]
-pub(crate) struct TemporalPipeline {
-    chain: ChainLayout,
-    shader: Handle<Shader>,
-}
-
-pub(crate) fn init(mut commands: Commands, chain: Res<ChainLayout>, server: Res<AssetServer>) {
-    commands.insert_resource(TemporalPipeline {
-        chain: chain.clone(),
-        shader: server.load(crate::shaders::shader_asset_path(SHADER)),
-    });
-}
+pub(crate) struct TemporalPipeline(StageShader);
 
 impl SpecializedRenderPipeline for TemporalPipeline {
     type Key = ();
 
     fn specialize(&self, (): ()) -> RenderPipelineDescriptor {
-        self.chain.pipeline(
-            "backdrop_temporal",
-            self.shader.clone(),
-            vec![],
-            &[GUIDE_FORMAT],
-        )
+        self.0
+            .pipeline("backdrop_temporal", vec![], &[GUIDE_FORMAT])
     }
 }
 
 impl ChainStage for TemporalPipeline {
+    const SHADER: &'static str = "temporal.wgsl";
+
+    fn new(shader: StageShader) -> Self {
+        Self(shader)
+    }
+
     fn keys(_: TextureFormat, _: &ChainPasses) -> impl Iterator<Item = ()> {
         std::iter::once(())
     }
