@@ -20,6 +20,7 @@ use bevy::render::diagnostic::RenderDiagnosticsPlugin;
 use bevy_backdrop::capture::{Frame, FramePlugin, IncomingFrame};
 use bevy_backdrop::effects::{
     BackdropSettings, BlurSettings, EffectsPlugin, FrameChain, GPU_SPANS, RefineMethod,
+    ShaderChoice,
 };
 use bevy_backdrop::inference::models::{InputRange, Layout, ModelInput};
 use bevy_backdrop::inference::{
@@ -151,7 +152,7 @@ fn main() {
     println!("|---|---|---|{}---|", "---|".repeat(names.len()));
     let mut timed_any = false;
     for size in [(640, 360), (1280, 720)] {
-        for refine in RefineMethod::ALL {
+        for &refine in <RefineMethod as ShaderChoice>::ALL {
             for &radius in &radii {
                 let settings = BackdropSettings {
                     refine,

@@ -116,9 +116,6 @@ impl ShaderChoice for RefineMethod {
 }
 
 impl RefineMethod {
-    /// Every method, in the order the editor lists them.
-    pub const ALL: [Self; 2] = [Self::Bilateral, Self::Guided];
-
     /// The command line's and the editor's name.
     pub fn name(self) -> &'static str {
         match self {

@@ -172,7 +172,7 @@ fn fields(ui: &mut egui::Ui, preset: &mut Preset, inference: bool, model_ids: &[
     egui::ComboBox::from_label("refine")
         .selected_text(preset.refine.name())
         .show_ui(ui, |ui| {
-            for method in RefineMethod::ALL {
+            for &method in <RefineMethod as crate::effects::ShaderChoice>::ALL {
                 ui.selectable_value(&mut preset.refine, method, method.name());
             }
         });

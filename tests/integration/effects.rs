@@ -8,8 +8,8 @@ use bevy_backdrop::capture::SourceSpec;
 use bevy_backdrop::effects::reference::{Picture, Plane, centre};
 use bevy_backdrop::effects::{
     BackdropSettings, Background, BlurSettings, ChainView, CompositeSettings, GuidedSettings,
-    JointBilateralSettings, LightWrapSettings, RefineMethod, WrapMode, bilateral, blur, composite,
-    guided, mask_decode, reference_chain,
+    JointBilateralSettings, LightWrapSettings, RefineMethod, ShaderChoice, WrapMode, bilateral,
+    blur, composite, guided, mask_decode, reference_chain,
 };
 use bevy_backdrop::inference::models::{InputRange, Layout, ModelInput};
 use bevy_backdrop::inference::{ModelError, ModelInfo, OutputKind, SegmentationBackend};
@@ -370,7 +370,7 @@ fn a_one_pixel_frame_works() {
         BackdropSettings::default(),
         "composite blur 1×1",
     );
-    for refine in RefineMethod::ALL {
+    for &refine in <RefineMethod as ShaderChoice>::ALL {
         check(
             (1, 1),
             (4, 4),
@@ -386,7 +386,7 @@ fn a_one_pixel_frame_works() {
 
 #[test]
 fn a_4k_frame_matches_cpu_at_random_pixels() {
-    for refine in RefineMethod::ALL {
+    for &refine in <RefineMethod as ShaderChoice>::ALL {
         a_4k_frame_matches_cpu(refine);
     }
 }
