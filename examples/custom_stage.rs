@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bevy::app::ScheduleRunnerPlugin;
+use bevy::camera::CameraOutputMode;
 use bevy::core_pipeline::schedule::Core2d;
 use bevy::core_pipeline::{Core2dSystems, FullscreenShader};
 use bevy::prelude::*;
@@ -213,11 +214,21 @@ fn main() -> AppExit {
         .run()
 }
 
-/// The chain leaves the frame as it is; the sepia stage runs on its camera.
-fn put_the_stage_on_the_chain(chain: Res<FrameChain>, mut commands: Commands) {
+/// The chain leaves the frame as it is; the sepia stage runs on its camera. A chain camera writes
+/// its target itself and skips Bevy's final blit; a stage after the composite needs the picture
+/// in the camera's main texture instead, so the camera goes back to Bevy's output mode (the blit
+/// then copies the main texture to the target: one more full-frame pass).
+fn put_the_stage_on_the_chain(
+    chain: Res<FrameChain>,
+    mut cameras: Query<&mut Camera>,
+    mut commands: Commands,
+) {
     let mut settings = BackdropSettings::default();
     settings.composite.background = Background::None;
     commands.entity(chain.camera).insert((settings, Sepia));
+    if let Ok(mut camera) = cameras.get_mut(chain.camera) {
+        camera.output_mode = CameraOutputMode::default();
+    }
 }
 
 /// A few frames in (pipelines compiled, the frame uploaded), save the chain's picture and quit.

@@ -29,21 +29,32 @@ const MIN_WEIGHT: f32 = 0.02;
 
 @fragment
 fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
+    let shown = picture(in);
+#ifdef OUTPUT_SRGB
+    // The picture is in sRGB-encoded values; an sRGB target encodes what it is handed.
+    return vec4<f32>(srgb_decoded(shown.rgb), shown.a);
+#else
+    return shown;
+#endif
+}
+
+// What the view shows at the pixel, sRGB-encoded (as the frame is).
+fn picture(in: FullscreenVertexOutput) -> vec4<f32> {
     let pixel = vec2<i32>(in.position.xy);
     let frame = textureLoad(frame_texture, pixel, 0);
 #ifdef VIEW_DECODED_MASK
     let decoded = textureSampleLevel(blurred_or_guide, linear_sampler, in.uv, 0.0).a;
     return vec4<f32>(vec3<f32>(clamp(decoded, 0.0, 1.0)), 1.0);
-#else
-    let fit = refine_fit(textureSampleLevel(mask_source, linear_sampler, in.uv, 0.0));
-    let person = refined_mask(fit, frame.rgb);
-#ifdef VIEW_REFINED_MASK
-    return vec4<f32>(vec3<f32>(person), 1.0);
 #else ifdef VIEW_BLURRED_BACKGROUND
     return vec4<f32>(blurred_background(in.uv, frame.rgb), 1.0);
+#else ifdef VIEW_REFINED_MASK
+    return vec4<f32>(vec3<f32>(person_at(in.uv, frame.rgb)), 1.0);
 #else ifdef BACKGROUND_NONE
+    // The final view with nothing behind the person: the frame as it is (also while no mask is
+    // there yet).
     return frame;
 #else ifdef VIEW_FINAL
+    let person = person_at(in.uv, frame.rgb);
 #ifdef BACKGROUND_BLUR
     let background = blurred_background(in.uv, frame.rgb);
 #else ifdef BACKGROUND_COLOR
@@ -62,7 +73,19 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     let coverage = smoothstep(chain.coverage_low, high, person);
     return vec4<f32>(mix(background, lit, coverage), frame.a);
 #endif
-#endif
+}
+
+// The refined mask at uv, for the pixel's colour.
+fn person_at(uv: vec2<f32>, colour: vec3<f32>) -> f32 {
+    let fit = refine_fit(textureSampleLevel(mask_source, linear_sampler, uv, 0.0));
+    return refined_mask(fit, colour);
+}
+
+// sRGB-encoded → linear (the sRGB transfer function's inverse, IEC 61966-2-1).
+fn srgb_decoded(encoded: vec3<f32>) -> vec3<f32> {
+    let low = encoded / 12.92;
+    let high = pow((encoded + 0.055) / 1.055, vec3<f32>(2.4));
+    return select(high, low, encoded <= vec3<f32>(0.04045));
 }
 
 // The blurred background at uv: the blur's result (premultiplied colour, weight), colour divided

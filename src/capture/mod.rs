@@ -82,7 +82,11 @@ impl Default for CaptureSettings {
     }
 }
 
-/// The texture the newest frame lives in (`Rgba8UnormSrgb`, the frame's size).
+/// The texture the newest frame lives in, the frame's size: its sRGB-encoded bytes as they are, in
+/// an `Rgba8Unorm` texture, so sampling it returns the encoded values the effects chain's math
+/// works in (and bilinear filtering blends encoded values, as the CPU references do). To show it
+/// with Bevy's own sprites, which expect linear values in a non-sRGB texture, show a chain
+/// camera's target instead ([`crate::effects::FrameChain`]).
 #[derive(Resource, Clone, Debug)]
 pub struct FrameImage(pub Handle<Image>);
 
@@ -168,10 +172,10 @@ fn new_frame_image(width: u32, height: u32) -> Image {
         },
         TextureDimension::D2,
         vec![0; width as usize * height as usize * 4],
-        TextureFormat::Rgba8UnormSrgb,
+        TextureFormat::Rgba8Unorm,
         RenderAssetUsages::default(),
     );
-    // Drawn 1:1 into the frame target: nearest keeps pass-through exact.
+    // Read texel by texel where it is shown 1:1: nearest keeps any pass-through exact.
     image.sampler = ImageSampler::nearest();
     image
 }

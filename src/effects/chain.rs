@@ -9,6 +9,8 @@ use bevy::core_pipeline::schedule::Core2d;
 use bevy::core_pipeline::tonemapping::tonemapping;
 use bevy::core_pipeline::{Core2dSystems, FullscreenShader};
 use bevy::prelude::*;
+use bevy::camera::CameraOutputMode;
+use bevy::render::camera::ExtractedCamera;
 use bevy::render::diagnostic::RecordDiagnostics;
 use bevy::render::extract_component::{
     ComponentUniforms, DynamicUniformIndex, UniformComponentPlugin,
@@ -27,7 +29,8 @@ use std::marker::PhantomData;
 use super::background::BackgroundPicture;
 use super::blur::{BlurPlan, level_sizes};
 use super::composite::{Background, BackgroundKind, WrapMode};
-use super::{BackdropSettings, ChainCamera, ChainView, RefineMethod, TemporalReset};
+use super::{BackdropSettings, ChainCamera, ChainView, FrameSized, RefineMethod, TemporalReset};
+use crate::capture::FrameImage;
 use crate::inference::{CurrentMask, OutputKind};
 
 pub struct ChainRenderPlugin;
@@ -145,6 +148,29 @@ pub(crate) struct ExtractedMask(pub Option<AssetId<Image>>, pub u64, pub u64);
 /// A view's background picture this frame (image or the current video frame), if one is loaded.
 #[derive(Component, Clone, Copy, Default)]
 pub(crate) struct ExtractedPicture(pub Option<AssetId<Image>>);
+
+/// What a chain view reads and writes, as assets: the frame ([`FrameImage`]) and the view's
+/// output image (its camera's target, which the chain writes itself: the camera draws nothing
+/// and skips Bevy's final blit), with the output's format (the composite's pipeline is keyed on
+/// it).
+#[derive(Component, Clone, Copy)]
+pub(crate) struct ChainImages {
+    frame: AssetId<Image>,
+    output: AssetId<Image>,
+    pub output_format: TextureFormat,
+}
+
+/// A chain view's frame and output on the GPU this render (a view whose images are not on the
+/// GPU yet has none, and draws nothing).
+#[derive(Component)]
+pub(crate) struct ChainIo {
+    /// The frame as uploaded (`Rgba8Unorm`: sampling returns the sRGB-encoded values the
+    /// stages' math is in).
+    pub frame: TextureView,
+    pub frame_size: Extent3d,
+    /// The view's output image, written by the composite.
+    pub output: TextureView,
+}
 
 impl Plugin for ChainRenderPlugin {
     fn build(&self, app: &mut App) {
@@ -359,10 +385,14 @@ fn prepare_stage<S: ChainStage>(
     cache: Res<PipelineCache>,
     mut specialized: ResMut<SpecializedRenderPipelines<S>>,
     pipeline: Res<S>,
-    views: Query<(Entity, &ExtractedView, &ChainPasses)>,
+    views: Query<(Entity, &ChainImages, &ExtractedCamera, &ExtractedView, &ChainPasses)>,
 ) {
-    for (entity, view, passes) in &views {
-        let ids = S::keys(view.target_format, passes)
+    for (entity, images, camera, view, passes) in &views {
+        let format = match camera.output_mode {
+            CameraOutputMode::Skip => images.output_format,
+            CameraOutputMode::Write { .. } => view.target_format,
+        };
+        let ids = S::keys(format, passes)
             .map(|key| specialized.specialize(&cache, &pipeline, key))
             .collect();
         commands.entity(entity).insert(StagePipelineIds::<S> {
@@ -372,13 +402,27 @@ fn prepare_stage<S: ChainStage>(
     }
 }
 
+/// The chain cameras as extraction reads them.
+type ChainCameras<'w, 's> = Query<
+    'w,
+    's,
+    (RenderEntity, &'static BackdropSettings, &'static FrameSized),
+    With<ChainCamera>,
+>;
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a Bevy system reads what it needs"
+)]
 fn extract_chains(
     mut commands: Commands,
     mut extracted_mask: ResMut<ExtractedMask>,
     mask: Extract<Option<Res<CurrentMask>>>,
     picture: Extract<Option<Res<BackgroundPicture>>>,
     reset: Extract<Option<Res<TemporalReset>>>,
-    chains: Extract<Query<(RenderEntity, &BackdropSettings), With<ChainCamera>>>,
+    frame: Extract<Option<Res<FrameImage>>>,
+    images: Extract<Res<Assets<Image>>>,
+    chains: Extract<ChainCameras>,
 ) {
     let picture_for = |background: &Background| {
         picture
@@ -395,7 +439,16 @@ fn extract_chains(
         .unwrap_or(0);
     extracted_mask.2 = reset.as_ref().map_or(0, |r| r.0);
     let kind = current.map_or(OutputKind::Probability, |(_, kind)| kind);
-    for (entity, settings) in &chains {
+    for (entity, settings, FrameSized(output)) in &chains {
+        let io = frame.as_ref().zip(images.get(output)).map(|(frame, image)| ChainImages {
+            frame: frame.0.id(),
+            output: output.id(),
+            output_format: image.texture_descriptor.format,
+        });
+        match io {
+            Some(io) => commands.entity(entity).insert(io),
+            None => commands.entity(entity).remove::<ChainImages>(),
+        };
         let settings = match settings.validate() {
             Ok(()) => settings.clone(),
             Err(why) => {
@@ -469,6 +522,26 @@ fn extract_chains(
     }
 }
 
+impl ChainIo {
+    /// Where the composite writes the view's picture. A chain camera skips Bevy's final blit
+    /// (`CameraOutputMode::Skip`, as [`super::spawn_chain`] makes it): the composite writes the
+    /// target itself — or, when Bevy redirects the camera's output for a screenshot this frame
+    /// (the headless read-back), the capture texture that Bevy then copies into the target. A
+    /// chain camera switched to `CameraOutputMode::Write` (for stages of your own after
+    /// [`ChainPass::Composite`]) gets the picture in its main texture, as a post-process pass
+    /// would, and Bevy's blit copies it to the target.
+    pub fn picture_target<'a>(
+        &'a self,
+        camera: &ExtractedCamera,
+        view: &'a ViewTarget,
+    ) -> &'a TextureView {
+        match camera.output_mode {
+            CameraOutputMode::Skip => view.out_texture().unwrap_or(&self.output),
+            CameraOutputMode::Write { .. } => view.post_process_write().destination,
+        }
+    }
+}
+
 /// A view's intermediate textures, from the texture cache.
 #[derive(Component)]
 pub(crate) struct ChainTextures {
@@ -526,11 +599,9 @@ fn prepare_textures(
     device: Res<RenderDevice>,
     mask: Res<ExtractedMask>,
     images: Res<RenderAssets<GpuImage>>,
-    views: Query<(Entity, &ViewTarget, &ChainPasses)>,
+    views: Query<(Entity, Option<&ChainImages>, &ChainPasses)>,
 ) {
-    let Some(raw) = mask.0.and_then(|id| images.get(id)) else {
-        return;
-    };
+    let raw = mask.0.and_then(|id| images.get(id));
     let mut texture = |label: &'static str, width: u32, height: u32, format| {
         let size = Extent3d {
             width: width.max(1),
@@ -541,10 +612,23 @@ fn prepare_textures(
             .get(&device, stage_texture(label, size, format))
             .default_view
     };
-    let guide_size = raw.texture_descriptor.size;
-    let (mask_width, mask_height) = (guide_size.width, guide_size.height);
-    for (entity, target, passes) in &views {
-        let size = target.main_texture().size();
+    for (entity, io, passes) in &views {
+        let gpu = io.and_then(|io| images.get(io.frame).zip(images.get(io.output)));
+        let Some((frame, output)) = gpu else {
+            commands.entity(entity).remove::<ChainIo>();
+            continue;
+        };
+        let size = frame.texture_descriptor.size;
+        commands.entity(entity).insert(ChainIo {
+            frame: frame.texture_view.clone(),
+            frame_size: size,
+            output: output.texture_view.clone(),
+        });
+        let Some(raw) = raw else {
+            continue;
+        };
+        let guide_size = raw.texture_descriptor.size;
+        let (mask_width, mask_height) = (guide_size.width, guide_size.height);
         let levels = level_sizes(size.width, size.height, passes.blur_levels);
         let coarsest = levels.last().copied().unwrap_or((1, 1));
         let textures = ChainTextures {
@@ -734,13 +818,13 @@ impl PassContext<'_> {
     }
 }
 
-/// What a stage's pass reads of its view: the target, the chain's textures, the stage's own
-/// pipelines, what runs, and the view's uniform.
+/// What a stage's pass reads of its view: the frame and output, the chain's textures, the stage's
+/// own pipelines, what runs, and the view's uniform.
 pub(crate) type ChainViewQuery<'w, 's, S> = ViewQuery<
     'w,
     's,
     (
-        &'static ViewTarget,
+        &'static ChainIo,
         &'static ChainTextures,
         &'static StagePipelineIds<S>,
         &'static ChainPasses,
@@ -766,9 +850,21 @@ impl StageParams<'_> {
         passes: &ChainPasses,
         index: &DynamicUniformIndex<ChainUniform>,
     ) -> Option<PassContext<'_>> {
-        if !passes.active || self.mask.0.is_none() {
+        if !self.runs(passes) {
             return None;
         }
+        self.always(index)
+    }
+
+    /// Whether the chain does anything for the view this frame: a mask is there, and the
+    /// settings change the frame.
+    pub fn runs(&self, passes: &ChainPasses) -> bool {
+        passes.active && self.mask.0.is_some()
+    }
+
+    /// The pass context whether or not the chain does anything this frame (for the composite,
+    /// which always writes the view's output: the frame as it is when nothing else runs).
+    pub fn always(&mut self, index: &DynamicUniformIndex<ChainUniform>) -> Option<PassContext<'_>> {
         let uniforms = self.uniforms.uniforms();
         Some(PassContext {
             layout: &self.layout,

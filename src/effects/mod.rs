@@ -26,11 +26,11 @@ pub use guided::GuidedSettings;
 pub use temporal::TemporalSettings;
 
 use bevy::camera::visibility::RenderLayers;
-use bevy::camera::{ClearColorConfig, CompositingSpace, RenderTarget};
+use bevy::camera::{CameraOutputMode, ClearColorConfig, CompositingSpace, RenderTarget};
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureFormat, TextureUsages};
 
-use crate::capture::{CurrentFrame, FrameImage, FrameSystems};
+use crate::capture::{CurrentFrame, FrameSystems};
 
 /// The chain's passes in render diagnostics, in chain order: (what the overlay calls it, span).
 /// With `RenderDiagnosticsPlugin`, `render/<span>/elapsed_gpu` holds GPU ms where the adapter has
@@ -44,7 +44,8 @@ pub const GPU_SPANS: [(&str, &str); 6] = [
     ("composite", composite::SPAN),
 ];
 
-/// Render layer of the frame quad: seen by chain cameras only, never by the window camera.
+/// Render layer of the chain cameras: nothing is on it, so they draw no sprite of the app's (the
+/// window's picture, the split view's halves); the chain writes their targets itself.
 pub const FRAME_LAYER: usize = 1;
 
 pub struct EffectsPlugin;
@@ -282,10 +283,6 @@ pub struct FrameChain {
 #[derive(Component)]
 pub struct ChainCamera;
 
-/// The quad that shows the source frame to the chain cameras.
-#[derive(Component)]
-pub struct FrameQuad;
-
 /// Ordering of the chain's per-frame work.
 #[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FitChainToFrame;
@@ -304,16 +301,6 @@ impl Plugin for EffectsPlugin {
             background::BackgroundPlugin,
         ));
         let world = app.world_mut();
-        let frame_image = world.resource::<FrameImage>().0.clone();
-        world.spawn((
-            FrameQuad,
-            Sprite {
-                image: frame_image,
-                custom_size: Some(Vec2::ONE),
-                ..default()
-            },
-            RenderLayers::layer(FRAME_LAYER),
-        ));
         let chain = spawn_chain(world, "frame chain camera", BackdropSettings::default());
         let (camera, target) = (chain.camera, chain.target);
         app.init_resource::<TemporalReset>()
@@ -342,12 +329,16 @@ pub fn spawn_chain(
             Camera {
                 // Before the split view and any window camera, which show this camera's output.
                 order: -1,
-                clear_color: ClearColorConfig::Custom(Color::BLACK),
+                // The composite writes every pixel of the target from the frame texture: the
+                // camera draws nothing of its own (no clear, no sprite, no final blit).
+                clear_color: ClearColorConfig::None,
+                output_mode: CameraOutputMode::Skip,
                 ..default()
             },
             RenderTarget::Image(target.clone().into()),
-            // Stages see and write gamma-encoded values, as the reference's constants assume
-            // (the main texture stores sRGB-encoded values; the final blit encodes properly).
+            // Only where the camera is switched to `CameraOutputMode::Write` (stages of one's
+            // own after the composite): the main texture then holds sRGB-encoded values, as the
+            // stages' math does, and the final blit encodes properly.
             CompositingSpace::Srgb,
             RenderLayers::layer(FRAME_LAYER),
             Msaa::Off,
@@ -369,13 +360,11 @@ pub(crate) fn new_chain_target(width: u32, height: u32) -> Image {
     image
 }
 
-/// Keeps the chain's target and the frame quad at the frame's size, so output pixels are frame
-/// pixels.
+/// Keeps the chain's targets at the frame's size, so output pixels are frame pixels.
 fn fit_chain_to_frame(
     current: Res<CurrentFrame>,
     targets: Query<&FrameSized>,
     mut images: ResMut<Assets<Image>>,
-    mut quads: Query<&mut Sprite, With<FrameQuad>>,
 ) {
     if !current.is_changed() {
         return;
@@ -394,12 +383,6 @@ fn fit_chain_to_frame(
             .is_some_and(|image| image.texture_descriptor.size == size);
         if !same_size && let Some(mut image) = images.get_mut(target) {
             image.resize(size);
-        }
-    }
-    let quad_size = Vec2::new(frame.width as f32, frame.height as f32);
-    for mut sprite in &mut quads {
-        if sprite.custom_size != Some(quad_size) {
-            sprite.custom_size = Some(quad_size);
         }
     }
 }

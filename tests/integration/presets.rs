@@ -96,11 +96,14 @@ fn sigma_space(app: &mut App) -> (f32, Option<f32>) {
         .unwrap()
         .bilateral
         .sigma_space;
-    let render = app.sub_app_mut(RenderApp).world_mut();
-    let uniform = render
-        .query::<&ChainUniform>()
-        .iter(render)
-        .next()
+    // The chain's own render entity (the split view's chain B has a uniform too).
+    let entity = app
+        .world()
+        .get::<bevy::render::sync_world::RenderEntity>(camera)
+        .map(|e| e.id());
+    let render = app.sub_app_mut(RenderApp).world();
+    let uniform = entity
+        .and_then(|e| render.get::<ChainUniform>(e))
         .map(|u| u.sigma_space);
     (main, uniform)
 }

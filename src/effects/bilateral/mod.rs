@@ -41,7 +41,7 @@ fn bilateral_pass(
     mut ctx: RenderContext,
 ) {
     let entity = view.entity();
-    let (target, textures, pipelines, passes, index) = view.into_inner();
+    let (io, textures, pipelines, passes, index) = view.into_inner();
     // None when the view refines with another method.
     let [pipeline] = pipelines.ids[..] else {
         return;
@@ -49,7 +49,7 @@ fn bilateral_pass(
     let (Some(mut pass), Some(refined)) = (stage.context(passes, index), &textures.refined) else {
         return;
     };
-    let frame = target.main_texture_view();
+    let frame = &io.frame;
     let guide = histories.guide_for(entity, passes, textures);
     timed(&mut ctx, SPAN, |ctx| {
         pass.draw(

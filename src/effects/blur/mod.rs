@@ -142,7 +142,7 @@ impl Plugin for BlurPlugin {
 /// The frame → the weighted pyramid → the Gaussian at its coarsest level → back up to the read
 /// level (whose texture, no longer needed, takes the result the composite reads).
 fn blur_passes(view: ChainViewQuery<BlurPipeline>, mut stage: StageParams, mut ctx: RenderContext) {
-    let (target, textures, pipelines, passes, index) = view.into_inner();
+    let (io, textures, pipelines, passes, index) = view.into_inner();
     // In the order of `BlurPipeline::keys`; none without a blur.
     let [from_frame, down, horizontal, vertical, up] = pipelines.ids[..] else {
         return;
@@ -154,7 +154,7 @@ fn blur_passes(view: ChainViewQuery<BlurPipeline>, mut stage: StageParams, mut c
     let (Some(first), Some(last)) = (levels.first(), levels.last()) else {
         return;
     };
-    let frame = target.main_texture_view();
+    let frame = &io.frame;
     let mask = textures.mask_source(passes.modes.refine);
     timed(&mut ctx, SPAN, |ctx| {
         pass.draw(

@@ -13,9 +13,15 @@ use bevy::prelude::*;
 use bevy::render::render_asset::RenderAssets;
 use bevy::render::renderer::RenderContext;
 use bevy::render::texture::GpuImage;
+use bevy::render::camera::ExtractedCamera;
+use bevy::render::view::ViewTarget;
+
+use bevy::render::extract_component::DynamicUniformIndex;
+use bevy::render::renderer::ViewQuery;
 
 use crate::effects::chain::{
-    ChainPass, ChainViewQuery, ExtractedPicture, StageParams, add_stage, timed,
+    ChainIo, ChainPass, ChainPasses, ChainTextures, ChainUniform, ExtractedPicture,
+    StagePipelineIds, StageParams, add_stage, timed,
 };
 use pipeline::CompositePipeline;
 
@@ -35,10 +41,27 @@ impl Plugin for CompositePlugin {
     }
 }
 
+/// What the composite reads of its view: like the other stages, and the camera and its target
+/// (where the picture goes), and the chain's textures only when there is a mask.
+type CompositeView<'w, 's> = ViewQuery<
+    'w,
+    's,
+    (
+        &'static ExtractedCamera,
+        &'static ViewTarget,
+        &'static ChainIo,
+        Option<&'static ChainTextures>,
+        &'static StagePipelineIds<CompositePipeline>,
+        &'static ChainPasses,
+        &'static DynamicUniformIndex<ChainUniform>,
+    ),
+>;
+
 /// The picture: the frame over its background with the mask's coverage and light wrap (or a
-/// stage's output, for the inspection views), written over the view's main texture.
+/// stage's output, for the inspection views), written into the view's output image. Every render
+/// writes it: the frame as it is while the chain does nothing (no mask yet, or no effect).
 fn composite_pass(
-    view: ChainViewQuery<CompositePipeline>,
+    view: CompositeView,
     mut stage: StageParams,
     images: Res<RenderAssets<GpuImage>>,
     pictures: Query<&ExtractedPicture>,
@@ -46,15 +69,32 @@ fn composite_pass(
 ) {
     let entity = view.entity();
     let picture = pictures.get(entity).copied().unwrap_or_default();
-    let (target, textures, pipelines, passes, index) = view.into_inner();
-    let Some(mut pass) = stage.context(passes, index) else {
+    let (camera, target, io, textures, pipelines, passes, index) = view.into_inner();
+    let [composite, pass_through] = pipelines.ids[..] else {
         return;
     };
-    let post = target.post_process_write();
+    let frame = &io.frame;
+    let output = io.picture_target(camera, target);
+    let textures = textures.filter(|_| stage.runs(passes));
+    let Some(mut pass) = stage.always(index) else {
+        return;
+    };
+    let Some(textures) = textures else {
+        timed(&mut ctx, SPAN, |ctx| {
+            pass.draw(
+                ctx,
+                "backdrop_pass_through",
+                pass_through,
+                [frame, frame, frame, frame],
+                output,
+            );
+        });
+        return;
+    };
     let third = if passes.shows_decoded {
         &textures.guide
     } else {
-        textures.blur_result().unwrap_or(post.source)
+        textures.blur_result().unwrap_or(frame)
     };
     let picture = picture
         .0
@@ -65,9 +105,9 @@ fn composite_pass(
         pass.draw(
             ctx,
             "backdrop_composite",
-            pipelines.ids[0],
-            [post.source, mask, third, picture.unwrap_or(post.source)],
-            post.destination,
+            composite,
+            [frame, mask, third, picture.unwrap_or(frame)],
+            output,
         );
     });
 }

@@ -26,16 +26,17 @@ impl SpecializedRenderPipeline for CompositePipeline {
         &self,
         (format, view, background, wrap, refine): Self::Key,
     ) -> RenderPipelineDescriptor {
-        self.0.pipeline(
-            "backdrop_composite",
-            vec![
-                view.shader_def().into(),
-                background.shader_def().into(),
-                wrap.shader_def().into(),
-                refine.shader_def().into(),
-            ],
-            &[format],
-        )
+        let mut defs = vec![
+            view.shader_def().into(),
+            background.shader_def().into(),
+            wrap.shader_def().into(),
+            refine.shader_def().into(),
+        ];
+        if format.is_srgb() {
+            // The stages' values are sRGB-encoded; an sRGB target encodes what it is given.
+            defs.push("OUTPUT_SRGB".into());
+        }
+        self.0.pipeline("backdrop_composite", defs, &[format])
     }
 }
 
@@ -48,12 +49,23 @@ impl ChainStage for CompositePipeline {
 
     fn keys(target_format: TextureFormat, passes: &ChainPasses) -> impl Iterator<Item = Self::Key> {
         let modes = passes.modes;
-        std::iter::once((
-            target_format,
-            modes.view,
-            modes.background,
-            modes.wrap_mode,
-            modes.refine,
-        ))
+        // The view's picture, then the frame passed through as it is (while there is no mask).
+        [
+            (
+                target_format,
+                modes.view,
+                modes.background,
+                modes.wrap_mode,
+                modes.refine,
+            ),
+            (
+                target_format,
+                ChainView::Final,
+                BackgroundKind::None,
+                WrapMode::Screen,
+                RefineMethod::Guided,
+            ),
+        ]
+        .into_iter()
     }
 }

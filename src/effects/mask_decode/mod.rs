@@ -55,14 +55,14 @@ fn decode_pass(
     images: Res<RenderAssets<GpuImage>>,
     mut ctx: RenderContext,
 ) {
-    let (target, textures, pipelines, passes, index) = view.into_inner();
+    let (io, textures, pipelines, passes, index) = view.into_inner();
     let Some(raw) = stage.mask.0.and_then(|id| images.get(id)) else {
         return;
     };
     let Some(mut pass) = stage.context(passes, index) else {
         return;
     };
-    let (raw, frame) = (&raw.texture_view, target.main_texture_view());
+    let (raw, frame) = (&raw.texture_view, &io.frame);
     timed(&mut ctx, SPAN, |ctx| {
         pass.draw(
             ctx,

@@ -124,7 +124,7 @@ fn temporal_pass(
     mut ctx: RenderContext,
 ) {
     let entity = view.entity();
-    let (target, textures, pipelines, passes, index) = view.into_inner();
+    let (io, textures, pipelines, passes, index) = view.into_inner();
     if !passes.temporal {
         histories.0.remove(&entity);
         return;
@@ -133,7 +133,7 @@ fn temporal_pass(
     let Some(mut pass) = stage.context(passes, index) else {
         return;
     };
-    let size = (textures.guide_size, target.main_texture().size());
+    let size = (textures.guide_size, io.frame_size);
     let state = histories
         .0
         .entry(entity)
