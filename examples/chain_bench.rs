@@ -3,7 +3,8 @@
 //! table of the medians of each pass's GPU time (timestamp queries, through Bevy's render
 //! diagnostics) and the chain's total (a pass the settings do not run shows "–"). The mask is a fixed soft ellipse at the landscape model's 256×144, given afresh every
 //! frame (lockstep), so every pass — temporal included — runs every frame and no model's time is in
-//! the figures.
+//! the figures. The last column sums what else Bevy timed on the chain camera (its empty main
+//! pass; a final blit, were the camera to write through Bevy's output).
 //!
 //! ```text
 //! cargo run --release --example chain_bench -- [FRAMES] [RADIUS …]
@@ -76,8 +77,13 @@ fn model() -> InferenceSettings {
 }
 
 /// Median GPU ms of each pass (in chain order) over the frames after the warm-up, or `None`
-/// where the pass did not run (or the adapter has no timestamp queries).
-fn measure(settings: BackdropSettings, size: (u32, u32), frames: usize) -> Vec<Option<f64>> {
+/// where the pass did not run (or the adapter has no timestamp queries); and the sum of the
+/// medians of every other pass Bevy timed on the chain camera (its own main pass, a final blit).
+fn measure(
+    settings: BackdropSettings,
+    size: (u32, u32),
+    frames: usize,
+) -> (Vec<Option<f64>>, Option<f64>) {
     let portrait = image::load_from_memory(bevy_backdrop::capture::still::SAMPLE_PORTRAIT_JPEG)
         .expect("the sample decodes");
     let picture = portrait
@@ -103,6 +109,8 @@ fn measure(settings: BackdropSettings, size: (u32, u32), frames: usize) -> Vec<O
     let mut samples = vec![Vec::new(); paths.len()];
     // The timings come back a frame or more after their render: keep each measurement once.
     let mut last_seen = vec![None; paths.len()];
+    let mut others: std::collections::BTreeMap<String, (Vec<f64>, Option<bevy::platform::time::Instant>)> =
+        default();
     for k in 0..WARM_UP + frames {
         let frame = Frame::new(k as u64, size.0, size.1, picture.clone());
         app.world_mut().resource_mut::<IncomingFrame>().0 = Some(frame);
@@ -119,8 +127,25 @@ fn measure(settings: BackdropSettings, size: (u32, u32), frames: usize) -> Vec<O
                 samples.push(m.value);
             }
         }
+        for diagnostic in store.iter() {
+            let path = diagnostic.path().as_str();
+            if !path.ends_with("/elapsed_gpu") || paths.iter().any(|p| p.as_str() == path) {
+                continue;
+            }
+            if let Some(m) = diagnostic.measurement() {
+                let (samples, seen) = others.entry(path.to_owned()).or_default();
+                if *seen != Some(m.time) {
+                    *seen = Some(m.time);
+                    samples.push(m.value);
+                }
+            }
+        }
     }
-    samples.into_iter().map(median).collect()
+    let others = others
+        .into_values()
+        .filter_map(|(samples, _)| median(samples))
+        .reduce(|a, b| a + b);
+    (samples.into_iter().map(median).collect(), others)
 }
 
 fn median(mut values: Vec<f64>) -> Option<f64> {
@@ -146,10 +171,10 @@ fn main() {
     let names: Vec<&str> = GPU_SPANS.iter().map(|(name, _)| *name).collect();
     println!("GPU ms per pass, median of {frames} frames (lockstep, a new mask every frame)\n");
     println!(
-        "| frame | refine | blur radius | {} | chain total |",
+        "| frame | refine | blur radius | {} | chain total | Bevy's passes |",
         names.join(" | ")
     );
-    println!("|---|---|---|{}---|", "---|".repeat(names.len()));
+    println!("|---|---|---|{}---|---|", "---|".repeat(names.len()));
     let mut timed_any = false;
     for size in [(640, 360), (1280, 720)] {
         for &refine in <RefineMethod as ShaderChoice>::ALL {
@@ -159,16 +184,17 @@ fn main() {
                     blur: BlurSettings { radius },
                     ..default()
                 };
-                let passes = measure(settings, size, frames);
+                let (passes, others) = measure(settings, size, frames);
                 timed_any |= passes.iter().any(Option::is_some);
                 let total = passes.iter().flatten().sum::<f64>();
                 let cells: Vec<String> = passes.into_iter().map(cell).collect();
                 println!(
-                    "| {}×{} | {} | {radius} | {} | {total:.2} |",
+                    "| {}×{} | {} | {radius} | {} | {total:.2} | {} |",
                     size.0,
                     size.1,
                     refine.name(),
                     cells.join(" | "),
+                    cell(others),
                 );
             }
         }
