@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Checks that the library compiles for the browser (wasm32-unknown-unknown) with each web feature:
-# `web-webgl2` and `web-webgpu` (Bevy's `webgpu` overrides `webgl2` in one build, so they are two
-# builds), without warnings, and that it calls nothing that compiles for wasm32 but fails in the
-# browser at run time (std::fs, threads, std::time::Instant: clippy's disallowed_methods and
+# Checks that the library and the web playground (`web/main.rs`) compile for the browser
+# (wasm32-unknown-unknown) with each web feature: `web-webgl2` and `web-webgpu` (Bevy's `webgpu`
+# overrides `webgl2` in one build, so they are two builds), without warnings, and that they call
+# nothing that compiles for wasm32 but fails in the browser at run time (std::fs, threads, std::time::Instant: clippy's disallowed_methods and
 # disallowed_types, configured in scripts/web-clippy/clippy.toml).
 # Uses Debian's rustc-web and the std sources of rust-web-src (-Zbuild-std), so no rustup
 # target is needed: `scripts/setup.sh --web` installs them. Elsewhere, with rustup:
@@ -29,7 +29,7 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-22
 export CARGO_TARGET_DIR="${BACKDROP_WASM_TARGET_DIR:-$HOME/.cache/bevy_backdrop-wasm-target}"
 
 for feature in web-webgl2 web-webgpu; do
-  scripts/phase.sh "wasm32 check + web lints ($feature)" /usr/bin/cargo clippy --lib --locked \
+  scripts/phase.sh "wasm32 check + web lints ($feature)" /usr/bin/cargo clippy --lib --bin backdrop-web --locked \
     --target wasm32-unknown-unknown -Zbuild-std=std,panic_abort \
     --no-default-features --features "$feature" -- \
     -A clippy::all -D warnings -D clippy::disallowed_methods -D clippy::disallowed_types

@@ -32,6 +32,8 @@ pub mod memory;
 pub mod overlay;
 pub mod preset;
 pub mod shaders;
+#[cfg(all(feature = "web", target_arch = "wasm32"))]
+pub mod web;
 
 use bevy::app::PluginGroupBuilder;
 use bevy::prelude::*;

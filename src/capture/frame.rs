@@ -169,6 +169,12 @@ pub trait FrameSource {
     /// The next frame in order. Sources with a finite content loop forever; ids keep counting.
     fn next_frame(&mut self) -> Result<Frame, CaptureError>;
 
+    /// The next frame if one is there now, without waiting: what a feed on the main thread asks
+    /// (`None`: nothing new yet — a browser camera still opening, or no new video frame).
+    fn poll_frame(&mut self) -> Result<Option<Frame>, CaptureError> {
+        self.next_frame().map(Some)
+    }
+
     /// Frames in one pass through the content (before a loop), if the content is finite.
     /// The headless mode writes this many frames when `--frames` is not given.
     fn frames_per_pass(&self) -> Option<u64> {

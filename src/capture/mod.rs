@@ -7,6 +7,8 @@ pub mod spec;
 pub mod still;
 pub mod synthetic;
 
+#[cfg(all(feature = "web", target_arch = "wasm32"))]
+pub mod browser;
 #[cfg(feature = "native")]
 pub mod camera;
 #[cfg(feature = "native")]
@@ -460,8 +462,20 @@ impl WorkerShared {
     }
 
     /// Takes the source's next frame into the mailbox; an error ends the feed.
+    #[cfg(feature = "native")]
     fn pull(&self, source: &mut dyn FrameSource, name: &str) -> Result<(), CaptureError> {
-        let mut frame = source.next_frame()?;
+        self.hand_over(source.next_frame()?, name)
+    }
+
+    /// Like `pull`, from a source that may have nothing new yet (the main-thread feed).
+    fn poll(&self, source: &mut dyn FrameSource, name: &str) -> Result<(), CaptureError> {
+        match source.poll_frame()? {
+            Some(frame) => self.hand_over(frame, name),
+            None => Ok(()),
+        }
+    }
+
+    fn hand_over(&self, mut frame: Frame, name: &str) -> Result<(), CaptureError> {
         frame.validate(name)?;
         if self.mirror.load(Ordering::Relaxed) {
             frame.mirror_horizontally();
@@ -503,7 +517,7 @@ fn step_main_thread_feed(mut slot: NonSendMut<MainThreadFeed>) {
         // Behind (a slow app frame): restart the clock rather than burst to catch up.
         feed.due = (feed.due + interval).max(now);
     }
-    if let Err(error) = feed.shared.pull(feed.source.as_mut(), &feed.name) {
+    if let Err(error) = feed.shared.poll(feed.source.as_mut(), &feed.name) {
         feed.shared.fail(error);
         slot.0 = None;
     }

@@ -254,7 +254,12 @@ fn open_camera(index: u32, options: &SourceOptions) -> Result<Box<dyn FrameSourc
     )?))
 }
 
-#[cfg(not(feature = "native"))]
+#[cfg(all(feature = "web", target_arch = "wasm32"))]
+fn open_camera(index: u32, _: &SourceOptions) -> Result<Box<dyn FrameSource>, CaptureError> {
+    Ok(Box::new(super::browser::BrowserVideo::camera(index)?))
+}
+
+#[cfg(not(any(feature = "native", all(feature = "web", target_arch = "wasm32"))))]
 fn open_camera(_: u32, _: &SourceOptions) -> Result<Box<dyn FrameSource>, CaptureError> {
     Err(CaptureError::Unsupported {
         what: "a native camera".into(),

@@ -47,6 +47,22 @@ impl StillSource {
         ))
     }
 
+    /// An image file's bytes (a file the browser's page handed over), named `image NAME`.
+    pub fn from_bytes(name: &str, bytes: &[u8], fps: f32) -> Result<Self, CaptureError> {
+        let (width, height, rgba) =
+            decode_image_bytes(bytes).map_err(|message| CaptureError::Undecodable {
+                path: name.into(),
+                message,
+            })?;
+        Ok(Self::from_pixels(
+            format!("image {name}"),
+            width,
+            height,
+            rgba,
+            fps,
+        ))
+    }
+
     pub fn sample(fps: f32) -> Self {
         let (width, height, rgba) =
             decode_image_bytes(SAMPLE_PORTRAIT_JPEG).expect("the bundled sample portrait decodes");

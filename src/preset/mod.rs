@@ -36,6 +36,10 @@ pub fn shipped_presets_dir() -> PathBuf {
     base.join("assets/presets")
 }
 
+/// The shipped presets' names (the files in `assets/presets/`), for where the folder cannot be
+/// listed (the browser).
+pub const SHIPPED_PRESETS: &[&str] = &["default", "reference", "soft-focus", "studio"];
+
 /// Why a preset file could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum PresetError {
@@ -112,6 +116,19 @@ impl PresetCatalog {
         catalog
     }
 
+    /// The presets shipped in `assets/presets/`, by name: in the browser a page cannot list a
+    /// folder, so the names come from [`SHIPPED_PRESETS`] (a native test checks it against the
+    /// folder).
+    #[cfg(not(feature = "native"))]
+    pub fn shipped() -> Self {
+        let mut catalog = Self::default();
+        let folder = shipped_presets_dir();
+        for name in SHIPPED_PRESETS {
+            catalog.add(folder.join(format!("{name}.{EXTENSION}")));
+        }
+        catalog
+    }
+
     /// Adds a preset file (anywhere on disk) and applies it at start. Fails when its folder does
     /// not exist; the file itself may appear later.
     #[cfg(feature = "native")]
@@ -138,7 +155,6 @@ impl PresetCatalog {
         Ok(self)
     }
 
-    #[cfg(feature = "native")]
     fn add(&mut self, file: PathBuf) -> usize {
         if let Some(folder) = file.parent() {
             self.add_folder(folder);
@@ -147,7 +163,6 @@ impl PresetCatalog {
         self.files.len() - 1
     }
 
-    #[cfg(feature = "native")]
     fn add_folder(&mut self, folder: &Path) -> usize {
         match self.folders.iter().position(|f| f == folder) {
             Some(index) => index,

@@ -9,7 +9,7 @@ use bevy::render::RenderApp;
 use bevy_backdrop::capture::FramePlugin;
 use bevy_backdrop::effects::{BackdropSettings, ChainUniform, EffectsPlugin, FrameChain};
 use bevy_backdrop::preset::{
-    Preset, PresetAction, PresetCatalog, PresetPlugin, PresetState, list_presets,
+    Preset, PresetAction, PresetCatalog, PresetPlugin, PresetState, SHIPPED_PRESETS, list_presets,
     shipped_presets_dir,
 };
 use proptest::prelude::*;
@@ -18,16 +18,24 @@ use crate::common::{gpu_lock, make_ready};
 
 fn shipped() -> Vec<PathBuf> {
     let files = list_presets(&shipped_presets_dir());
-    let names: Vec<String> = files
+    let mut names: Vec<String> = files
         .iter()
         .map(|f| bevy_backdrop::preset::preset_name(f))
         .collect();
+    names.sort();
     for wanted in ["default", "reference", "soft-focus", "studio"] {
         assert!(
             names.iter().any(|n| n == wanted),
             "assets/presets has no {wanted}: {names:?}"
         );
     }
+    // The browser cannot list the folder and reads this list instead: it must be the folder's.
+    let mut listed: Vec<&str> = SHIPPED_PRESETS.to_vec();
+    listed.sort();
+    assert_eq!(
+        names, listed,
+        "SHIPPED_PRESETS (what the web build offers) is not what assets/presets holds"
+    );
     files
 }
 

@@ -1,0 +1,384 @@
+//! The browser's camera and video files (the `web` feature, wasm32): a `<video>` element plays the
+//! camera's `MediaStream` (from `getUserMedia`) or a picked file's object URL; each new video frame
+//! is drawn into an `OffscreenCanvas` and read back with `getImageData` — one copy into the
+//! frame's bytes, no per-pixel loop in JavaScript. web-sys rather than nokhwa's browser backend:
+//! nokhwa's is a thin wrapper over the same calls that hides the permission error's kind and the
+//! device list's order, and the video path (files) needs the element anyway.
+//!
+//! Opening is asynchronous (permission prompt, device start): the source says "nothing yet"
+//! ([`FrameSource::poll_frame`]) until the video plays, and a clear error (denied, no camera,
+//! the camera stopped, a file the browser cannot play) when it fails; the capture then plays its
+//! fallback and shows the reason.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{
+    HtmlVideoElement, MediaDeviceKind, MediaStream, MediaStreamConstraints, MediaStreamTrack,
+    OffscreenCanvas, OffscreenCanvasRenderingContext2d,
+};
+
+use super::frame::{CaptureError, Frame, FrameSource};
+
+/// Where a browser video's frames come from.
+#[derive(Clone, Debug)]
+enum Origin {
+    /// The `index`-th camera of `enumerateDevices` (in the browser's order).
+    Camera(u32),
+    /// A video file the page handed over.
+    File(String),
+}
+
+/// How opening is going (written by the async open, read by `poll_frame`).
+enum Opening {
+    Pending,
+    Playing,
+    Failed(CaptureError),
+}
+
+/// A `<video>` element's frames as a [`FrameSource`].
+pub struct BrowserVideo {
+    origin: Origin,
+    video: HtmlVideoElement,
+    state: Rc<RefCell<Opening>>,
+    canvas: Option<(OffscreenCanvas, OffscreenCanvasRenderingContext2d)>,
+    /// The video time of the last frame read (a new time is a new frame).
+    last_time: f64,
+    next_id: u64,
+    /// The object URL of a file, revoked when the source goes.
+    url: Option<String>,
+}
+
+fn js_message(value: &JsValue) -> String {
+    value
+        .dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| value.as_string())
+        .unwrap_or_else(|| format!("{value:?}"))
+}
+
+fn new_video() -> Result<HtmlVideoElement, CaptureError> {
+    let unsupported = |what: &str| CaptureError::Unsupported {
+        what: what.to_owned(),
+    };
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| unsupported("a page document"))?;
+    let video: HtmlVideoElement = document
+        .create_element("video")
+        .map_err(|_| unsupported("a video element"))?
+        .dyn_into()
+        .map_err(|_| unsupported("a video element"))?;
+    video.set_muted(true);
+    video.set_autoplay(true);
+    // iOS plays inline only with this attribute.
+    let _ = video.set_attribute("playsinline", "");
+    Ok(video)
+}
+
+impl BrowserVideo {
+    /// The `index`-th camera (the browser asks the user for permission the first time).
+    pub fn camera(index: u32) -> Result<Self, CaptureError> {
+        let video = new_video()?;
+        let state = Rc::new(RefCell::new(Opening::Pending));
+        let (into, element) = (Rc::clone(&state), video.clone());
+        wasm_bindgen_futures::spawn_local(async move {
+            let opened = open_camera(index, &element).await;
+            *into.borrow_mut() = match opened {
+                Ok(()) => Opening::Playing,
+                Err(error) => Opening::Failed(error),
+            };
+        });
+        Ok(Self::new(Origin::Camera(index), video, state, None))
+    }
+
+    /// A video file the page handed over (its bytes), looped.
+    pub fn file(name: &str, bytes: &[u8]) -> Result<Self, CaptureError> {
+        let video = new_video()?;
+        let failed = |message: String| CaptureError::Video {
+            path: name.into(),
+            message,
+        };
+        let array = js_sys::Uint8Array::from(bytes);
+        let parts = js_sys::Array::of1(&array);
+        let blob = web_sys::Blob::new_with_u8_array_sequence(&parts)
+            .map_err(|e| failed(js_message(&e)))?;
+        let url =
+            web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| failed(js_message(&e)))?;
+        video.set_loop(true);
+        video.set_src(&url);
+        let state = Rc::new(RefCell::new(Opening::Pending));
+        let (into, element, file) = (Rc::clone(&state), video.clone(), name.to_owned());
+        wasm_bindgen_futures::spawn_local(async move {
+            let played = match element.play() {
+                Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise).await,
+                Err(e) => Err(e),
+            };
+            *into.borrow_mut() = match played {
+                Ok(_) => Opening::Playing,
+                Err(e) => Opening::Failed(CaptureError::Video {
+                    path: file.into(),
+                    message: format!("the browser cannot play it: {}", js_message(&e)),
+                }),
+            };
+        });
+        Ok(Self::new(
+            Origin::File(name.to_owned()),
+            video,
+            state,
+            Some(url),
+        ))
+    }
+
+    fn new(
+        origin: Origin,
+        video: HtmlVideoElement,
+        state: Rc<RefCell<Opening>>,
+        url: Option<String>,
+    ) -> Self {
+        Self {
+            origin,
+            video,
+            state,
+            canvas: None,
+            last_time: -1.0,
+            next_id: 0,
+            url,
+        }
+    }
+
+    fn camera_error(&self, message: String) -> CaptureError {
+        match &self.origin {
+            Origin::Camera(index) => CaptureError::Camera {
+                index: *index,
+                message,
+            },
+            Origin::File(name) => CaptureError::Video {
+                path: name.into(),
+                message,
+            },
+        }
+    }
+
+    /// The camera stopped (unplugged, revoked, taken by another tab)?
+    fn stopped(&self) -> bool {
+        let Some(stream) = self
+            .video
+            .src_object()
+            .and_then(|s| s.dyn_into::<MediaStream>().ok())
+        else {
+            return false;
+        };
+        let tracks = stream.get_video_tracks();
+        tracks.length() == 0
+            || tracks.iter().all(|t| {
+                t.dyn_into::<MediaStreamTrack>()
+                    .is_ok_and(|t| t.ready_state() == web_sys::MediaStreamTrackState::Ended)
+            })
+    }
+
+    /// The element's current picture, read back.
+    fn read(&mut self, width: u32, height: u32) -> Result<Frame, CaptureError> {
+        let fresh = self
+            .canvas
+            .as_ref()
+            .is_none_or(|(c, _)| c.width() != width || c.height() != height);
+        if fresh {
+            let canvas = OffscreenCanvas::new(width, height)
+                .map_err(|e| self.camera_error(js_message(&e)))?;
+            let options = js_sys::Object::new();
+            // Read back every frame: the browser keeps the canvas in memory, not on the GPU.
+            let _ = js_sys::Reflect::set(&options, &"willReadFrequently".into(), &true.into());
+            let context = canvas
+                .get_context_with_context_options("2d", &options)
+                .ok()
+                .flatten()
+                .and_then(|c| c.dyn_into::<OffscreenCanvasRenderingContext2d>().ok())
+                .ok_or_else(|| self.camera_error("no 2D canvas to read frames with".into()))?;
+            self.canvas = Some((canvas, context));
+        }
+        let (_, context) = self.canvas.as_ref().expect("made above");
+        context
+            .draw_image_with_html_video_element(&self.video, 0.0, 0.0)
+            .map_err(|e| self.camera_error(js_message(&e)))?;
+        let pixels = context
+            .get_image_data(0.0, 0.0, width as f64, height as f64)
+            .map_err(|e| self.camera_error(js_message(&e)))?;
+        let frame = Frame::new(self.next_id, width, height, pixels.data().0);
+        self.next_id += 1;
+        Ok(frame)
+    }
+}
+
+impl Drop for BrowserVideo {
+    fn drop(&mut self) {
+        // Stop the camera (its light goes off) and free a file's URL.
+        if let Some(stream) = self
+            .video
+            .src_object()
+            .and_then(|s| s.dyn_into::<MediaStream>().ok())
+        {
+            for track in stream.get_tracks().iter() {
+                if let Ok(track) = track.dyn_into::<MediaStreamTrack>() {
+                    track.stop();
+                }
+            }
+        }
+        self.video.set_src_object(None);
+        if let Some(url) = &self.url {
+            let _ = web_sys::Url::revoke_object_url(url);
+        }
+    }
+}
+
+impl FrameSource for BrowserVideo {
+    fn name(&self) -> String {
+        match &self.origin {
+            Origin::Camera(index) => format!("camera {index}"),
+            Origin::File(name) => format!("video {name}"),
+        }
+    }
+
+    fn next_frame(&mut self) -> Result<Frame, CaptureError> {
+        Err(CaptureError::Unsupported {
+            what: "waiting for a browser video's frame (poll it)".into(),
+        })
+    }
+
+    fn poll_frame(&mut self) -> Result<Option<Frame>, CaptureError> {
+        {
+            let mut state = self.state.borrow_mut();
+            match &*state {
+                Opening::Pending => return Ok(None),
+                Opening::Failed(_) => {
+                    // Handed over once: the capture drops this source and plays its fallback.
+                    let Opening::Failed(error) = std::mem::replace(&mut *state, Opening::Pending)
+                    else {
+                        unreachable!("matched above")
+                    };
+                    return Err(error);
+                }
+                Opening::Playing => {}
+            }
+        }
+        if self.stopped() {
+            return Err(self.camera_error("the camera stopped".into()));
+        }
+        // HAVE_CURRENT_DATA: a picture to draw.
+        if self.video.ready_state() < 2 {
+            return Ok(None);
+        }
+        let time = self.video.current_time();
+        let (width, height) = (self.video.video_width(), self.video.video_height());
+        if time == self.last_time || width == 0 || height == 0 {
+            return Ok(None);
+        }
+        self.last_time = time;
+        self.read(width, height).map(Some)
+    }
+
+    fn frame_interval(&self) -> Option<std::time::Duration> {
+        // Polled every app frame; a new video time is a new frame.
+        None
+    }
+}
+
+/// getUserMedia for the `index`-th camera, played in `video`.
+async fn open_camera(index: u32, video: &HtmlVideoElement) -> Result<(), CaptureError> {
+    let failed = |message: String| CaptureError::Camera { index, message };
+    let devices = web_sys::window()
+        .map(|w| w.navigator().media_devices())
+        .transpose()
+        .ok()
+        .flatten()
+        .ok_or_else(|| CaptureError::NoCamera {
+            index,
+            detail: ": this page has no camera access (it needs a secure context: https or \
+                     localhost)"
+                .into(),
+        })?;
+    let constraints = MediaStreamConstraints::new();
+    let cameras = list_cameras(&devices).await;
+    match cameras.get(index as usize) {
+        // Before the first permission, ids are empty: ask for any camera (index 0 only).
+        Some(id) if !id.is_empty() => {
+            let video = js_sys::Object::new();
+            let exact = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&exact, &"exact".into(), &id.into());
+            let _ = js_sys::Reflect::set(&video, &"deviceId".into(), &exact);
+            constraints.set_video(&video);
+        }
+        _ if index == 0 => constraints.set_video(&true.into()),
+        _ => {
+            return Err(CaptureError::NoCamera {
+                index,
+                detail: format!(" (the browser lists {})", cameras.len()),
+            });
+        }
+    }
+    let promise = devices
+        .get_user_media_with_constraints(&constraints)
+        .map_err(|e| failed(js_message(&e)))?;
+    let stream: MediaStream = wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map_err(|e| match e.dyn_ref::<web_sys::DomException>().map(|d| d.name()) {
+            Some(name) if name == "NotAllowedError" => {
+                failed("permission denied (allow the camera for this page to use it)".into())
+            }
+            Some(name) if name == "NotFoundError" || name == "OverconstrainedError" => {
+                CaptureError::NoCamera {
+                    index,
+                    detail: String::new(),
+                }
+            }
+            Some(name) if name == "NotReadableError" => {
+                failed("in use by another program, or it failed to start".into())
+            }
+            _ => failed(js_message(&e)),
+        })?
+        .unchecked_into();
+    video.set_src_object(Some(&stream));
+    if let Ok(promise) = video.play() {
+        wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .map_err(|e| failed(format!("cannot play its stream: {}", js_message(&e))))?;
+    }
+    Ok(())
+}
+
+/// The browser's cameras' device ids, in its order (empty ids before the first permission).
+pub async fn list_cameras(devices: &web_sys::MediaDevices) -> Vec<String> {
+    let Ok(promise) = devices.enumerate_devices() else {
+        return Vec::new();
+    };
+    let Ok(list) = wasm_bindgen_futures::JsFuture::from(promise).await else {
+        return Vec::new();
+    };
+    js_sys::Array::from(&list)
+        .iter()
+        .filter_map(|d| d.dyn_into::<web_sys::MediaDeviceInfo>().ok())
+        .filter(|d| d.kind() == MediaDeviceKind::Videoinput)
+        .map(|d| d.device_id())
+        .collect()
+}
+
+/// The browser's cameras' labels, in its order (empty labels before the first permission).
+pub async fn camera_labels() -> Vec<String> {
+    let Some(devices) = web_sys::window().and_then(|w| w.navigator().media_devices().ok()) else {
+        return Vec::new();
+    };
+    let Ok(promise) = devices.enumerate_devices() else {
+        return Vec::new();
+    };
+    let Ok(list) = wasm_bindgen_futures::JsFuture::from(promise).await else {
+        return Vec::new();
+    };
+    js_sys::Array::from(&list)
+        .iter()
+        .filter_map(|d| d.dyn_into::<web_sys::MediaDeviceInfo>().ok())
+        .filter(|d| d.kind() == MediaDeviceKind::Videoinput)
+        .map(|d| d.label())
+        .collect()
+}

@@ -1,0 +1,234 @@
+//! The page bridge (the `web` feature, wasm32): what the playground's page and the app say to
+//! each other.
+//!
+//! - The page → the app: functions the page's controls call (`backdrop_use_camera`,
+//!   `backdrop_open_file`, `backdrop_set_mirror`), queued and applied by a system once per frame.
+//! - The app → the page: `window.backdropState`, an object rewritten a few times a second with
+//!   what the overlay shows (backend, adapter, fps, frame time, per-stage and per-pass timings,
+//!   source, model, problems) — the page's status line reads it, and so do the browser tests.
+//!
+//! `web/index.html` is the page; `web/main.rs` the app.
+
+use std::cell::RefCell;
+
+use bevy::diagnostic::{DiagnosticPath, DiagnosticsStore, FrameCount, FrameTimeDiagnosticsPlugin};
+use bevy::prelude::*;
+use bevy::render::renderer::RenderAdapterInfo;
+use wasm_bindgen::prelude::*;
+
+use crate::capture::browser::BrowserVideo;
+use crate::capture::still::StillSource;
+use crate::capture::{
+    CAPTURE_FPS, CaptureStatus, FrameSource, LiveCapture, SourceFactory, SourceSpec, SwitchSource,
+};
+use crate::effects::GPU_SPANS;
+use crate::inference::{INFERENCE_MS, InferenceStatus, MASK_AGE, PREPROCESS_MS};
+
+/// The rendering backend this build was made for.
+pub const BACKEND: &str = if cfg!(feature = "web-webgpu") {
+    "WebGPU"
+} else {
+    "WebGL2"
+};
+
+/// How often `window.backdropState` is rewritten.
+const PUBLISH_EVERY_SECONDS: f32 = 0.25;
+
+/// What the page asked for, in order.
+enum PageRequest {
+    Camera(u32),
+    File { name: String, bytes: Vec<u8> },
+    Mirror(bool),
+}
+
+thread_local! {
+    static REQUESTS: RefCell<Vec<PageRequest>> = const { RefCell::new(Vec::new()) };
+}
+
+fn request(r: PageRequest) {
+    REQUESTS.with(|q| q.borrow_mut().push(r));
+}
+
+/// Play the `index`-th camera the browser lists.
+#[wasm_bindgen]
+pub fn backdrop_use_camera(index: u32) {
+    request(PageRequest::Camera(index));
+}
+
+/// Play a file the user picked or dropped: an image (PNG, JPEG) or a video the browser plays.
+#[wasm_bindgen]
+pub fn backdrop_open_file(name: String, bytes: Vec<u8>) {
+    request(PageRequest::File { name, bytes });
+}
+
+/// Mirror the picture left-right (or not).
+#[wasm_bindgen]
+pub fn backdrop_set_mirror(on: bool) {
+    request(PageRequest::Mirror(on));
+}
+
+/// The source the page's address asks for (`?source=sample`, `?source=camera:1`), if any.
+pub fn start_source() -> Option<SourceSpec> {
+    let search = web_sys::window()?.location().search().ok()?;
+    let value = search
+        .trim_start_matches('?')
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("source="))?;
+    match value {
+        "sample" => Some(SourceSpec::Sample),
+        "camera" => Some(SourceSpec::Camera { index: 0 }),
+        other => other
+            .strip_prefix("camera:")
+            .and_then(|n| n.parse().ok())
+            .map(|index| SourceSpec::Camera { index }),
+    }
+}
+
+/// Whether a picked file is a video (by its name; anything else is read as an image).
+fn is_video(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".mp4", ".m4v", ".webm", ".mov", ".ogv", ".mkv"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
+}
+
+/// A source for a file's bytes.
+fn file_source(name: String, bytes: Vec<u8>) -> SourceSpec {
+    let bytes = std::sync::Arc::new(bytes);
+    let label = name.clone();
+    SourceSpec::Custom(SourceFactory::new(
+        label,
+        move || -> Result<Box<dyn FrameSource>, crate::capture::CaptureError> {
+            if is_video(&name) {
+                Ok(Box::new(BrowserVideo::file(&name, &bytes)?))
+            } else {
+                Ok(Box::new(StillSource::from_bytes(&name, &bytes, 30.0)?))
+            }
+        },
+    ))
+}
+
+/// The page bridge: the page's requests in, `window.backdropState` out.
+pub struct WebPagePlugin;
+
+impl Plugin for WebPagePlugin {
+    fn build(&self, app: &mut App) {
+        if !app.is_plugin_added::<FrameTimeDiagnosticsPlugin>() {
+            app.add_plugins(FrameTimeDiagnosticsPlugin::default());
+        }
+        app.add_systems(PreUpdate, apply_requests)
+            .add_systems(Last, publish_state);
+    }
+}
+
+fn apply_requests(
+    mut switch: MessageWriter<SwitchSource>,
+    live: Option<Res<LiveCapture>>,
+    mut status: Option<ResMut<CaptureStatus>>,
+) {
+    let requests = REQUESTS.with(|q| std::mem::take(&mut *q.borrow_mut()));
+    for r in requests {
+        match r {
+            PageRequest::Camera(index) => {
+                switch.write(SwitchSource(SourceSpec::Camera { index }));
+            }
+            PageRequest::File { name, bytes } => {
+                switch.write(SwitchSource(file_source(name, bytes)));
+            }
+            PageRequest::Mirror(on) => {
+                if let Some(live) = &live {
+                    live.set_mirror(on);
+                }
+                if let Some(status) = status.as_mut() {
+                    status.mirror = on;
+                }
+            }
+        }
+    }
+}
+
+fn set(object: &js_sys::Object, key: &str, value: impl Into<JsValue>) {
+    let _ = js_sys::Reflect::set(object, &key.into(), &value.into());
+}
+
+fn number(value: Option<f64>) -> JsValue {
+    value.map_or(JsValue::NULL, JsValue::from_f64)
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a Bevy system reads what it needs"
+)]
+fn publish_state(
+    time: Res<Time<Real>>,
+    mut since: Local<f32>,
+    frames: Res<FrameCount>,
+    store: Res<DiagnosticsStore>,
+    adapter: Option<Res<RenderAdapterInfo>>,
+    capture: Option<Res<CaptureStatus>>,
+    inference: Option<Res<InferenceStatus>>,
+    current: Res<crate::capture::CurrentFrame>,
+) {
+    *since += time.delta_secs();
+    if *since < PUBLISH_EVERY_SECONDS && frames.0 > 1 {
+        return;
+    }
+    *since = 0.0;
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let smoothed = |path: &DiagnosticPath| store.get(path).and_then(|d| d.smoothed());
+    let state = js_sys::Object::new();
+    set(&state, "backend", BACKEND);
+    set(
+        &state,
+        "adapter",
+        adapter.as_ref().map_or(String::new(), |a| a.name.clone()),
+    );
+    set(&state, "frames", frames.0);
+    set(&state, "fps", number(smoothed(&FrameTimeDiagnosticsPlugin::FPS)));
+    set(
+        &state,
+        "frameMs",
+        number(smoothed(&FrameTimeDiagnosticsPlugin::FRAME_TIME)),
+    );
+    set(&state, "captureFps", number(smoothed(&CAPTURE_FPS)));
+    set(&state, "preprocessMs", number(smoothed(&PREPROCESS_MS)));
+    set(&state, "inferenceMs", number(smoothed(&INFERENCE_MS)));
+    set(&state, "maskAge", number(smoothed(&MASK_AGE)));
+    set(&state, "framesUploaded", current.uploaded as f64);
+    if let Some(frame) = &current.frame {
+        set(&state, "frameWidth", frame.width);
+        set(&state, "frameHeight", frame.height);
+    }
+    // GPU ms per pass where the adapter has timestamp queries (WebGL2 has none: null).
+    let gpu = js_sys::Object::new();
+    for (name, span) in GPU_SPANS {
+        let path = DiagnosticPath::new(format!("render/{span}/elapsed_gpu"));
+        set(&gpu, name, number(smoothed(&path)));
+    }
+    set(&state, "gpuMs", gpu);
+    let problems = js_sys::Array::new();
+    if let Some(capture) = &capture {
+        set(&state, "source", capture.active_source.clone());
+        set(&state, "onFallback", capture.on_fallback);
+        set(&state, "mirror", capture.mirror);
+        for p in &capture.problems {
+            problems.push(&p.into());
+        }
+    }
+    if let Some(inference) = &inference {
+        set(&state, "model", inference.model.clone().unwrap_or_default());
+        set(&state, "inferenceBackend", inference.backend.clone());
+        set(
+            &state,
+            "loading",
+            inference.loading.clone().map_or(JsValue::NULL, JsValue::from),
+        );
+        for p in &inference.problems {
+            problems.push(&p.into());
+        }
+    }
+    set(&state, "problems", problems);
+    let _ = js_sys::Reflect::set(&window, &"backdropState".into(), &state);
+}
