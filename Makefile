@@ -2,6 +2,8 @@
 #   make run ARGS="--source synthetic"     the playground
 #   make test                              every test
 #   make wasm-check                         the library compiles for the browser (both web features)
+#   make web                                builds the web playground (both builds) and serves it
+#   make web-test                           the browser tests (headless Chromium, both builds)
 # Both build with --release, so one build of Bevy serves both. ORT_DYLIB_PATH points at the ONNX
 # Runtime library setup installed, unless it is set already.
 
@@ -9,7 +11,7 @@ CARGO ?= cargo
 ARGS ?=
 WITH_ORT = export ORT_DYLIB_PATH="$${ORT_DYLIB_PATH:-$$(scripts/ort_dylib.sh)}";
 
-.PHONY: run test bench setup wasm-check
+.PHONY: run test bench setup wasm-check web web-build web-serve web-test
 
 setup:
 	@scripts/phase.sh "set-up (Debian packages, onnxruntime)" scripts/setup.sh
@@ -25,6 +27,25 @@ test: setup
 wasm-check:
 	@scripts/phase.sh "set-up (web toolchain)" scripts/setup.sh --web
 	@scripts/wasm_check.sh
+
+# The web playground: both wasm builds (WebGL2, WebGPU) into web/dist/, then served on 127.0.0.1.
+web: web-build web-serve
+
+web-build:
+	@scripts/phase.sh "set-up (web toolchain)" scripts/setup.sh --web
+	@scripts/phase.sh "web build" web/build.sh
+
+web-serve:
+	@web/serve.py --port $${PORT:-8080}
+
+# The browser tests: builds web/dist when it is missing, the native binary for the reference mask
+# (the test build's, shared with `make test`), then both builds in headless Chromium.
+web-test: setup
+	@scripts/phase.sh "set-up (web toolchain)" scripts/setup.sh --web
+	@if [ ! -f web/dist/index.html ]; then scripts/phase.sh "web build" web/build.sh; fi
+	@$(WITH_ORT) scripts/phase.sh "build tests" $(CARGO) test --release --no-run
+	@cd web/test && ../../scripts/phase.sh "npm ci (playwright-core)" npm ci --no-audit --no-fund --silent
+	@scripts/phase.sh "browser tests" node web/test/run.mjs
 
 bench: setup
 	@$(WITH_ORT) $(CARGO) bench

@@ -15,8 +15,9 @@ PACKAGES=(
 # The browser build: Debian's Rust for the web (1.96) with its std sources, compiled for wasm32
 # with -Zbuild-std (rustup's wasm32 std is not needed), its clippy (the web lints), and the wasm
 # linker.
+# The web playground's page and tests add wasm-opt (binaryen), Chromium, Node.js and npm.
 if [ "${1:-}" = "--web" ]; then
-  PACKAGES+=(rustc-web cargo-web rust-web-src rust-web-clippy lld-22)
+  PACKAGES+=(rustc-web cargo-web rust-web-src rust-web-clippy lld-22 binaryen chromium nodejs npm bc)
 fi
 
 missing=()

@@ -7,11 +7,14 @@ use bevy::asset::AssetMetaCheck;
 use bevy::prelude::*;
 use bevy_backdrop::BackdropPlugins;
 use bevy_backdrop::capture::{CaptureSettings, SourceSpec};
-use bevy_backdrop::inference::ModelSourcePlugin;
+use bevy_backdrop::effects::{BackdropSettings, FrameChain};
+use bevy_backdrop::inference::{InferencePlugin, InferenceSettings, ModelSourcePlugin};
+use bevy_backdrop::overlay::OverlayPanels;
 use bevy_backdrop::preset::PresetCatalog;
-use bevy_backdrop::web::WebPagePlugin;
+use bevy_backdrop::web::{PageOptions, WebPagePlugin};
 
 fn main() {
+    let options = PageOptions::from_address();
     let mut app = App::new();
     // Asset sources exist before the AssetPlugin builds: the shipped presets and the models,
     // both fetched over HTTP from beside the page.
@@ -39,9 +42,41 @@ fn main() {
         .insert_resource(CaptureSettings {
             // The page's choice (`?source=sample`), or the browser's first camera; without one
             // (or without permission) the sample portrait, with the reason on the page.
-            source: bevy_backdrop::web::start_source().unwrap_or(SourceSpec::Camera { index: 0 }),
+            source: options
+                .source
+                .clone()
+                .unwrap_or(SourceSpec::Camera { index: 0 }),
             ..default()
-        })
-        .add_plugins((BackdropPlugins, WebPagePlugin))
-        .run();
+        });
+    match options.model.as_deref() {
+        Some("none") => {
+            app.add_plugins(BackdropPlugins.build().disable::<InferencePlugin>());
+        }
+        Some(model) => {
+            app.insert_resource(InferenceSettings {
+                model: model.to_owned(),
+                ..default()
+            })
+            .add_plugins(BackdropPlugins);
+        }
+        None => {
+            app.add_plugins(BackdropPlugins);
+        }
+    }
+    app.add_plugins(WebPagePlugin);
+    if let Some(background) = options.background {
+        let camera = app.world().resource::<FrameChain>().camera;
+        let mut settings = BackdropSettings::default();
+        settings.composite.background = background;
+        app.world_mut().entity_mut(camera).insert(settings);
+    }
+    if !options.overlay {
+        app.insert_resource(OverlayPanels {
+            performance: false,
+            comparison: false,
+            preset_editor: false,
+            keys: false,
+        });
+    }
+    app.run();
 }

@@ -67,20 +67,57 @@ pub fn backdrop_set_mirror(on: bool) {
     request(PageRequest::Mirror(on));
 }
 
-/// The source the page's address asks for (`?source=sample`, `?source=camera:1`), if any.
-pub fn start_source() -> Option<SourceSpec> {
+/// A value of the page's address (`?name=value`), URL-decoded.
+fn query(name: &str) -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;
-    let value = search
+    search
         .trim_start_matches('?')
         .split('&')
-        .find_map(|pair| pair.strip_prefix("source="))?;
-    match value {
-        "sample" => Some(SourceSpec::Sample),
-        "camera" => Some(SourceSpec::Camera { index: 0 }),
-        other => other
-            .strip_prefix("camera:")
-            .and_then(|n| n.parse().ok())
-            .map(|index| SourceSpec::Camera { index }),
+        .filter_map(|pair| pair.split_once('='))
+        .find(|(key, _)| *key == name)
+        .and_then(|(_, value)| js_sys::decode_uri_component(&value.replace('+', " ")).ok())
+        .map(String::from)
+}
+
+/// What the page's address asks for at start, the playground's flags by the same names:
+/// `?source=sample|camera|camera:N`, `?background=none|blur|color:RRGGBB`, `?model=ID|none`,
+/// `?overlay=off`. A value that does not parse is named in the log and left out.
+#[derive(Debug, Default)]
+pub struct PageOptions {
+    pub source: Option<SourceSpec>,
+    pub background: Option<crate::effects::Background>,
+    pub model: Option<String>,
+    pub overlay: bool,
+}
+
+impl PageOptions {
+    pub fn from_address() -> Self {
+        let source = query("source").and_then(|value| match value.as_str() {
+            "sample" => Some(SourceSpec::Sample),
+            "camera" => Some(SourceSpec::Camera { index: 0 }),
+            other => {
+                let camera = other
+                    .strip_prefix("camera:")
+                    .and_then(|n| n.parse().ok())
+                    .map(|index| SourceSpec::Camera { index });
+                if camera.is_none() {
+                    warn!("?source={other}: not sample, camera or camera:N; ignored");
+                }
+                camera
+            }
+        });
+        let background = query("background").and_then(|value| {
+            value
+                .parse()
+                .map_err(|e| warn!("?background={value}: {e}; ignored"))
+                .ok()
+        });
+        Self {
+            source,
+            background,
+            model: query("model"),
+            overlay: query("overlay").is_none_or(|v| v != "off"),
+        }
     }
 }
 

@@ -1,0 +1,145 @@
+// The page's loader: picks the WebGPU build when the browser gives a WebGPU adapter, the WebGL2
+// build otherwise (`?backend=webgl2|webgpu` forces one), says on the page which runs and on what
+// adapter, shows the download's progress, and wires the page's controls to the app
+// (src/web/mod.rs: backdrop_use_camera, backdrop_open_file, backdrop_set_mirror). The app writes
+// its state to `window.backdropState`; the status line shows it.
+
+const status = document.getElementById('status');
+const progress = document.getElementById('progress');
+const params = new URLSearchParams(location.search);
+
+function say(text, problem = false) {
+  status.textContent = text;
+  status.classList.toggle('problem', problem);
+}
+
+// Which build: WebGPU needs an adapter (not just `navigator.gpu`), and the app needs half-float
+// render targets on WebGL2 (EXT_color_buffer_float or EXT_color_buffer_half_float).
+async function pickBackend() {
+  const forced = params.get('backend');
+  let adapterName = '';
+  if (forced !== 'webgl2' && navigator.gpu) {
+    try {
+      const adapter = await navigator.gpu.requestAdapter();
+      if (adapter) {
+        const info = adapter.info || {};
+        adapterName = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ');
+        return { backend: 'webgpu', adapterName: adapterName || 'WebGPU adapter' };
+      }
+    } catch (e) {
+      console.info('WebGPU adapter request failed:', e);
+    }
+  }
+  if (forced === 'webgpu') {
+    return { error: 'WebGPU was asked for (?backend=webgpu), but this browser gives no WebGPU adapter.' };
+  }
+  const gl = document.createElement('canvas').getContext('webgl2');
+  if (!gl) {
+    return { error: 'This browser has neither WebGPU nor WebGL2: the playground cannot draw here.' };
+  }
+  const debug = gl.getExtension('WEBGL_debug_renderer_info');
+  adapterName = debug ? gl.getParameter(debug.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
+  const halfFloat = gl.getExtension('EXT_color_buffer_float') || gl.getExtension('EXT_color_buffer_half_float');
+  if (!halfFloat) {
+    return {
+      error: `WebGL2 on ${adapterName} cannot render to half-float textures ` +
+        '(no EXT_color_buffer_float or EXT_color_buffer_half_float): the effects chain needs them.',
+    };
+  }
+  return { backend: 'webgl2', adapterName };
+}
+
+// fetch() with a progress line (the .wasm is the big download).
+async function fetchWithProgress(url, label) {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  const total = Number(response.headers.get('content-length')) || 0;
+  const reader = response.body.getReader();
+  const chunks = [];
+  let received = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    received += value.length;
+    const mb = (received / 1e6).toFixed(1);
+    progress.textContent = total
+      ? `downloading ${label}: ${mb} of ${(total / 1e6).toFixed(1)} MB`
+      : `downloading ${label}: ${mb} MB`;
+  }
+  progress.textContent = '';
+  return new Blob(chunks, { type: 'application/wasm' });
+}
+
+function wireControls(app) {
+  const camera = document.getElementById('camera');
+  camera.addEventListener('change', () => app.backdrop_use_camera(Number(camera.value)));
+  const mirror = document.getElementById('mirror');
+  mirror.addEventListener('change', () => app.backdrop_set_mirror(mirror.checked));
+  const open = async (file) => {
+    if (!file) return;
+    app.backdrop_open_file(file.name, new Uint8Array(await file.arrayBuffer()));
+  };
+  const input = document.getElementById('file');
+  input.addEventListener('change', () => open(input.files[0]));
+  const stage = document.getElementById('stage');
+  stage.addEventListener('dragover', (e) => { e.preventDefault(); stage.classList.add('dragging'); });
+  stage.addEventListener('dragleave', () => stage.classList.remove('dragging'));
+  stage.addEventListener('drop', (e) => {
+    e.preventDefault();
+    stage.classList.remove('dragging');
+    open(e.dataTransfer.files[0]);
+  });
+  // The camera list (labels appear once the user allowed a camera).
+  const listCameras = async () => {
+    if (!navigator.mediaDevices?.enumerateDevices) return;
+    const cameras = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput');
+    const chosen = camera.value;
+    camera.replaceChildren(...cameras.map((d, i) => new Option(d.label || `camera ${i}`, String(i))));
+    if (cameras.length === 0) camera.replaceChildren(new Option('no camera', '0'));
+    camera.value = chosen < cameras.length ? chosen : '0';
+  };
+  navigator.mediaDevices?.addEventListener?.('devicechange', listCameras);
+  listCameras();
+  setInterval(listCameras, 5000);
+}
+
+function showState(backend, adapterName) {
+  const state = window.backdropState;
+  if (!state) return;
+  document.getElementById('mirror').checked = Boolean(state.mirror);
+  const parts = [`${backend === 'webgpu' ? 'WebGPU' : 'WebGL2'} on ${state.adapter || adapterName}`];
+  if (state.source) parts.push(state.source);
+  if (state.fps != null) parts.push(`${state.fps.toFixed(1)} fps`);
+  if (state.loading) parts.push(`loading ${state.loading}`);
+  const problem = state.problems?.[state.problems.length - 1];
+  if (problem) parts.push(problem);
+  say(parts.join(' · '), Boolean(problem));
+}
+
+async function main() {
+  const choice = await pickBackend();
+  window.backdropPage = { backend: choice.backend || null, adapter: choice.adapterName || '', error: choice.error || null };
+  if (choice.error) {
+    say(choice.error, true);
+    return;
+  }
+  say(`${choice.backend === 'webgpu' ? 'WebGPU' : 'WebGL2'} on ${choice.adapterName}: loading…`);
+  const app = await import(`./${choice.backend}/backdrop.js`);
+  const wasm = await fetchWithProgress(`./${choice.backend}/backdrop_bg.wasm`, `the ${choice.backend} build`);
+  wireControls(app);
+  setInterval(() => showState(choice.backend, choice.adapterName), 500);
+  try {
+    // Runs the app (Bevy's event loop returns control to the browser by throwing, by design).
+    await app.default({ module_or_path: URL.createObjectURL(wasm) });
+  } catch (e) {
+    const text = String(e?.message ?? e);
+    if (!text.includes('Using exceptions for control flow')) {
+      window.backdropPage.error = text;
+      say(`the app stopped: ${text}`, true);
+      throw e;
+    }
+  }
+}
+
+main();

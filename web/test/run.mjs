@@ -1,0 +1,256 @@
+// Browser tests of the web playground (`make web-test`): web/dist served on 127.0.0.1, headless
+// Debian Chromium driven by playwright-core, each test on both builds (WebGL2 on SwiftShader,
+// WebGPU on SwiftShader).
+//
+//   node web/test/run.mjs [--backends webgl2,webgpu] [--shots DIR]
+//
+// Needs: web/dist (web/build.sh), /usr/bin/chromium, ffmpeg, and the native `backdrop` binary
+// (BACKDROP_BIN, default $CARGO_TARGET_DIR/release/backdrop) for the reference mask.
+//
+// 1. Fake camera (a .y4m of the sample portrait) + a colour background: the canvas shows the
+//    colour where the natively computed mask of that same frame is low and the frame's pixels where
+//    it is high; the page's state names the backend; no console errors.
+// 2. Camera denied: the page says so and plays the sample portrait.
+// 3. An image chosen through the file input becomes the source.
+
+import { chromium } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../..');
+const dist = path.join(root, 'web/dist');
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const backends = option('--backends', 'webgl2,webgpu').split(',');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'backdrop-web-test-'));
+const shots = option('--shots', path.join(work, 'shots'));
+fs.mkdirSync(shots, { recursive: true });
+const targetDir = process.env.CARGO_TARGET_DIR || path.join(root, 'target');
+const backdrop = process.env.BACKDROP_BIN || path.join(targetDir, 'release/backdrop');
+
+const FLAGS = {
+  common: ['--no-sandbox', '--ignore-gpu-blocklist', '--disable-background-networking', '--no-first-run',
+    '--enable-unsafe-swiftshader'],
+  webgl2: ['--use-angle=swiftshader'],
+  webgpu: ['--enable-unsafe-webgpu', '--enable-features=Vulkan,WebGPU', '--use-vulkan=swiftshader',
+    '--use-webgpu-adapter=swiftshader', '--use-angle=swiftshader'],
+};
+const GREEN = [0, 200, 0];
+
+function log(...parts) {
+  console.log(new Date().toISOString().slice(11, 19), ...parts);
+}
+
+// ---- fixtures: the camera's clip, the frame it delivers, the native mask of that frame ----
+
+function makeFixtures() {
+  const sample = path.join(root, 'assets/samples/astronaut.jpg');
+  const y4m = path.join(work, 'camera.y4m');
+  // Two seconds of the portrait (Chromium loops the clip).
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-loop', '1', '-i', sample, '-t', '2', '-r', '15',
+    '-pix_fmt', 'yuv420p', y4m]);
+  // What the fake camera delivers: the clip's frame, through the same 4:2:0 conversion.
+  const frame = path.join(work, 'camera_frame.png');
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-i', y4m, '-frames:v', '1', frame]);
+  // The native mask of that frame (tract, as the page runs it).
+  const out = path.join(work, 'native');
+  execFileSync(backdrop, ['--headless', '--source', frame, '--frames', '1', '--output', out,
+    '--write-mask', '--model', 'landscape', '--backend', 'tract', '--background', 'none'],
+  { env: { ...process.env, BEVY_ASSET_ROOT: root }, stdio: ['ignore', 'ignore', 'inherit'] });
+  return {
+    y4m,
+    framePng: frame,
+    frame: PNG.sync.read(fs.readFileSync(frame)),
+    mask: PNG.sync.read(fs.readFileSync(path.join(out, 'mask_00000.png'))),
+    imageFile: sample,
+  };
+}
+
+// ---- the server and the browser ----
+
+async function serve() {
+  const server = spawn('python3', [path.join(root, 'web/serve.py'), '--port', '0', '--dir', dist],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve, reject) => {
+    server.stdout.on('data', (data) => {
+      const found = String(data).match(/http:\/\/127\.0\.0\.1:\d+\//);
+      if (found) resolve(found[0]);
+    });
+    server.on('exit', (code) => reject(new Error(`web/serve.py exited (${code})`)));
+  });
+  return { server, url };
+}
+
+async function open(backend, url, { fakeUi, y4m, query }) {
+  const flags = [...FLAGS.common, ...FLAGS[backend], '--use-fake-device-for-media-stream',
+    `--use-file-for-fake-video-capture=${y4m}`];
+  if (fakeUi) flags.push('--use-fake-ui-for-media-stream');
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: flags });
+  const context = await browser.newContext({ viewport: { width: 800, height: 600 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${url}?backend=${backend}&${query}`);
+  return { browser, page, errors };
+}
+
+async function state(page) {
+  return page.evaluate(() => ({ app: window.backdropState || null, page: window.backdropPage || null }));
+}
+
+// Polls the page's state until `done(state)` holds, or fails after `seconds`.
+async function waitFor(page, what, done, seconds = 240) {
+  const start = Date.now();
+  let last;
+  while (Date.now() - start < seconds * 1000) {
+    last = await state(page);
+    if (last.page?.error) throw new Error(`the page stopped: ${last.page.error}`);
+    if (done(last)) return last;
+    await page.waitForTimeout(500);
+  }
+  throw new Error(`no ${what} within ${seconds} s; state: ${JSON.stringify(last)}`);
+}
+
+function pixel(png, x, y) {
+  const i = (png.width * y + x) * 4;
+  return [png.data[i], png.data[i + 1], png.data[i + 2]];
+}
+
+// The canvas pixel showing frame pixel (fx, fy): the frame is fitted inside the canvas, centred.
+function canvasPoint(shot, frameW, frameH, fx, fy) {
+  const scale = Math.min(shot.width / frameW, shot.height / frameH);
+  const x0 = (shot.width - frameW * scale) / 2;
+  const y0 = (shot.height - frameH * scale) / 2;
+  return [Math.floor(x0 + (fx + 0.5) * scale), Math.floor(y0 + (fy + 0.5) * scale)];
+}
+
+// Mask value everywhere within `r` pixels of (x, y) beyond `limit` on the `side` (low/high).
+function flatAround(mask, x, y, r, test) {
+  for (let dy = -r; dy <= r; dy += 2) {
+    for (let dx = -r; dx <= r; dx += 2) {
+      const xx = Math.min(mask.width - 1, Math.max(0, x + dx));
+      const yy = Math.min(mask.height - 1, Math.max(0, y + dy));
+      if (!test(pixel(mask, xx, yy)[0] / 255)) return false;
+    }
+  }
+  return true;
+}
+
+const close = (a, b, tolerance) => a.every((v, i) => Math.abs(v - b[i]) <= tolerance);
+
+// ---- the tests ----
+
+async function colourBehindThePerson(backend, url, fixtures) {
+  const { browser, page, errors } = await open(backend, url, {
+    fakeUi: true, y4m: fixtures.y4m, query: `background=color:${GREEN.map((c) => c.toString(16).padStart(2, '0')).join('')}&overlay=off`,
+  });
+  try {
+    const s = await waitFor(page, 'mask on the camera frames', (s) => s.app?.model && !s.app.loading
+      && s.app.maskAge != null && s.app.framesUploaded > 10 && s.app.source?.startsWith('camera'));
+    // A few more frames with the mask in place.
+    await page.waitForTimeout(2000);
+    const shot = PNG.sync.read(await page.locator('canvas').screenshot({
+      path: path.join(shots, `${backend}-camera-colour.png`) }));
+    const { frame, mask } = fixtures;
+    const mirrored = s.app.mirror;
+    let background = 0, backgroundOk = 0, person = 0, personOk = 0;
+    for (let fy = 4; fy < frame.height; fy += 6) {
+      for (let fx = 4; fx < frame.width; fx += 6) {
+        const m = pixel(mask, fx, fy)[0] / 255;
+        const [cx, cy] = canvasPoint(shot, frame.width, frame.height, mirrored ? frame.width - 1 - fx : fx, fy);
+        const shown = pixel(shot, cx, cy);
+        if (m < 0.1 && flatAround(mask, fx, fy, 10, (v) => v < 0.1)) {
+          background += 1;
+          if (close(shown, GREEN, 24)) backgroundOk += 1;
+        } else if (m > 0.9 && flatAround(mask, fx, fy, 10, (v) => v > 0.9)) {
+          person += 1;
+          if (close(shown, pixel(frame, fx, fy), 24)) personOk += 1;
+        }
+      }
+    }
+    log(`${backend}: ${s.app.backend} on ${s.app.adapter}; ${s.app.fps?.toFixed(1)} fps; ` +
+      `inference ${s.app.inferenceMs?.toFixed(1)} ms; background ${backgroundOk}/${background} green, ` +
+      `person ${personOk}/${person} as the frame`);
+    const expect = backend === 'webgpu' ? 'WebGPU' : 'WebGL2';
+    if (s.app.backend !== expect) throw new Error(`the page runs ${s.app.backend}, not ${expect}`);
+    if (background < 200 || person < 200) throw new Error(`too few flat mask samples (${background}, ${person})`);
+    if (backgroundOk / background < 0.95) throw new Error(`background: only ${backgroundOk}/${background} samples show the colour`);
+    if (personOk / person < 0.9) throw new Error(`person: only ${personOk}/${person} samples show the frame`);
+    if (s.app.problems.length) throw new Error(`problems reported: ${s.app.problems.join('; ')}`);
+    if (errors.length) throw new Error(`console errors: ${errors.join(' | ')}`);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function deniedCameraFallsBack(backend, url, fixtures) {
+  const { browser, page } = await open(backend, url, { fakeUi: false, y4m: fixtures.y4m, query: 'overlay=off' });
+  try {
+    const s = await waitFor(page, 'fallback to the sample', (s) => s.app?.onFallback
+      && s.app.source?.includes('sample portrait') && s.app.framesUploaded > 0);
+    const said = s.app.problems.join('; ');
+    if (!/camera 0: .*(permission|denied|dismissed)/i.test(said)) throw new Error(`the page does not say why: ${said}`);
+    await page.waitForTimeout(1500);
+    const status = await page.locator('#status').textContent();
+    if (!status.includes('camera 0')) throw new Error(`the status line does not name the camera: ${status}`);
+    await page.screenshot({ path: path.join(shots, `${backend}-camera-denied.png`) });
+    log(`${backend}: denied → ${s.app.source}: "${said}"`);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function fileInputBecomesTheSource(backend, url, fixtures) {
+  const { browser, page } = await open(backend, url, { fakeUi: true, y4m: fixtures.y4m, query: 'source=sample&overlay=off' });
+  try {
+    await waitFor(page, 'the sample', (s) => s.app?.framesUploaded > 0);
+    await page.setInputFiles('#file', fixtures.framePng);
+    const name = path.basename(fixtures.framePng);
+    const s = await waitFor(page, `the file ${name} as the source`, (s) => s.app?.source === `image ${name}`
+      && s.app.frameWidth === fixtures.frame.width && s.app.frameHeight === fixtures.frame.height);
+    await page.screenshot({ path: path.join(shots, `${backend}-file.png`) });
+    log(`${backend}: file input → ${s.app.source} (${s.app.frameWidth}×${s.app.frameHeight})`);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function main() {
+  if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error(`${dist} is not built (make web)`);
+  const fixtures = makeFixtures();
+  const { server, url } = await serve();
+  let failed = 0;
+  try {
+    for (const backend of backends) {
+      for (const test of [colourBehindThePerson, deniedCameraFallsBack, fileInputBecomesTheSource]) {
+        const started = Date.now();
+        try {
+          await test(backend, url, fixtures);
+          log(`ok   ${backend} ${test.name} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+        } catch (e) {
+          failed += 1;
+          log(`FAIL ${backend} ${test.name}: ${e.message}`);
+        }
+      }
+    }
+  } finally {
+    server.kill();
+  }
+  log(`screenshots in ${shots}`);
+  if (failed) {
+    log(`${failed} browser test(s) failed`);
+    process.exit(1);
+  }
+  log('all browser tests passed');
+}
+
+main().catch((e) => { console.error(e); process.exit(1); });
