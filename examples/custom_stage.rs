@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bevy::app::ScheduleRunnerPlugin;
-use bevy::camera::CameraOutputMode;
+use bevy::camera::{CameraOutputMode, CompositingSpace};
 use bevy::core_pipeline::schedule::Core2d;
 use bevy::core_pipeline::{Core2dSystems, FullscreenShader};
 use bevy::prelude::*;
@@ -217,7 +217,10 @@ fn main() -> AppExit {
 /// The chain leaves the frame as it is; the sepia stage runs on its camera. A chain camera writes
 /// its target itself and skips Bevy's final blit; a stage after the composite needs the picture
 /// in the camera's main texture instead, so the camera goes back to Bevy's output mode (the blit
-/// then copies the main texture to the target: one more full-frame pass).
+/// then copies the main texture to the target: one more full-frame pass), with the main texture
+/// holding sRGB-encoded values (`CompositingSpace::Srgb`), as the chain's and this stage's math
+/// expect. (That main texture needs view formats, which WebGL2 does not have: there, leave the
+/// compositing space and work on linear values.)
 fn put_the_stage_on_the_chain(
     chain: Res<FrameChain>,
     mut cameras: Query<&mut Camera>,
@@ -225,7 +228,9 @@ fn put_the_stage_on_the_chain(
 ) {
     let mut settings = BackdropSettings::default();
     settings.composite.background = Background::None;
-    commands.entity(chain.camera).insert((settings, Sepia));
+    commands
+        .entity(chain.camera)
+        .insert((settings, Sepia, CompositingSpace::Srgb));
     if let Ok(mut camera) = cameras.get_mut(chain.camera) {
         camera.output_mode = CameraOutputMode::default();
     }

@@ -55,7 +55,7 @@ for build in $builds; do
   if command -v wasm-opt >/dev/null; then
     scripts/phase.sh "wasm-opt ($build)" wasm-opt -Os --enable-bulk-memory --enable-nontrapping-float-to-int \
       --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-      "$dist/$build/backdrop_bg.wasm" -o "$dist/$build/backdrop_bg.wasm"
+      --strip-debug --strip-producers "$dist/$build/backdrop_bg.wasm" -o "$dist/$build/backdrop_bg.wasm"
   fi
 done
 

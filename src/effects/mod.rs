@@ -26,7 +26,7 @@ pub use guided::GuidedSettings;
 pub use temporal::TemporalSettings;
 
 use bevy::camera::visibility::RenderLayers;
-use bevy::camera::{CameraOutputMode, ClearColorConfig, CompositingSpace, RenderTarget};
+use bevy::camera::{CameraOutputMode, ClearColorConfig, RenderTarget};
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureFormat, TextureUsages};
 
@@ -336,10 +336,6 @@ pub fn spawn_chain(
                 ..default()
             },
             RenderTarget::Image(target.clone().into()),
-            // Only where the camera is switched to `CameraOutputMode::Write` (stages of one's
-            // own after the composite): the main texture then holds sRGB-encoded values, as the
-            // stages' math does, and the final blit encodes properly.
-            CompositingSpace::Srgb,
             RenderLayers::layer(FRAME_LAYER),
             Msaa::Off,
             FrameSized(target.clone()),
