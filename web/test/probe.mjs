@@ -1,3 +1,8 @@
+// Watches the web playground in headless Chromium: prints the page's console, failed requests and,
+// every 5 s, the app's state (window.backdropState), then saves a screenshot to /tmp/probe.png.
+// For looking into a page that misbehaves; the tests are run.mjs.
+//
+//   node web/test/probe.mjs http://127.0.0.1:8080/ webgl2|webgpu 'source=sample&overlay=off' SECONDS
 import { chromium } from 'playwright-core';
 const [url, backend, query, seconds] = process.argv.slice(2);
 const flags = ['--no-sandbox', '--ignore-gpu-blocklist', '--enable-unsafe-swiftshader', '--use-angle=swiftshader',
