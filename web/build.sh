@@ -49,14 +49,19 @@ mkdir -p "$dist"
 for build in $builds; do
   scripts/phase.sh "wasm32 release build ($build)" "${cargo_web[@]}" --locked --bin backdrop-web \
     --profile web-release --target wasm32-unknown-unknown --no-default-features --features "web-$build"
-  scripts/phase.sh "wasm-bindgen ($build)" "$bindgen" --target web --no-typescript \
-    --out-dir "$dist/$build" --out-name backdrop \
-    "$target_dir/wasm32-unknown-unknown/web-release/backdrop-web.wasm"
+  wasm="$target_dir/wasm32-unknown-unknown/web-release/backdrop-web.wasm"
   if command -v wasm-opt >/dev/null; then
-    scripts/phase.sh "wasm-opt ($build)" wasm-opt -Os --enable-bulk-memory --enable-nontrapping-float-to-int \
-      --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue \
-      --strip-debug --strip-producers "$dist/$build/backdrop_bg.wasm" -o "$dist/$build/backdrop_bg.wasm"
+    # Before wasm-bindgen: Debian's binaryen (108) breaks the externref table wasm-bindgen makes
+    # ("WebAssembly.Table.set(): Argument 1 is invalid" at start) when it runs after it.
+    scripts/phase.sh "wasm-opt ($build)" wasm-opt -Os --enable-bulk-memory \
+      --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+      --enable-reference-types --enable-multivalue --strip-debug --strip-producers \
+      "$wasm" -o "$dist/$build.opt.wasm"
+    wasm="$dist/$build.opt.wasm"
   fi
+  scripts/phase.sh "wasm-bindgen ($build)" "$bindgen" --target web --no-typescript \
+    --out-dir "$dist/$build" --out-name backdrop "$wasm"
+  rm -f "$dist/$build.opt.wasm"
 done
 
 cp web/index.html web/loader.js "$dist/"

@@ -8,6 +8,8 @@ const status = document.getElementById('status');
 const progress = document.getElementById('progress');
 const params = new URLSearchParams(location.search);
 
+let lastMirror = null;
+
 function say(text, problem = false) {
   status.textContent = text;
   status.classList.toggle('problem', problem);
@@ -107,7 +109,12 @@ function wireControls(app) {
 function showState(backend, adapterName) {
   const state = window.backdropState;
   if (!state) return;
-  document.getElementById('mirror').checked = Boolean(state.mirror);
+  // The app's mirror setting (a camera starts mirrored, a file not), shown when the app's value
+  // changes — not every time, or a click would snap back until the app reports it.
+  if (state.mirror !== lastMirror) {
+    lastMirror = state.mirror;
+    document.getElementById('mirror').checked = Boolean(state.mirror);
+  }
   const parts = [`${backend === 'webgpu' ? 'WebGPU' : 'WebGL2'} on ${state.adapter || adapterName}`];
   if (state.source) parts.push(state.source);
   if (state.fps != null) parts.push(`${state.fps.toFixed(1)} fps`);

@@ -44,6 +44,8 @@ const FLAGS = {
     '--use-webgpu-adapter=swiftshader', '--use-angle=swiftshader'],
 };
 const GREEN = [0, 200, 0];
+// The corner the app's status line covers (CSS pixels of the 800×600 viewport).
+const STATUS_LINE = { width: 270, height: 135 };
 
 function log(...parts) {
   console.log(new Date().toISOString().slice(11, 19), ...parts);
@@ -147,6 +149,18 @@ function flatAround(mask, x, y, r, test) {
 
 const close = (a, b, tolerance) => a.every((v, i) => Math.abs(v - b[i]) <= tolerance);
 
+// The smallest max-channel difference between `shown` and the frame's pixels around (x, y).
+function nearestDifference(shown, frame, x, y) {
+  let best = 255;
+  for (let dy = -1; dy <= 1; dy += 1) {
+    for (let dx = -1; dx <= 1; dx += 1) {
+      const f = pixel(frame, Math.min(frame.width - 1, Math.max(0, x + dx)), Math.min(frame.height - 1, Math.max(0, y + dy)));
+      best = Math.min(best, Math.max(...shown.map((v, i) => Math.abs(v - f[i]))));
+    }
+  }
+  return best;
+}
+
 // ---- the tests ----
 
 async function colourBehindThePerson(backend, url, fixtures) {
@@ -156,28 +170,45 @@ async function colourBehindThePerson(backend, url, fixtures) {
   try {
     const s = await waitFor(page, 'mask on the camera frames', (s) => s.app?.model && !s.app.loading
       && s.app.maskAge != null && s.app.framesUploaded > 10 && s.app.source?.startsWith('camera'));
-    // A few more frames with the mask in place.
+    // The camera starts mirrored; the model then sees the mirrored picture, and a network is not
+    // exactly mirror-symmetric. Unmirror through the page's toggle, so the model sees what the
+    // native reference saw.
+    if (!s.app.mirror) throw new Error('a camera should start mirrored');
+    await page.locator('#mirror').uncheck();
+    const unmirrored = await waitFor(page, 'mirror off', (t) => t.app.mirror === false);
+    await waitFor(page, 'new frames unmirrored', (t) => t.app.framesUploaded > unmirrored.app.framesUploaded + 15);
+    // A few more frames with the mask in place (temporal smoothing settles).
     await page.waitForTimeout(2000);
     const shot = PNG.sync.read(await page.locator('canvas').screenshot({
       path: path.join(shots, `${backend}-camera-colour.png`) }));
     const { frame, mask } = fixtures;
-    const mirrored = s.app.mirror;
+    const mirrored = (await state(page)).app.mirror;
     let background = 0, backgroundOk = 0, person = 0, personOk = 0;
+    const worst = [];
     for (let fy = 4; fy < frame.height; fy += 6) {
       for (let fx = 4; fx < frame.width; fx += 6) {
         const m = pixel(mask, fx, fy)[0] / 255;
         const [cx, cy] = canvasPoint(shot, frame.width, frame.height, mirrored ? frame.width - 1 - fx : fx, fy);
+        // The app's status line (egui, top left) stays on with ?overlay=off.
+        if (cx < STATUS_LINE.width && cy < STATUS_LINE.height) continue;
         const shown = pixel(shot, cx, cy);
         if (m < 0.1 && flatAround(mask, fx, fy, 10, (v) => v < 0.1)) {
           background += 1;
           if (close(shown, GREEN, 24)) backgroundOk += 1;
         } else if (m > 0.9 && flatAround(mask, fx, fy, 10, (v) => v > 0.9)) {
           person += 1;
-          if (close(shown, pixel(frame, fx, fy), 24)) personOk += 1;
+          // The canvas shows the frame resampled to its size: the nearest frame pixels, and
+          // Chromium's YUV → RGB, which is not ffmpeg's to the last few levels.
+          const d = nearestDifference(shown, frame, fx, fy);
+          worst.push(d);
+          if (d <= 24) personOk += 1;
         }
       }
     }
-    log(`${backend}: ${s.app.backend} on ${s.app.adapter}; ${s.app.fps?.toFixed(1)} fps; ` +
+    worst.sort((a, b) => a - b);
+    log(`${backend}: person |Δ| (max channel, nearest of 3×3) p50 ${worst[worst.length >> 1]}, ` +
+      `p90 ${worst[Math.floor(worst.length * 0.9)]}`);
+    log(`${backend}: ${s.app.backend} on ${s.app.adapter || s.page.adapter}; ${s.app.fps?.toFixed(1)} fps; ` +
       `inference ${s.app.inferenceMs?.toFixed(1)} ms; background ${backgroundOk}/${background} green, ` +
       `person ${personOk}/${person} as the frame`);
     const expect = backend === 'webgpu' ? 'WebGPU' : 'WebGL2';
