@@ -349,7 +349,7 @@ async fn open_camera(index: u32, video: &HtmlVideoElement) -> Result<(), Capture
 }
 
 /// The browser's cameras' device ids, in its order (empty ids before the first permission).
-pub async fn list_cameras(devices: &web_sys::MediaDevices) -> Vec<String> {
+async fn list_cameras(devices: &web_sys::MediaDevices) -> Vec<String> {
     let Ok(promise) = devices.enumerate_devices() else {
         return Vec::new();
     };
@@ -361,24 +361,5 @@ pub async fn list_cameras(devices: &web_sys::MediaDevices) -> Vec<String> {
         .filter_map(|d| d.dyn_into::<web_sys::MediaDeviceInfo>().ok())
         .filter(|d| d.kind() == MediaDeviceKind::Videoinput)
         .map(|d| d.device_id())
-        .collect()
-}
-
-/// The browser's cameras' labels, in its order (empty labels before the first permission).
-pub async fn camera_labels() -> Vec<String> {
-    let Some(devices) = web_sys::window().and_then(|w| w.navigator().media_devices().ok()) else {
-        return Vec::new();
-    };
-    let Ok(promise) = devices.enumerate_devices() else {
-        return Vec::new();
-    };
-    let Ok(list) = wasm_bindgen_futures::JsFuture::from(promise).await else {
-        return Vec::new();
-    };
-    js_sys::Array::from(&list)
-        .iter()
-        .filter_map(|d| d.dyn_into::<web_sys::MediaDeviceInfo>().ok())
-        .filter(|d| d.kind() == MediaDeviceKind::Videoinput)
-        .map(|d| d.label())
         .collect()
 }
