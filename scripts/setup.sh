@@ -15,9 +15,14 @@ PACKAGES=(
 # The browser build: Debian's Rust for the web (1.96) with its std sources, compiled for wasm32
 # with -Zbuild-std (rustup's wasm32 std is not needed), its clippy (the web lints), and the wasm
 # linker.
-# The web playground's page and tests add wasm-opt (binaryen), Chromium, Node.js and npm.
+# The web playground's page and tests add wasm-opt (binaryen), Chromium, and Node.js with npm
+# (Debian's, unless the machine has its own: a Node.js from elsewhere bundles npm, and Debian's
+# npm package conflicts with it).
 if [ "${1:-}" = "--web" ]; then
-  PACKAGES+=(rustc-web cargo-web rust-web-src rust-web-clippy lld-22 binaryen chromium nodejs npm bc)
+  PACKAGES+=(rustc-web cargo-web rust-web-src rust-web-clippy lld-22 binaryen chromium bc)
+  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+    PACKAGES+=(nodejs npm)
+  fi
 fi
 
 missing=()
