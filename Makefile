@@ -41,7 +41,7 @@ web-serve:
 # The browser tests: builds web/dist when it is missing, the native binary for the reference mask
 # (the test build's, shared with `make test`), then both builds in headless Chromium.
 web-test: setup
-	@scripts/phase.sh "set-up (web toolchain)" scripts/setup.sh --web
+	@scripts/phase.sh "set-up (web toolchain, Chromium, Node.js)" scripts/setup.sh --web --browser
 	@if [ ! -f web/dist/index.html ]; then scripts/phase.sh "web build" web/build.sh; fi
 	@$(WITH_ORT) scripts/phase.sh "build tests" $(CARGO) test --release --no-run
 	@cd web/test && ../../scripts/phase.sh "npm ci (playwright-core)" npm ci --no-audit --no-fund --silent

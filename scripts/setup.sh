@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building, running and testing bevy_backdrop needs on a Debian/Ubuntu machine,
 # and only what is missing. Safe to run again: it does nothing when everything is there.
-# `--web` adds what the browser build needs (scripts/wasm_check.sh).
+# `--web` adds what the browser build needs, `--browser` what the browser tests need (below).
 set -euo pipefail
 
 # Build: Bevy's audio/input crates link ALSA and udev; winit needs xkbcommon/wayland headers;
@@ -15,15 +15,22 @@ PACKAGES=(
 # The browser build: Debian's Rust for the web (1.96) with its std sources, compiled for wasm32
 # with -Zbuild-std (rustup's wasm32 std is not needed), its clippy (the web lints), and the wasm
 # linker.
-# The web playground's page and tests add wasm-opt (binaryen), Chromium, and Node.js with npm
-# (Debian's, unless the machine has its own: a Node.js from elsewhere bundles npm, and Debian's
-# npm package conflicts with it).
-if [ "${1:-}" = "--web" ]; then
-  PACKAGES+=(rustc-web cargo-web rust-web-src rust-web-clippy lld-22 binaryen chromium bc)
-  if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-    PACKAGES+=(nodejs npm)
-  fi
-fi
+# `--web`: the browser build (scripts/wasm_check.sh, web/build.sh): Debian's Rust for the web with
+# its std sources, its clippy, the wasm linker, wasm-opt (binaryen) and bc (the size report).
+# `--browser`: the browser tests (make web-test): Chromium, and Node.js with npm (Debian's, unless
+# the machine has its own: a Node.js from elsewhere bundles npm, and Debian's npm conflicts).
+for flag in "$@"; do
+  case "$flag" in
+    --web) PACKAGES+=(rustc-web cargo-web rust-web-src rust-web-clippy lld-22 binaryen bc) ;;
+    --browser)
+      PACKAGES+=(chromium)
+      if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+        PACKAGES+=(nodejs npm)
+      fi
+      ;;
+    *) echo "setup: unknown option $flag (--web, --browser)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for package in "${PACKAGES[@]}"; do
