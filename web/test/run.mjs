@@ -12,6 +12,7 @@
 //    it is high; the page's state names the backend; no console errors.
 // 2. Camera denied: the page says so and plays the sample portrait.
 // 3. An image chosen through the file input becomes the source.
+// 4. So does a video file, and it plays on.
 
 import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
@@ -67,8 +68,13 @@ function makeFixtures() {
   execFileSync(backdrop, ['--headless', '--source', frame, '--frames', '1', '--output', out,
     '--write-mask', '--model', 'landscape', '--backend', 'tract', '--background', 'none'],
   { env: { ...process.env, BEVY_ASSET_ROOT: root }, stdio: ['ignore', 'ignore', 'inherit'] });
+  // A short video file for the file input (VP8 in WebM: what every Chromium plays).
+  const webm = path.join(work, 'portrait.webm');
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-loop', '1', '-i', sample, '-t', '2', '-r', '15',
+    '-vf', 'scale=320:320', '-c:v', 'libvpx', '-b:v', '1M', webm]);
   return {
     y4m,
+    webm,
     framePng: frame,
     frame: PNG.sync.read(fs.readFileSync(frame)),
     mask: PNG.sync.read(fs.readFileSync(path.join(out, 'mask_00000.png'))),
@@ -255,14 +261,35 @@ async function fileInputBecomesTheSource(backend, url, fixtures) {
   }
 }
 
+async function videoFileBecomesTheSource(backend, url, fixtures) {
+  const { browser, page } = await open(backend, url, { fakeUi: true, y4m: fixtures.y4m, query: 'source=sample&overlay=off' });
+  try {
+    await waitFor(page, 'the sample', (s) => s.app?.framesUploaded > 0);
+    await page.setInputFiles('#file', fixtures.webm);
+    const name = path.basename(fixtures.webm);
+    const first = await waitFor(page, `the video ${name} as the source`, (s) => s.app?.source === `video ${name}`
+      && s.app.frameWidth === 320 && s.app.frameHeight === 320);
+    // It plays: new frames keep arriving (the clip loops).
+    const later = await waitFor(page, 'the video playing on', (s) => s.app.framesUploaded > first.app.framesUploaded + 10);
+    log(`${backend}: video file → ${later.app.source} (${later.app.frameWidth}×${later.app.frameHeight}), ` +
+      `${later.app.framesUploaded - first.app.framesUploaded} frames more`);
+  } finally {
+    await browser.close();
+  }
+}
+
 async function main() {
   if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error(`${dist} is not built (make web)`);
+  if (!fs.existsSync(backdrop)) {
+    throw new Error(`${backdrop} is missing: build it (cargo test --release --no-run), or set BACKDROP_BIN`);
+  }
   const fixtures = makeFixtures();
   const { server, url } = await serve();
   let failed = 0;
   try {
     for (const backend of backends) {
-      for (const test of [colourBehindThePerson, deniedCameraFallsBack, fileInputBecomesTheSource]) {
+      for (const test of [colourBehindThePerson, deniedCameraFallsBack, fileInputBecomesTheSource,
+        videoFileBecomesTheSource]) {
         const started = Date.now();
         try {
           await test(backend, url, fixtures);
