@@ -71,7 +71,9 @@ fn main() {
         app.world_mut().entity_mut(camera).insert(settings);
     }
     if !options.overlay {
+        // The page has its own status line.
         app.insert_resource(OverlayPanels {
+            status: false,
             performance: false,
             comparison: false,
             preset_editor: false,

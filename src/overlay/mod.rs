@@ -10,6 +10,8 @@ pub use perf::{KEY_MAP, is_software_renderer, pass_times};
 /// Which panels show. The playground binds each to a key (see [`KEY_MAP`]).
 #[derive(Resource, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct OverlayPanels {
+    /// The status line (source, model, preset, problems) in the top-left corner.
+    pub status: bool,
     pub performance: bool,
     pub comparison: bool,
     pub preset_editor: bool,
@@ -19,6 +21,7 @@ pub struct OverlayPanels {
 impl Default for OverlayPanels {
     fn default() -> Self {
         Self {
+            status: true,
             performance: true,
             comparison: true,
             preset_editor: true,
@@ -87,6 +90,7 @@ impl Plugin for OverlayPlugin {
 )]
 fn status_line(
     mut contexts: EguiContexts,
+    panels: Res<OverlayPanels>,
     status: Option<Res<CaptureStatus>>,
     current: Res<CurrentFrame>,
     inference: Option<Res<InferenceStatus>>,
@@ -95,6 +99,9 @@ fn status_line(
     presets: Option<Res<crate::preset::PresetState>>,
     catalog: Option<Res<crate::preset::PresetCatalog>>,
 ) -> Result {
+    if !panels.status {
+        return Ok(());
+    }
     // No window camera (a headless app): nothing to draw on.
     let Ok(ctx) = contexts.ctx_mut() else {
         return Ok(());
