@@ -1,7 +1,6 @@
 //! What the effects chain costs on the GPU, pass by pass: renders frames headless at 640×360 and
 //! 1280×720, with each refine method and the blur radius at 18 and 120 px, and prints a Markdown
-//! table of the medians of each pass's GPU time (timestamp queries, through Bevy's render
-//! diagnostics) and the chain's total (a pass the settings do not run shows "–"). The mask is a fixed soft ellipse at the landscape model's 256×144, given afresh every
+//! table of the medians of each pass's GPU time (timestamps on the passes, `ChainGpuTimesPlugin`) and the chain's total (a pass the settings do not run shows "–"). The mask is a fixed soft ellipse at the landscape model's 256×144, given afresh every
 //! frame (lockstep), so every pass — temporal included — runs every frame and no model's time is in
 //! the figures. The last column sums what else Bevy timed on the chain camera (its empty main
 //! pass; a final blit, were the camera to write through Bevy's output).
@@ -22,6 +21,7 @@ use bevy_backdrop::capture::{Frame, FramePlugin, IncomingFrame};
 use bevy_backdrop::effects::{
     BackdropSettings, BlurSettings, EffectsPlugin, FrameChain, GPU_SPANS, RefineMethod,
     ShaderChoice,
+    gpu_time::{ChainGpuTimesPlugin, gpu_ms_path},
 };
 use bevy_backdrop::inference::models::{InputRange, Layout, ModelInput};
 use bevy_backdrop::inference::{
@@ -92,7 +92,7 @@ fn measure(
         .into_raw();
     let mut app = App::new();
     app.add_plugins(bevy_backdrop::headless_default_plugins(false))
-        .add_plugins((FramePlugin, RenderDiagnosticsPlugin))
+        .add_plugins((FramePlugin, RenderDiagnosticsPlugin, ChainGpuTimesPlugin))
         .insert_resource(model())
         .add_plugins((InferencePlugin, EffectsPlugin));
     while app.plugins_state() == bevy::app::PluginsState::Adding {
@@ -104,13 +104,20 @@ fn measure(
     app.world_mut().entity_mut(camera).insert(settings);
     let paths: Vec<DiagnosticPath> = GPU_SPANS
         .iter()
-        .map(|(_, span)| DiagnosticPath::new(format!("render/{span}/elapsed_gpu")))
+        .map(|(_, span)| gpu_ms_path(span))
+        .collect();
+    // Bevy's own spans around the stages time the same passes again: not "other" passes.
+    let stages: Vec<String> = GPU_SPANS
+        .iter()
+        .map(|(_, span)| format!("render/{span}/elapsed_gpu"))
         .collect();
     let mut samples = vec![Vec::new(); paths.len()];
     // The timings come back a frame or more after their render: keep each measurement once.
     let mut last_seen = vec![None; paths.len()];
-    let mut others: std::collections::BTreeMap<String, (Vec<f64>, Option<bevy::platform::time::Instant>)> =
-        default();
+    let mut others: std::collections::BTreeMap<
+        String,
+        (Vec<f64>, Option<bevy::platform::time::Instant>),
+    > = default();
     for k in 0..WARM_UP + frames {
         let frame = Frame::new(k as u64, size.0, size.1, picture.clone());
         app.world_mut().resource_mut::<IncomingFrame>().0 = Some(frame);
@@ -129,7 +136,7 @@ fn measure(
         }
         for diagnostic in store.iter() {
             let path = diagnostic.path().as_str();
-            if !path.ends_with("/elapsed_gpu") || paths.iter().any(|p| p.as_str() == path) {
+            if !path.ends_with("/elapsed_gpu") || stages.iter().any(|p| p == path) {
                 continue;
             }
             if let Some(m) = diagnostic.measurement() {

@@ -323,21 +323,23 @@ async fn open_camera(index: u32, video: &HtmlVideoElement) -> Result<(), Capture
         .map_err(|e| failed(js_message(&e)))?;
     let stream: MediaStream = wasm_bindgen_futures::JsFuture::from(promise)
         .await
-        .map_err(|e| match e.dyn_ref::<web_sys::DomException>().map(|d| d.name()) {
-            Some(name) if name == "NotAllowedError" => {
-                failed("permission denied (allow the camera for this page to use it)".into())
-            }
-            Some(name) if name == "NotFoundError" || name == "OverconstrainedError" => {
-                CaptureError::NoCamera {
-                    index,
-                    detail: String::new(),
+        .map_err(
+            |e| match e.dyn_ref::<web_sys::DomException>().map(|d| d.name()) {
+                Some(name) if name == "NotAllowedError" => {
+                    failed("permission denied (allow the camera for this page to use it)".into())
                 }
-            }
-            Some(name) if name == "NotReadableError" => {
-                failed("in use by another program, or it failed to start".into())
-            }
-            _ => failed(js_message(&e)),
-        })?
+                Some(name) if name == "NotFoundError" || name == "OverconstrainedError" => {
+                    CaptureError::NoCamera {
+                        index,
+                        detail: String::new(),
+                    }
+                }
+                Some(name) if name == "NotReadableError" => {
+                    failed("in use by another program, or it failed to start".into())
+                }
+                _ => failed(js_message(&e)),
+            },
+        )?
         .unchecked_into();
     video.set_src_object(Some(&stream));
     if let Ok(promise) = video.play() {

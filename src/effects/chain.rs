@@ -5,11 +5,11 @@
 //! stages' passes in the chain camera's `Core2d` post-process set. Each stage's pipeline and pass
 //! live in its own folder.
 
+use bevy::camera::CameraOutputMode;
 use bevy::core_pipeline::schedule::Core2d;
 use bevy::core_pipeline::tonemapping::tonemapping;
 use bevy::core_pipeline::{Core2dSystems, FullscreenShader};
 use bevy::prelude::*;
-use bevy::camera::CameraOutputMode;
 use bevy::render::camera::ExtractedCamera;
 use bevy::render::diagnostic::RecordDiagnostics;
 use bevy::render::extract_component::{
@@ -29,6 +29,7 @@ use std::marker::PhantomData;
 use super::background::BackgroundPicture;
 use super::blur::{BlurPlan, level_sizes};
 use super::composite::{Background, BackgroundKind, WrapMode};
+use super::gpu_time::ChainGpuTimer;
 use super::{BackdropSettings, ChainCamera, ChainView, FrameSized, RefineMethod, TemporalReset};
 use crate::capture::FrameImage;
 use crate::inference::{CurrentMask, OutputKind};
@@ -385,7 +386,13 @@ fn prepare_stage<S: ChainStage>(
     cache: Res<PipelineCache>,
     mut specialized: ResMut<SpecializedRenderPipelines<S>>,
     pipeline: Res<S>,
-    views: Query<(Entity, &ChainImages, &ExtractedCamera, &ExtractedView, &ChainPasses)>,
+    views: Query<(
+        Entity,
+        &ChainImages,
+        &ExtractedCamera,
+        &ExtractedView,
+        &ChainPasses,
+    )>,
 ) {
     for (entity, images, camera, view, passes) in &views {
         let format = match camera.output_mode {
@@ -440,11 +447,14 @@ fn extract_chains(
     extracted_mask.2 = reset.as_ref().map_or(0, |r| r.0);
     let kind = current.map_or(OutputKind::Probability, |(_, kind)| kind);
     for (entity, settings, FrameSized(output)) in &chains {
-        let io = frame.as_ref().zip(images.get(output)).map(|(frame, image)| ChainImages {
-            frame: frame.0.id(),
-            output: output.id(),
-            output_format: image.texture_descriptor.format,
-        });
+        let io = frame
+            .as_ref()
+            .zip(images.get(output))
+            .map(|(frame, image)| ChainImages {
+                frame: frame.0.id(),
+                output: output.id(),
+                output_format: image.texture_descriptor.format,
+            });
         match io {
             Some(io) => commands.entity(entity).insert(io),
             None => commands.entity(entity).remove::<ChainImages>(),
@@ -658,20 +668,6 @@ fn prepare_textures(
     }
 }
 
-/// Runs `draw` inside a render-diagnostics time span named `span` (CPU time always, GPU time
-/// where the adapter has timestamp queries). Does nothing extra without `RenderDiagnosticsPlugin`.
-pub(crate) fn timed(
-    ctx: &mut RenderContext,
-    span: &'static str,
-    draw: impl FnOnce(&mut RenderContext),
-) {
-    let recorder = ctx.diagnostic_recorder();
-    let recorder = recorder.as_deref();
-    let time_span = recorder.time_span(ctx.command_encoder(), span);
-    draw(ctx);
-    time_span.end(ctx.command_encoder());
-}
-
 /// Renders a cached bind group or temporal history survives unused. A resize or a new mask size
 /// leaves old bind groups (and, through them, old textures) behind for this long; a model that
 /// stalls leaves the temporal history unflipped, and the bind groups of its other half must
@@ -754,9 +750,30 @@ pub(crate) struct PassContext<'a> {
     bind_groups: &'a mut ChainBindGroups,
     uniform: (&'a Buffer, BindingResource<'a>),
     offset: u32,
+    /// GPU timestamps for the passes (none where the device has no timestamp queries).
+    timer: Option<&'a mut ChainGpuTimer>,
+    /// The stage being timed.
+    span: Option<&'static str>,
 }
 
 impl PassContext<'_> {
+    /// Runs `draw` as the stage `span`: its passes write GPU timestamps (see `gpu_time`), and
+    /// Bevy's render diagnostics time its encoding on the CPU (`render/<span>/elapsed_cpu`).
+    pub fn timed(
+        &mut self,
+        ctx: &mut RenderContext,
+        span: &'static str,
+        draw: impl FnOnce(&mut Self, &mut RenderContext),
+    ) {
+        let recorder = ctx.diagnostic_recorder();
+        let recorder = recorder.as_deref();
+        let time_span = recorder.time_span(ctx.command_encoder(), span);
+        self.span = Some(span);
+        draw(self, ctx);
+        self.span = None;
+        time_span.end(ctx.command_encoder());
+    }
+
     /// One fullscreen triangle of `pipeline` into `target`, reading `inputs` (texture slots 0–3,
     /// in the order the stage's WGSL names them; slots it does not read may hold any view).
     pub fn draw(
@@ -801,13 +818,17 @@ impl PassContext<'_> {
                 })
             })
             .collect();
+        let timestamp_writes = match (self.timer.as_deref_mut(), self.span) {
+            (Some(timer), Some(span)) => timer.writes(span),
+            _ => None,
+        };
         let mut pass = ctx
             .command_encoder()
             .begin_render_pass(&RenderPassDescriptor {
                 label: Some(label),
                 color_attachments: &attachments,
                 depth_stencil_attachment: None,
-                timestamp_writes: None,
+                timestamp_writes,
                 occlusion_query_set: None,
                 multiview_mask: None,
             });
@@ -840,6 +861,7 @@ pub(crate) struct StageParams<'w> {
     uniforms: Res<'w, ComponentUniforms<ChainUniform>>,
     pub mask: Res<'w, ExtractedMask>,
     bind_groups: ResMut<'w, ChainBindGroups>,
+    timer: Option<ResMut<'w, ChainGpuTimer>>,
 }
 
 impl StageParams<'_> {
@@ -872,6 +894,8 @@ impl StageParams<'_> {
             bind_groups: &mut self.bind_groups,
             uniform: (uniforms.buffer()?, uniforms.binding()?),
             offset: index.index(),
+            timer: self.timer.as_deref_mut(),
+            span: None,
         })
     }
 }

@@ -12,6 +12,7 @@ pub mod bilateral;
 pub mod blur;
 pub(crate) mod chain;
 pub mod composite;
+pub mod gpu_time;
 pub mod guided;
 pub mod mask_decode;
 pub mod reference;
@@ -32,9 +33,10 @@ use bevy::render::render_resource::{Extent3d, TextureFormat, TextureUsages};
 
 use crate::capture::{CurrentFrame, FrameSystems};
 
-/// The chain's passes in render diagnostics, in chain order: (what the overlay calls it, span).
-/// With `RenderDiagnosticsPlugin`, `render/<span>/elapsed_gpu` holds GPU ms where the adapter has
-/// timestamp queries, `render/<span>/elapsed_cpu` the encoding time everywhere.
+/// The chain's stages as timed, in chain order: (what the overlay calls it, span). With
+/// [`gpu_time::ChainGpuTimesPlugin`], `backdrop/gpu/<span>` holds GPU ms where the device has
+/// timestamp queries; with `RenderDiagnosticsPlugin`, `render/<span>/elapsed_cpu` the encoding
+/// time everywhere.
 pub const GPU_SPANS: [(&str, &str); 6] = [
     ("mask decode", mask_decode::SPAN),
     ("temporal", temporal::SPAN),

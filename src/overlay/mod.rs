@@ -81,6 +81,9 @@ impl Plugin for OverlayPlugin {
         if !app.is_plugin_added::<bevy::render::diagnostic::RenderDiagnosticsPlugin>() {
             app.add_plugins(bevy::render::diagnostic::RenderDiagnosticsPlugin);
         }
+        if !app.is_plugin_added::<crate::effects::gpu_time::ChainGpuTimesPlugin>() {
+            app.add_plugins(crate::effects::gpu_time::ChainGpuTimesPlugin);
+        }
     }
 }
 

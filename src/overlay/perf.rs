@@ -33,12 +33,15 @@ fn ms(value: Option<f64>) -> String {
     value.map_or("n/a".into(), |v| format!("{v:.1} ms"))
 }
 
-/// The GPU and CPU-encoding ms of a chain pass, from `RenderDiagnosticsPlugin`'s spans.
+/// The GPU ms of a chain stage (its passes' timestamps, `ChainGpuTimesPlugin`) and its
+/// encoding ms on the CPU (`RenderDiagnosticsPlugin`'s span).
 pub fn pass_times(store: &DiagnosticsStore, span: &str) -> (Option<f64>, Option<f64>) {
-    let path = |field: &str| DiagnosticPath::new(format!("render/{span}/{field}"));
     (
-        smoothed(store, &path("elapsed_gpu")),
-        smoothed(store, &path("elapsed_cpu")),
+        smoothed(store, &crate::effects::gpu_time::gpu_ms_path(span)),
+        smoothed(
+            store,
+            &DiagnosticPath::new(format!("render/{span}/elapsed_cpu")),
+        ),
     )
 }
 

@@ -22,6 +22,7 @@ use crate::capture::{
     CAPTURE_FPS, CaptureStatus, FrameSource, LiveCapture, SourceFactory, SourceSpec, SwitchSource,
 };
 use crate::effects::GPU_SPANS;
+use crate::effects::gpu_time::gpu_ms_path;
 use crate::inference::{INFERENCE_MS, InferenceStatus, MASK_AGE, PREPROCESS_MS};
 
 /// The rendering backend this build was made for.
@@ -153,7 +154,7 @@ impl Plugin for WebPagePlugin {
         if !app.is_plugin_added::<FrameTimeDiagnosticsPlugin>() {
             app.add_plugins(FrameTimeDiagnosticsPlugin::default());
         }
-        app.add_systems(PreUpdate, apply_requests)
+        app.add_systems(PreUpdate, (apply_requests, name_the_adapter))
             .add_systems(Last, publish_state);
     }
 }
@@ -182,6 +183,24 @@ fn apply_requests(
             }
         }
     }
+}
+
+/// WebGPU hides the adapter's description (wgpu's name for it comes out empty); the page's loader
+/// has the vendor and architecture it does give (`window.backdropPage.adapter`, "google
+/// swiftshader"): the overlay and the state show that, and it tells a software renderer.
+fn name_the_adapter(adapter: Option<ResMut<RenderAdapterInfo>>) {
+    let Some(mut adapter) = adapter else {
+        return;
+    };
+    if !adapter.name.is_empty() {
+        return;
+    }
+    let from_page = web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w, &"backdropPage".into()).ok())
+        .and_then(|page| js_sys::Reflect::get(&page, &"adapter".into()).ok())
+        .and_then(|name| name.as_string())
+        .filter(|name| !name.is_empty());
+    adapter.name = from_page.unwrap_or_else(|| "browser WebGPU adapter (name hidden)".into());
 }
 
 fn set(object: &js_sys::Object, key: &str, value: impl Into<JsValue>) {
@@ -223,7 +242,11 @@ fn publish_state(
         adapter.as_ref().map_or(String::new(), |a| a.name.clone()),
     );
     set(&state, "frames", frames.0);
-    set(&state, "fps", number(smoothed(&FrameTimeDiagnosticsPlugin::FPS)));
+    set(
+        &state,
+        "fps",
+        number(smoothed(&FrameTimeDiagnosticsPlugin::FPS)),
+    );
     set(
         &state,
         "frameMs",
@@ -238,11 +261,10 @@ fn publish_state(
         set(&state, "frameWidth", frame.width);
         set(&state, "frameHeight", frame.height);
     }
-    // GPU ms per pass where the adapter has timestamp queries (WebGL2 has none: null).
+    // GPU ms per stage where the device has timestamp queries (WebGPU; WebGL2 has none: null).
     let gpu = js_sys::Object::new();
     for (name, span) in GPU_SPANS {
-        let path = DiagnosticPath::new(format!("render/{span}/elapsed_gpu"));
-        set(&gpu, name, number(smoothed(&path)));
+        set(&gpu, name, number(smoothed(&gpu_ms_path(span))));
     }
     set(&state, "gpuMs", gpu);
     let problems = js_sys::Array::new();
@@ -260,7 +282,10 @@ fn publish_state(
         set(
             &state,
             "loading",
-            inference.loading.clone().map_or(JsValue::NULL, JsValue::from),
+            inference
+                .loading
+                .clone()
+                .map_or(JsValue::NULL, JsValue::from),
         );
         for p in &inference.problems {
             problems.push(&p.into());

@@ -11,6 +11,7 @@ mod comparer;
 mod diagnostics;
 mod effects;
 mod examples;
+mod gpu_time;
 mod headless;
 mod inference;
 mod inference_app;

@@ -13,7 +13,7 @@ pub use settings::*;
 use bevy::prelude::*;
 use bevy::render::renderer::RenderContext;
 
-use crate::effects::chain::{ChainPass, ChainViewQuery, StageParams, add_stage, timed};
+use crate::effects::chain::{ChainPass, ChainViewQuery, StageParams, add_stage};
 use crate::effects::temporal::TemporalHistories;
 use pipeline::BilateralPipeline;
 
@@ -51,7 +51,7 @@ fn bilateral_pass(
     };
     let frame = &io.frame;
     let guide = histories.guide_for(entity, passes, textures);
-    timed(&mut ctx, SPAN, |ctx| {
+    pass.timed(&mut ctx, SPAN, |pass, ctx| {
         pass.draw(
             ctx,
             "backdrop_bilateral",

@@ -18,7 +18,7 @@ pub use settings::*;
 use bevy::prelude::*;
 use bevy::render::renderer::RenderContext;
 
-use crate::effects::chain::{ChainPass, ChainViewQuery, StageParams, add_stage, timed};
+use crate::effects::chain::{ChainPass, ChainViewQuery, StageParams, add_stage};
 use pipeline::BlurPipeline;
 
 /// The widest radius the blur renders (in full-resolution pixels); wider ones are drawn at this
@@ -156,7 +156,7 @@ fn blur_passes(view: ChainViewQuery<BlurPipeline>, mut stage: StageParams, mut c
     };
     let frame = &io.frame;
     let mask = textures.mask_source(passes.modes.refine);
-    timed(&mut ctx, SPAN, |ctx| {
+    pass.timed(&mut ctx, SPAN, |pass, ctx| {
         pass.draw(
             ctx,
             "backdrop_blur_down",

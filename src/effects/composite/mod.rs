@@ -10,18 +10,18 @@ pub use reference::*;
 pub use settings::*;
 
 use bevy::prelude::*;
+use bevy::render::camera::ExtractedCamera;
 use bevy::render::render_asset::RenderAssets;
 use bevy::render::renderer::RenderContext;
 use bevy::render::texture::GpuImage;
-use bevy::render::camera::ExtractedCamera;
 use bevy::render::view::ViewTarget;
 
 use bevy::render::extract_component::DynamicUniformIndex;
 use bevy::render::renderer::ViewQuery;
 
 use crate::effects::chain::{
-    ChainIo, ChainPass, ChainPasses, ChainTextures, ChainUniform, ExtractedPicture,
-    StagePipelineIds, StageParams, add_stage, timed,
+    ChainIo, ChainPass, ChainPasses, ChainTextures, ChainUniform, ExtractedPicture, StageParams,
+    StagePipelineIds, add_stage,
 };
 use pipeline::CompositePipeline;
 
@@ -80,7 +80,7 @@ fn composite_pass(
         return;
     };
     let Some(textures) = textures else {
-        timed(&mut ctx, SPAN, |ctx| {
+        pass.timed(&mut ctx, SPAN, |pass, ctx| {
             pass.draw(
                 ctx,
                 "backdrop_pass_through",
@@ -101,7 +101,7 @@ fn composite_pass(
         .and_then(|id| images.get(id))
         .map(|p| &p.texture_view);
     let mask = textures.mask_source(passes.modes.refine);
-    timed(&mut ctx, SPAN, |ctx| {
+    pass.timed(&mut ctx, SPAN, |pass, ctx| {
         pass.draw(
             ctx,
             "backdrop_composite",

@@ -13,7 +13,7 @@ pub use settings::*;
 use bevy::prelude::*;
 use bevy::render::renderer::RenderContext;
 
-use crate::effects::chain::{ChainPass, ChainViewQuery, StageParams, add_stage, timed};
+use crate::effects::chain::{ChainPass, ChainViewQuery, StageParams, add_stage};
 use crate::effects::temporal::TemporalHistories;
 use pipeline::GuidedPipeline;
 
@@ -50,7 +50,7 @@ fn guided_passes(
         return;
     };
     let guide = histories.guide_for(entity, passes, textures);
-    timed(&mut ctx, SPAN, |ctx| {
+    pass.timed(&mut ctx, SPAN, |pass, ctx| {
         pass.draw(
             ctx,
             "backdrop_guided_fit",

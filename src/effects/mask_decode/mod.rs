@@ -13,7 +13,7 @@ use bevy::render::render_asset::RenderAssets;
 use bevy::render::renderer::RenderContext;
 use bevy::render::texture::GpuImage;
 
-use crate::effects::chain::{ChainPass, ChainViewQuery, StageParams, add_stage, timed};
+use crate::effects::chain::{ChainPass, ChainViewQuery, StageParams, add_stage};
 use crate::inference::OutputKind;
 use pipeline::MaskDecodePipeline;
 
@@ -63,7 +63,7 @@ fn decode_pass(
         return;
     };
     let (raw, frame) = (&raw.texture_view, &io.frame);
-    timed(&mut ctx, SPAN, |ctx| {
+    pass.timed(&mut ctx, SPAN, |pass, ctx| {
         pass.draw(
             ctx,
             "backdrop_mask_decode",

@@ -22,7 +22,7 @@ use bevy::render::{Render, RenderApp, RenderSystems};
 
 use crate::effects::chain::{
     ChainPass, ChainPasses, ChainTextures, ChainViewQuery, GUIDE_FORMAT, KEEP_UNUSED_RENDERS,
-    StageParams, add_stage, stage_texture, timed,
+    StageParams, add_stage, stage_texture,
 };
 use pipeline::TemporalPipeline;
 
@@ -170,7 +170,7 @@ fn temporal_pass(
     }
     let (now, next) = (state.current, 1 - state.current);
     let mut drawn = false;
-    timed(&mut ctx, SPAN, |ctx| {
+    pass.timed(&mut ctx, SPAN, |pass, ctx| {
         let (guide, history) = (&textures.guide, &state.histories[now]);
         drawn = pass.draw_to(
             ctx,
