@@ -12,11 +12,12 @@
 #   rustup target add wasm32-unknown-unknown
 #   cargo install wasm-bindgen-cli --version <the wasm-bindgen version in Cargo.lock>
 #   BACKDROP_WEB_TOOLCHAIN=rustup web/build.sh
-# Builds: WEB_BUILDS="webgl2 webgpu" (default both).
+# Builds: WEB_BUILDS="webgl2 webgpu" (default both); into BACKDROP_WEB_DIST (default web/dist),
+# from BACKDROP_WASM_TARGET_DIR (two builds side by side need one each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-dist="$root/web/dist"
+dist="${BACKDROP_WEB_DIST:-$root/web/dist}"
 builds=${WEB_BUILDS:-webgl2 webgpu}
 
 # wasm-bindgen-cli must match the wasm-bindgen crate exactly.

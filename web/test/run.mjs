@@ -2,7 +2,7 @@
 // Debian Chromium driven by playwright-core, each test on both builds (WebGL2 on SwiftShader,
 // WebGPU on SwiftShader).
 //
-//   node web/test/run.mjs [--backends webgl2,webgpu] [--shots DIR]
+//   node web/test/run.mjs [--backends webgl2,webgpu] [--tests NAME,…] [--shots DIR]
 //
 // Needs: web/dist (web/build.sh), /usr/bin/chromium, ffmpeg, and the native `backdrop` binary
 // (BACKDROP_BIN, default $CARGO_TARGET_DIR/release/backdrop) for the reference mask.
@@ -13,6 +13,11 @@
 // 2. Camera denied: the page says so and plays the sample portrait.
 // 3. An image chosen through the file input becomes the source.
 // 4. So does a video file, and it plays on.
+// 5. So does an image dropped on the picture (drag-and-drop).
+// 6. A camera that stops mid-run: the page says so and plays the sample portrait.
+// 7. Two cameras: the picker lists both, and choosing the second makes it the source.
+// Test 1 also checks the GPU ms per stage: numbers on WebGPU (timestamps on the passes), null on
+// WebGL2 (no timestamp queries).
 
 import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
@@ -31,6 +36,7 @@ const option = (name, fallback) => {
   return i >= 0 ? args[i + 1] : fallback;
 };
 const backends = option('--backends', 'webgl2,webgpu').split(',');
+const only = option('--tests', null)?.split(',');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'backdrop-web-test-'));
 const shots = option('--shots', path.join(work, 'shots'));
 fs.mkdirSync(shots, { recursive: true });
@@ -95,12 +101,26 @@ async function serve() {
   return { server, url };
 }
 
-async function open(backend, url, { fakeUi, y4m, query }) {
-  const flags = [...FLAGS.common, ...FLAGS[backend], '--use-fake-device-for-media-stream',
-    `--use-file-for-fake-video-capture=${y4m}`];
+// `cameras: N` gives Chromium's N generated fake cameras instead of the one playing `y4m`.
+async function open(backend, url, { fakeUi, y4m, query, cameras }) {
+  const flags = [...FLAGS.common, ...FLAGS[backend]];
+  if (cameras) flags.push(`--use-fake-device-for-media-stream=device-count=${cameras}`);
+  else flags.push('--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`);
   if (fakeUi) flags.push('--use-fake-ui-for-media-stream');
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: flags });
   const context = await browser.newContext({ viewport: { width: 800, height: 600 } });
+  // The streams the page opens, so a test can stop a camera as an unplugged one stops.
+  await context.addInitScript(() => {
+    window.testStreams = [];
+    const media = navigator.mediaDevices;
+    if (!media?.getUserMedia) return;
+    const getUserMedia = media.getUserMedia.bind(media);
+    media.getUserMedia = async (constraints) => {
+      const stream = await getUserMedia(constraints);
+      window.testStreams.push(stream);
+      return stream;
+    };
+  });
   const page = await context.newPage();
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
@@ -220,6 +240,18 @@ async function colourBehindThePerson(backend, url, fixtures) {
     if (personOk / person < 0.9) throw new Error(`person: only ${personOk}/${person} samples show the frame`);
     if (s.app.problems.length) throw new Error(`problems reported: ${s.app.problems.join('; ')}`);
     if (errors.length) throw new Error(`console errors: ${errors.join(' | ')}`);
+    // GPU ms per stage: timed on WebGPU (the default refine is the guided filter, so the
+    // bilateral does not run), n/a (null) on WebGL2.
+    const gpu = (await state(page)).app.gpuMs;
+    log(`${backend}: GPU ms ${JSON.stringify(gpu)}`);
+    const ran = ['mask decode', 'temporal', 'guided', 'blur', 'composite'];
+    if (backend === 'webgpu') {
+      const missing = ran.filter((stage) => !(gpu[stage] > 0));
+      if (missing.length) throw new Error(`no GPU ms on WebGPU for: ${missing.join(', ')}`);
+      if (gpu.bilateral !== null) throw new Error(`GPU ms for the bilateral, which did not run: ${gpu.bilateral}`);
+    } else if (Object.values(gpu).some((ms) => ms !== null)) {
+      throw new Error(`GPU ms on WebGL2, which has no timestamp queries: ${JSON.stringify(gpu)}`);
+    }
   } finally {
     await browser.close();
   }
@@ -274,6 +306,85 @@ async function videoFileBecomesTheSource(backend, url, fixtures) {
   }
 }
 
+async function droppedImageBecomesTheSource(backend, url, fixtures) {
+  const { browser, page } = await open(backend, url, { fakeUi: true, y4m: fixtures.y4m, query: 'source=sample&overlay=off' });
+  try {
+    await waitFor(page, 'the sample', (s) => s.app?.framesUploaded > 0);
+    // A drop on the picture, as a file dragged from the desktop arrives.
+    const bytes = fs.readFileSync(fixtures.framePng).toString('base64');
+    await page.evaluate((b64) => {
+      const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([data], 'dropped.png', { type: 'image/png' }));
+      const stage = document.getElementById('stage');
+      for (const type of ['dragenter', 'dragover', 'drop']) {
+        stage.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      }
+    }, bytes);
+    const s = await waitFor(page, 'the dropped image as the source', (s) => s.app?.source === 'image dropped.png'
+      && s.app.frameWidth === fixtures.frame.width && s.app.frameHeight === fixtures.frame.height);
+    log(`${backend}: drop → ${s.app.source} (${s.app.frameWidth}×${s.app.frameHeight})`);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function stoppedCameraFallsBack(backend, url, fixtures) {
+  const { browser, page } = await open(backend, url, { fakeUi: true, y4m: fixtures.y4m, query: 'overlay=off' });
+  try {
+    const running = await waitFor(page, 'camera frames', (s) => s.app?.source === 'camera 0' && s.app.framesUploaded > 5);
+    if (running.app.problems.length) throw new Error(`problems before the stop: ${running.app.problems.join('; ')}`);
+    const stopped = await page.evaluate(() => {
+      const tracks = window.testStreams.flatMap((stream) => stream.getVideoTracks());
+      tracks.forEach((track) => track.stop());
+      return tracks.length;
+    });
+    if (stopped === 0) throw new Error('the page opened no camera stream');
+    const s = await waitFor(page, 'fallback after the camera stopped', (s) => s.app.onFallback
+      && s.app.source?.includes('sample portrait'), 30);
+    const said = s.app.problems.join('; ');
+    if (!/camera 0: the camera stopped/.test(said)) throw new Error(`the page does not say the camera stopped: ${said}`);
+    const later = await waitFor(page, 'the sample playing', (t) => t.app.framesUploaded > s.app.framesUploaded, 30);
+    await page.waitForTimeout(1000);
+    const status = await page.locator('#status').textContent();
+    if (!status.includes('camera stopped')) throw new Error(`the status line does not say so: ${status}`);
+    log(`${backend}: camera stopped → ${later.app.source}: "${said}"`);
+  } finally {
+    await browser.close();
+  }
+}
+
+async function pickerChoosesTheSecondCamera(backend, url) {
+  const { browser, page } = await open(backend, url, { fakeUi: true, cameras: 2, query: 'overlay=off' });
+  try {
+    await waitFor(page, 'camera 0', (s) => s.app?.source === 'camera 0' && s.app.framesUploaded > 3);
+    // Labels and the full list appear once a camera is allowed; the page refreshes it.
+    const deadline = Date.now() + 20000;
+    let options = [];
+    while (Date.now() < deadline) {
+      options = await page.locator('#camera option').allTextContents();
+      if (options.length === 2) break;
+      await page.waitForTimeout(500);
+    }
+    if (options.length !== 2) throw new Error(`the picker lists ${options.length} cameras: ${options.join(', ')}`);
+    const before = (await state(page)).app.framesUploaded;
+    await page.locator('#camera').selectOption('1');
+    const s = await waitFor(page, 'camera 1 as the source', (t) => t.app.source === 'camera 1'
+      && t.app.framesUploaded > before + 5, 30);
+    if (s.app.problems.length || s.app.onFallback) throw new Error(`problems: ${s.app.problems.join('; ')}`);
+    // The stream the page opened last is the second device.
+    const devices = await page.evaluate(async () => {
+      const cameras = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'videoinput');
+      const last = window.testStreams.at(-1).getVideoTracks()[0].getSettings().deviceId;
+      return { second: cameras[1].deviceId, opened: last };
+    });
+    if (devices.opened !== devices.second) throw new Error(`camera 1 opened device ${devices.opened}, not ${devices.second}`);
+    log(`${backend}: picker [${options.join(' | ')}] → ${s.app.source}`);
+  } finally {
+    await browser.close();
+  }
+}
+
 async function main() {
   if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error(`${dist} is not built (make web)`);
   if (!fs.existsSync(backdrop)) {
@@ -285,7 +396,8 @@ async function main() {
   try {
     for (const backend of backends) {
       for (const test of [colourBehindThePerson, deniedCameraFallsBack, fileInputBecomesTheSource,
-        videoFileBecomesTheSource]) {
+        videoFileBecomesTheSource, droppedImageBecomesTheSource, stoppedCameraFallsBack,
+        pickerChoosesTheSecondCamera].filter((t) => !only || only.includes(t.name))) {
         const started = Date.now();
         try {
           await test(backend, url, fixtures);
