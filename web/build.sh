@@ -3,6 +3,7 @@
 #   web/dist/index.html, loader.js      the page and the loader that picks a build
 #   web/dist/webgl2/, web/dist/webgpu/  each build: backdrop.js + backdrop_bg.wasm (wasm-bindgen)
 #   web/dist/assets/, web/dist/models/  presets, backgrounds, the sample, the models (over HTTP)
+#   web/dist/worker.js, web/dist/ort/   the inference worker and its engine (onnxruntime-web, npm)
 # and prints each .wasm's size, raw and gzipped.
 #
 # Here (Debian, no rustup wasm32 std): Debian's rustc-web with -Zbuild-std, as scripts/wasm_check.sh
@@ -65,7 +66,20 @@ for build in $builds; do
   rm -f "$dist/$build.opt.wasm"
 done
 
-cp web/index.html web/loader.js "$dist/"
+cp web/index.html web/loader.js web/worker.js "$dist/"
+# The inference worker's engine: onnxruntime-web's WebAssembly build (SIMD, no JSEP/WebGPU), at
+# the version web/package-lock.json pins, with its licence.
+if [ ! -f web/node_modules/onnxruntime-web/package.json ]; then
+  scripts/phase.sh "npm ci (web: onnxruntime-web)" npm ci --prefix web --no-audit --no-fund --ignore-scripts
+fi
+mkdir -p "$dist/ort"
+ort=web/node_modules/onnxruntime-web
+cp "$ort/dist/ort.wasm.min.mjs" "$ort/dist/ort-wasm-simd-threaded.mjs" \
+  "$ort/dist/ort-wasm-simd-threaded.wasm" "$dist/ort/"
+# The npm package carries no licence file: say what it is and where it came from.
+node -e 'const p = require(process.argv[1]);
+  console.log(`${p.name} ${p.version} from npm (${p.homepage || p.repository?.url}), licence ${p.license}, by ${p.author || "Microsoft"}.`)' \
+  "$root/$ort/package.json" > "$dist/ort/PROVENANCE.txt"
 # The assets the app fetches: presets, background pictures, the sample; and the models folder.
 mkdir -p "$dist/assets"
 cp -r assets/presets assets/backgrounds assets/samples "$dist/assets/"

@@ -16,6 +16,22 @@ pub trait SegmentationBackend: Send + Sync {
     /// Runs the model on one input tensor (the shape of [`ModelInfo::input_shape`]); returns the
     /// output tensor's values.
     fn run(&mut self, input: &[f32]) -> Result<Vec<f32>, ModelError>;
+
+    /// Like `run`, for the app's jobs: a future the app polls once a frame. By default `run`
+    /// itself (on a pool thread natively); an engine that runs elsewhere (the browser's Web
+    /// Worker) answers when it is done, without blocking the page.
+    fn run_async<'a>(
+        &'a mut self,
+        input: Vec<f32>,
+    ) -> bevy::tasks::BoxedFuture<'a, Result<Vec<f32>, ModelError>> {
+        Box::pin(async move { self.run(&input) })
+    }
+
+    /// The engine's own ms for the last run, where it measures them itself (a worker's clock
+    /// leaves out the messages to and from it); `None`: the app times the call.
+    fn last_run_ms(&self) -> Option<f64> {
+        None
+    }
 }
 
 /// Which backend to use: `--backend auto|ort|tract`.
@@ -90,6 +106,49 @@ pub fn resolve_backend(choice: BackendChoice) -> (BackendKind, String) {
             ),
         },
     }
+}
+
+/// Resolves `choice` and loads the model's bytes on it (the app's loads): the backend, or why
+/// not, and the line that says what runs and why. In the browser ONNX Runtime is
+/// onnxruntime-web in a Web Worker; `auto` falls back to tract when that cannot start.
+pub async fn load_chosen(
+    choice: BackendChoice,
+    path: &Path,
+    bytes: &[u8],
+    model: &ModelInfo,
+    threads: usize,
+) -> (Result<Box<dyn SegmentationBackend>, ModelError>, String) {
+    #[cfg(all(feature = "web", target_arch = "wasm32"))]
+    if choice != BackendChoice::Tract {
+        let asked = if choice == BackendChoice::Ort {
+            " (asked for)"
+        } else {
+            ""
+        };
+        match super::web_worker::WorkerBackend::load(path, bytes, model).await {
+            Ok(backend) => {
+                return (
+                    Ok(Box::new(backend)),
+                    format!("onnxruntime-web in a Web Worker{asked}"),
+                );
+            }
+            Err(error) if choice == BackendChoice::Ort => {
+                return (Err(error), format!("onnxruntime-web{asked}"));
+            }
+            Err(error) => {
+                let line = format!("tract: onnxruntime-web did not start: {error}");
+                bevy::log::warn!("{line}");
+                let backend =
+                    load_backend_from_bytes(BackendKind::Tract, path, bytes, model, threads);
+                return (backend, line);
+            }
+        }
+    }
+    let (kind, line) = resolve_backend(choice);
+    (
+        load_backend_from_bytes(kind, path, bytes, model, threads),
+        line,
+    )
 }
 
 /// Loads a model on a backend, checking its input and output shapes against the table.

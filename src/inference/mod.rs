@@ -15,6 +15,8 @@ pub mod models;
 pub mod ort_runtime;
 pub mod preprocess;
 pub mod tract_backend;
+#[cfg(all(feature = "web", target_arch = "wasm32"))]
+pub mod web_worker;
 
 #[cfg(feature = "native")]
 pub mod ort_backend;
@@ -377,9 +379,9 @@ fn follow_model_assets(
     // The handle goes with the fetch: the bytes live on in the task until the backend has them.
     engine.fetching = None;
     engine.loading = Some(AsyncComputeTaskPool::get().spawn(async move {
-        let (kind, backend_line) = backend::resolve_backend(choice);
-        let result = backend::load_backend_from_bytes(kind, &path, &bytes, &info, threads)
-            .map(|backend| (info, backend));
+        let (result, backend_line) =
+            backend::load_chosen(choice, &path, &bytes, &info, threads).await;
+        let result = result.map(|backend| (info, backend));
         LoadOutput {
             generation,
             backend_line,
@@ -582,7 +584,7 @@ fn spawn_job(
     use std::sync::atomic::Ordering;
     running.store(true, Ordering::SeqCst);
     AsyncComputeTaskPool::get().spawn(async move {
-        let result = run_model(backend.as_mut(), &info, &frame, frame_seq);
+        let result = run_model_async(backend.as_mut(), &info, &frame, frame_seq).await;
         running.store(false, Ordering::SeqCst);
         JobOutput {
             generation,
@@ -599,6 +601,27 @@ pub fn run_model(
     frame: &Frame,
     frame_seq: u64,
 ) -> Result<Mask, ModelError> {
+    let (input, preprocess_ms) = model_input(info, frame);
+    let started = Instant::now();
+    let raw = backend.run(&input)?;
+    into_mask(backend, info, frame, frame_seq, raw, preprocess_ms, started)
+}
+
+/// `run_model` through the backend's `run_async` (the app's jobs).
+pub async fn run_model_async(
+    backend: &mut dyn SegmentationBackend,
+    info: &ModelInfo,
+    frame: &Frame,
+    frame_seq: u64,
+) -> Result<Mask, ModelError> {
+    let (input, preprocess_ms) = model_input(info, frame);
+    let started = Instant::now();
+    let raw = backend.run_async(input).await?;
+    into_mask(backend, info, frame, frame_seq, raw, preprocess_ms, started)
+}
+
+/// The frame resized to the model's input tensor, and the ms that took.
+fn model_input(info: &ModelInfo, frame: &Frame) -> (Vec<f32>, f64) {
     let started = Instant::now();
     let mut input = Vec::new();
     preprocess::frame_to_tensor(
@@ -608,9 +631,23 @@ pub fn run_model(
         &info.input,
         &mut input,
     );
-    let preprocessed = Instant::now();
-    let raw = backend.run(&input)?;
-    let inference_ms = preprocessed.elapsed().as_secs_f64() * 1e3;
+    (input, started.elapsed().as_secs_f64() * 1e3)
+}
+
+/// The model's output checked and made a mask; the inference ms are the engine's own where it
+/// measures them, else the time since `started`.
+fn into_mask(
+    backend: &dyn SegmentationBackend,
+    info: &ModelInfo,
+    frame: &Frame,
+    frame_seq: u64,
+    raw: Vec<f32>,
+    preprocess_ms: f64,
+    started: Instant,
+) -> Result<Mask, ModelError> {
+    let inference_ms = backend
+        .last_run_ms()
+        .unwrap_or_else(|| started.elapsed().as_secs_f64() * 1e3);
     if raw.len() != info.output_len() {
         return Err(ModelError::WrongShape {
             path: info.file.clone(),
@@ -627,11 +664,12 @@ pub fn run_model(
         raw: interleaved(raw, info),
         kind: info.output,
         model_id: info.id.clone(),
+        // onnxruntime-web is ONNX Runtime too (its WebAssembly build).
         backend: match backend.backend_name() {
-            "ort" => BackendKind::Ort,
+            "ort" | "onnxruntime-web" => BackendKind::Ort,
             _ => BackendKind::Tract,
         },
-        preprocess_ms: (preprocessed - started).as_secs_f64() * 1e3,
+        preprocess_ms,
         inference_ms,
     })
 }

@@ -68,6 +68,14 @@ pub fn backdrop_set_mirror(on: bool) {
     request(PageRequest::Mirror(on));
 }
 
+/// The inference worker's last run: `{ input, dims, output, ms }` (the model's input tensor as
+/// the app made it, its output as onnxruntime-web gave it), or `null` when none ran (no run yet,
+/// or the model runs on tract). The browser tests run the same input natively.
+#[wasm_bindgen]
+pub fn backdrop_last_inference() -> JsValue {
+    crate::inference::web_worker::last_inference()
+}
+
 /// A value of the page's address (`?name=value`), URL-decoded.
 fn query(name: &str) -> Option<String> {
     let search = web_sys::window()?.location().search().ok()?;
