@@ -429,10 +429,11 @@ fn panel_keys(
         split.enabled = !split.enabled;
     }
     type Toggle = fn(&mut OverlayPanels) -> &mut bool;
-    let toggles: [(KeyCode, Toggle); 4] = [
+    let toggles: [(KeyCode, Toggle); 5] = [
         (KeyCode::KeyO, |p| &mut p.performance),
         (KeyCode::KeyC, |p| &mut p.comparison),
         (KeyCode::KeyE, |p| &mut p.preset_editor),
+        (KeyCode::KeyT, |p| &mut p.preset_text),
         (KeyCode::KeyH, |p| &mut p.keys),
     ];
     for (key, panel) in toggles {

@@ -84,6 +84,26 @@ function wireControls(app) {
   };
   const input = document.getElementById('file');
   input.addEventListener('change', () => open(input.files[0]));
+  // The preset text editor (the app's panel): shown or not, its text downloaded as a file, a
+  // file opened into it.
+  const editor = document.getElementById('editor');
+  editor.checked = new URLSearchParams(location.search).get('editor') === '1';
+  editor.addEventListener('change', () => app.backdrop_show_editor(editor.checked));
+  document.getElementById('download').addEventListener('click', () => {
+    const preset = window.backdropState?.presetText;
+    if (!preset) return;
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([preset.text], { type: 'text/plain' }));
+    link.download = `${preset.name}.preset.ron`;
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  });
+  const presetFile = document.getElementById('preset-file');
+  presetFile.addEventListener('change', async () => {
+    const file = presetFile.files[0];
+    if (file) app.backdrop_open_preset(file.name, await file.text());
+    presetFile.value = '';
+  });
   const stage = document.getElementById('stage');
   stage.addEventListener('dragover', (e) => { e.preventDefault(); stage.classList.add('dragging'); });
   stage.addEventListener('dragleave', () => stage.classList.remove('dragging'));
@@ -106,9 +126,35 @@ function wireControls(app) {
   setInterval(listCameras, 5000);
 }
 
-function showState(backend, adapterName) {
+// The last edited preset survives a reload: stored on each edit the app applied, handed back to
+// the app once it runs.
+const STORED_PRESET = 'backdrop.preset';
+let storedEdits = 0;
+let restored = false;
+
+function keepPreset(app, state) {
+  const preset = state.presetText;
+  if (!preset) return;
+  if (!restored) {
+    restored = true;
+    const saved = localStorage.getItem(STORED_PRESET);
+    if (saved) {
+      const { name, text } = JSON.parse(saved);
+      app.backdrop_open_preset(name, text);
+    }
+    storedEdits = preset.appliedEdits;
+    return;
+  }
+  if (preset.appliedEdits > storedEdits && preset.problem === null) {
+    storedEdits = preset.appliedEdits;
+    localStorage.setItem(STORED_PRESET, JSON.stringify({ name: preset.name, text: preset.text }));
+  }
+}
+
+function showState(app, backend, adapterName) {
   const state = window.backdropState;
   if (!state) return;
+  keepPreset(app, state);
   // The app's mirror setting (a camera starts mirrored, a file not), shown when the app's value
   // changes — not every time, or a click would snap back until the app reports it.
   if (state.mirror !== lastMirror) {
@@ -135,7 +181,7 @@ async function main() {
   const app = await import(`./${choice.backend}/backdrop.js`);
   const wasm = await fetchWithProgress(`./${choice.backend}/backdrop_bg.wasm`, `the ${choice.backend} build`);
   wireControls(app);
-  setInterval(() => showState(choice.backend, choice.adapterName), 500);
+  setInterval(() => showState(app, choice.backend, choice.adapterName), 250);
   try {
     // Runs the app (Bevy's event loop returns control to the browser by throwing, by design).
     await app.default({ module_or_path: URL.createObjectURL(wasm) });

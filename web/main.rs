@@ -70,15 +70,20 @@ fn main() {
         settings.composite.background = background;
         app.world_mut().entity_mut(camera).insert(settings);
     }
-    if !options.overlay {
+    let mut panels = if options.overlay {
+        OverlayPanels::default()
+    } else {
         // The page has its own status line.
-        app.insert_resource(OverlayPanels {
+        OverlayPanels {
             status: false,
             performance: false,
             comparison: false,
             preset_editor: false,
+            preset_text: false,
             keys: false,
-        });
-    }
+        }
+    };
+    panels.preset_text |= options.editor;
+    app.insert_resource(panels);
     app.run();
 }

@@ -4,8 +4,10 @@
 
 mod perf;
 mod preset_panel;
+mod preset_text;
 
 pub use perf::{KEY_MAP, is_software_renderer, pass_times};
+pub use preset_text::PresetTextField;
 
 /// Which panels show. The playground binds each to a key (see [`KEY_MAP`]).
 #[derive(Resource, Clone, Copy, Debug, PartialEq, Eq)]
@@ -15,6 +17,8 @@ pub struct OverlayPanels {
     pub performance: bool,
     pub comparison: bool,
     pub preset_editor: bool,
+    /// The preset's RON text, editable (T).
+    pub preset_text: bool,
     pub keys: bool,
 }
 
@@ -25,6 +29,7 @@ impl Default for OverlayPanels {
             performance: true,
             comparison: true,
             preset_editor: true,
+            preset_text: false,
             keys: false,
         }
     }
@@ -51,6 +56,7 @@ impl Plugin for OverlayPlugin {
             ..default()
         })
         .init_resource::<OverlayPanels>()
+        .init_resource::<preset_text::PresetTextField>()
         .add_systems(
             EguiPrimaryContextPass,
             (
@@ -59,6 +65,7 @@ impl Plugin for OverlayPlugin {
                 perf::performance_panel,
                 perf::comparison_panel,
                 preset_panel::preset_editor,
+                preset_text::preset_text_panel,
                 perf::key_map,
             )
                 .chain(),

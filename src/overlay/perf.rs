@@ -204,6 +204,7 @@ pub const KEY_MAP: &[(&str, &str)] = &[
     ("B", "next backend: auto, tract, ort"),
     ("P / Shift+P", "next / previous preset"),
     ("E", "preset editor on / off"),
+    ("T", "preset text (RON) on / off"),
     ("O", "performance overlay on / off"),
     ("C", "model comparison on / off"),
     ("V", "A/B split view on / off"),

@@ -14,8 +14,10 @@
 mod format;
 #[cfg(feature = "native")]
 pub mod save;
+pub mod text;
 
 pub use format::{EXTENSION, HexColor, Preset, PresetBackground, PresetSyntaxError, SAVED_HEADER};
+pub use text::{OpenPresetText, PresetText};
 
 use std::path::{Path, PathBuf};
 
@@ -271,6 +273,21 @@ impl PresetState {
     pub fn seen_text(&self) -> Option<&str> {
         self.seen_text.as_deref()
     }
+
+    /// A state with no catalog behind it, holding `live`.
+    #[cfg(test)]
+    pub(crate) fn for_tests(live: Preset) -> Self {
+        Self {
+            handles: Vec::new(),
+            active: None,
+            live,
+            modified: false,
+            errors: Vec::new(),
+            seen_text: None,
+            dirty: false,
+            save_problem: None,
+        }
+    }
 }
 
 /// Ask the preset plugin to do something.
@@ -287,6 +304,9 @@ pub enum PresetAction {
     Save { overwrite: bool },
     /// Write `live` to a new file beside the active one (or in the shipped folder).
     SaveAsNew,
+    /// Write the text editor's text, as typed, to the active file (a new file when none is
+    /// active); the same questions as `Save` first.
+    SaveText { overwrite: bool },
 }
 
 /// What the editor should ask the user before saving.
@@ -305,10 +325,19 @@ impl Plugin for PresetPlugin {
             .add_message::<SwitchBackend>()
             .add_message::<SwitchThreads>()
             .init_resource::<SaveQuestion>()
+            .init_resource::<PresetText>()
+            .add_message::<OpenPresetText>()
             .add_systems(Startup, load_catalog)
             .add_systems(
                 Update,
-                (follow_preset_assets, handle_actions, apply_live).chain(),
+                (
+                    follow_preset_assets,
+                    handle_actions,
+                    text::open_texts,
+                    apply_live,
+                    text::follow_live,
+                )
+                    .chain(),
             );
     }
 }
@@ -481,6 +510,7 @@ fn handle_actions(
     server: Res<AssetServer>,
     state: Option<ResMut<PresetState>>,
     mut question: ResMut<SaveQuestion>,
+    text: Res<PresetText>,
 ) {
     let Some(mut state) = state else {
         return;
@@ -534,8 +564,42 @@ fn handle_actions(
                 question.0 = None;
                 save_as_new(&mut state, &mut catalog, &server);
             }
+            #[cfg(feature = "native")]
+            PresetAction::SaveText { overwrite } => {
+                if let Some(problem) = &text.problem {
+                    state.save_problem = Some(format!("the text is not a preset yet ({problem})"));
+                    continue;
+                }
+                let Some(index) = state.active else {
+                    save_as_new(&mut state, &mut catalog, &server);
+                    continue;
+                };
+                let file = catalog.files[index].clone();
+                if !overwrite
+                    && let save::SaveCheck::Ask(why) =
+                        save::check_save_text(&file, state.seen_text())
+                {
+                    question.0 = Some(why);
+                    continue;
+                }
+                question.0 = None;
+                match save::write_text(&file, &text.text) {
+                    Ok(()) => {
+                        info!("preset text saved to {}", file.display());
+                        state.seen_text = Some(text.text.clone());
+                        state.modified = false;
+                        state.save_problem = None;
+                    }
+                    Err(e) => {
+                        let problem = format!("{}: cannot save: {e}", file.display());
+                        error!("preset {problem}");
+                        state.save_problem = Some(problem);
+                    }
+                }
+            }
             #[cfg(not(feature = "native"))]
-            PresetAction::Save { .. } | PresetAction::SaveAsNew => {
+            PresetAction::Save { .. } | PresetAction::SaveAsNew | PresetAction::SaveText { .. } => {
+                let _ = &text;
                 question.0 = None;
                 state.save_problem =
                     Some("presets are saved to disk by the native app only".into());

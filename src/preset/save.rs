@@ -15,8 +15,19 @@ pub enum SaveCheck {
     Ask(String),
 }
 
-/// Checks `path` against the text it had when the live preset came from it (`seen`).
+/// Checks `path` against the text it had when the live preset came from it (`seen`), for a save
+/// of the editor's values (which writes no comments).
 pub fn check_save(path: &Path, seen: Option<&str>) -> SaveCheck {
+    check(path, seen, false)
+}
+
+/// The same for a save of the text editor's text, which is written as typed: the file's comments
+/// were in that text, so only a change on disk (or a file the editor never loaded) asks.
+pub fn check_save_text(path: &Path, seen: Option<&str>) -> SaveCheck {
+    check(path, seen, true)
+}
+
+fn check(path: &Path, seen: Option<&str>, keeps_comments: bool) -> SaveCheck {
     let name = path.display();
     let now = match std::fs::read_to_string(path) {
         Ok(text) => Some(text),
@@ -32,7 +43,8 @@ pub fn check_save(path: &Path, seen: Option<&str>) -> SaveCheck {
             "{name} was not loaded by this editor; overwrite it?"
         )),
         (Some(now), Some(_))
-            if has_comments(now.strip_prefix(super::SAVED_HEADER).unwrap_or(&now)) =>
+            if !keeps_comments
+                && has_comments(now.strip_prefix(super::SAVED_HEADER).unwrap_or(&now)) =>
         {
             SaveCheck::Ask(format!(
                 "{name} has comments, which saving does not keep; overwrite it?"
@@ -68,11 +80,16 @@ fn has_comments(text: &str) -> bool {
 /// watcher never reads half a file. Returns the text written.
 pub fn write_preset(path: &Path, preset: &Preset) -> std::io::Result<String> {
     let text = preset.to_ron();
+    write_text(path, &text)?;
+    Ok(text)
+}
+
+/// Writes a preset's text as it is (the text editor's: the user's comments stay), the same way.
+pub fn write_text(path: &Path, text: &str) -> std::io::Result<()> {
     let file_name = path.file_name().unwrap_or_default().to_string_lossy();
     let temporary = path.with_file_name(format!(".{file_name}.saving"));
-    std::fs::write(&temporary, &text)?;
-    std::fs::rename(&temporary, path)?;
-    Ok(text)
+    std::fs::write(&temporary, text)?;
+    std::fs::rename(&temporary, path)
 }
 
 /// A file name beside `path` that does not exist yet: `studio-1.preset.ron`, `studio-2…`.

@@ -24,6 +24,8 @@ use crate::capture::{
 use crate::effects::GPU_SPANS;
 use crate::effects::gpu_time::gpu_ms_path;
 use crate::inference::{INFERENCE_MS, InferenceStatus, MASK_AGE, PREPROCESS_MS};
+use crate::overlay::{OverlayPanels, PresetTextField};
+use crate::preset::{OpenPresetText, PresetCatalog, PresetText};
 
 /// The rendering backend this build was made for.
 pub const BACKEND: &str = if cfg!(feature = "web-webgpu") {
@@ -40,6 +42,8 @@ enum PageRequest {
     Camera(u32),
     File { name: String, bytes: Vec<u8> },
     Mirror(bool),
+    PresetText { name: String, text: String },
+    Editor(bool),
 }
 
 thread_local! {
@@ -68,6 +72,19 @@ pub fn backdrop_set_mirror(on: bool) {
     request(PageRequest::Mirror(on));
 }
 
+/// Put a preset's RON text into the text editor, as if typed (the page's Open, and its stored
+/// last edit at start): applied when it parses, its `line:column` problem shown when not.
+#[wasm_bindgen]
+pub fn backdrop_open_preset(name: String, text: String) {
+    request(PageRequest::PresetText { name, text });
+}
+
+/// Show or hide the preset text editor.
+#[wasm_bindgen]
+pub fn backdrop_show_editor(on: bool) {
+    request(PageRequest::Editor(on));
+}
+
 /// The inference worker's last run: `{ input, dims, output, ms }` (the model's input tensor as
 /// the app made it, its output as onnxruntime-web gave it), or `null` when none ran (no run yet,
 /// or the model runs on tract). The browser tests run the same input natively.
@@ -90,13 +107,15 @@ fn query(name: &str) -> Option<String> {
 
 /// What the page's address asks for at start, the playground's flags by the same names:
 /// `?source=sample|camera|camera:N`, `?background=none|blur|color:RRGGBB`, `?model=ID|none`,
-/// `?overlay=off`. A value that does not parse is named in the log and left out.
+/// `?overlay=off`, and `?editor=1` (the preset text editor open). A value that does not parse is
+/// named in the log and left out.
 #[derive(Debug, Default)]
 pub struct PageOptions {
     pub source: Option<SourceSpec>,
     pub background: Option<crate::effects::Background>,
     pub model: Option<String>,
     pub overlay: bool,
+    pub editor: bool,
 }
 
 impl PageOptions {
@@ -126,6 +145,7 @@ impl PageOptions {
             background,
             model: query("model"),
             overlay: query("overlay").is_none_or(|v| v != "off"),
+            editor: query("editor").is_some_and(|v| v == "1" || v == "on"),
         }
     }
 }
@@ -171,6 +191,8 @@ fn apply_requests(
     mut switch: MessageWriter<SwitchSource>,
     live: Option<Res<LiveCapture>>,
     mut status: Option<ResMut<CaptureStatus>>,
+    mut open_text: MessageWriter<OpenPresetText>,
+    mut panels: Option<ResMut<OverlayPanels>>,
 ) {
     let requests = REQUESTS.with(|q| std::mem::take(&mut *q.borrow_mut()));
     for r in requests {
@@ -187,6 +209,14 @@ fn apply_requests(
                 }
                 if let Some(status) = status.as_mut() {
                     status.mirror = on;
+                }
+            }
+            PageRequest::PresetText { name, text } => {
+                open_text.write(OpenPresetText { name, text });
+            }
+            PageRequest::Editor(on) => {
+                if let Some(panels) = panels.as_mut() {
+                    panels.preset_text = on;
                 }
             }
         }
@@ -232,6 +262,7 @@ fn publish_state(
     capture: Option<Res<CaptureStatus>>,
     inference: Option<Res<InferenceStatus>>,
     current: Res<crate::capture::CurrentFrame>,
+    preset: PresetView,
 ) {
     *since += time.delta_secs();
     if *since < PUBLISH_EVERY_SECONDS && frames.0 > 1 {
@@ -300,5 +331,38 @@ fn publish_state(
         }
     }
     set(&state, "problems", problems);
+    // The preset text editor: what it holds, its problem, how many edits it applied (the page
+    // stores the text on each), and where its field is (the tests type into it).
+    if let (Some(text), Some(catalog)) = (&preset.text, &preset.catalog) {
+        let editor = js_sys::Object::new();
+        set(&editor, "name", text.name(catalog));
+        set(&editor, "text", text.text.clone());
+        set(
+            &editor,
+            "problem",
+            text.problem.clone().map_or(JsValue::NULL, JsValue::from),
+        );
+        set(&editor, "appliedEdits", text.applied_edits as f64);
+        let field = match preset.field.as_ref().and_then(|f| f.0) {
+            Some(rect) => {
+                let array = js_sys::Array::new();
+                for v in rect {
+                    array.push(&JsValue::from_f64(f64::from(v)));
+                }
+                array.into()
+            }
+            None => JsValue::NULL,
+        };
+        set(&editor, "field", field);
+        set(&state, "presetText", editor);
+    }
     let _ = js_sys::Reflect::set(&window, &"backdropState".into(), &state);
+}
+
+/// What `publish_state` reads of the preset text editor.
+#[derive(bevy::ecs::system::SystemParam)]
+struct PresetView<'w> {
+    text: Option<Res<'w, PresetText>>,
+    catalog: Option<Res<'w, PresetCatalog>>,
+    field: Option<Res<'w, PresetTextField>>,
 }

@@ -459,3 +459,96 @@ fn the_parser_never_panics_on_mutated_presets() {
         "the mutations should both keep and break presets"
     );
 }
+
+#[test]
+fn the_text_editor_applies_edits_that_parse_and_saves_the_text_as_typed() {
+    use bevy_backdrop::preset::{OpenPresetText, PresetText};
+    let _gpu = gpu_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mine.preset.ron");
+    std::fs::write(&file, "// mine\n(blur_radius: 20.0)\n").unwrap();
+    let mut app = preset_app(&file);
+    let blur = |app: &App| {
+        let camera = app.world().resource::<FrameChain>().camera;
+        app.world()
+            .get::<BackdropSettings>(camera)
+            .unwrap()
+            .blur
+            .radius
+    };
+    update_until(&mut app, "start preset", |app| blur(app) == 20.0);
+    // The editor shows the file's own text, comment and all.
+    update_until(&mut app, "the file's text in the editor", |app| {
+        app.world().resource::<PresetText>().text == "// mine\n(blur_radius: 20.0)\n"
+    });
+
+    // A typed edit that parses is the live look at the next update.
+    let typed = "// mine, wider\n(blur_radius: 33.0)\n";
+    app.world_mut()
+        .resource_scope(|world, mut text: Mut<PresetText>| {
+            text.edit(typed.into(), &mut world.resource_mut::<PresetState>());
+        });
+    app.update();
+    assert_eq!(blur(&app), 33.0);
+
+    // A broken one: its line and column, and the last good look stays.
+    app.world_mut()
+        .resource_scope(|world, mut text: Mut<PresetText>| {
+            text.edit(
+                "// mine, wider\n(blur_radius: 33.0, blur: 1)\n".into(),
+                &mut world.resource_mut::<PresetState>(),
+            );
+        });
+    app.update();
+    let problem = app.world().resource::<PresetText>().problem.clone();
+    assert!(
+        problem
+            .as_deref()
+            .is_some_and(|p| p.starts_with("2:") && p.contains("blur")),
+        "{problem:?}"
+    );
+    assert_eq!(blur(&app), 33.0);
+    // Saving text that is not a preset is refused, and the file stays.
+    app.world_mut()
+        .write_message(PresetAction::SaveText { overwrite: false });
+    app.update();
+    assert!(app.world().resource::<PresetState>().save_problem.is_some());
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "// mine\n(blur_radius: 20.0)\n"
+    );
+
+    // Fixed again, and saved: the text as typed, comments kept (the file was loaded by the
+    // editor and is unchanged on disk, so no question).
+    app.world_mut().write_message(OpenPresetText {
+        name: "mine.preset.ron".into(),
+        text: typed.into(),
+    });
+    app.update();
+    app.world_mut()
+        .write_message(PresetAction::SaveText { overwrite: false });
+    app.update();
+    assert_eq!(
+        app.world()
+            .resource::<bevy_backdrop::preset::SaveQuestion>()
+            .0,
+        None
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), typed);
+
+    // Someone else changes the file: the next save of the text asks first.
+    std::fs::write(&file, "(blur_radius: 5.0,,)").unwrap();
+    app.world_mut()
+        .write_message(PresetAction::SaveText { overwrite: false });
+    app.update();
+    let question = app
+        .world()
+        .resource::<bevy_backdrop::preset::SaveQuestion>()
+        .0
+        .clone();
+    assert!(question.is_some_and(|q| q.contains("changed on disk")));
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "(blur_radius: 5.0,,)"
+    );
+}
