@@ -48,20 +48,16 @@ fn main() {
                 .unwrap_or(SourceSpec::Camera { index: 0 }),
             ..default()
         });
-    match options.model.as_deref() {
-        Some("none") => {
-            app.add_plugins(BackdropPlugins.build().disable::<InferencePlugin>());
-        }
-        Some(model) => {
-            app.insert_resource(InferenceSettings {
-                model: model.to_owned(),
-                ..default()
-            })
-            .add_plugins(BackdropPlugins);
-        }
-        None => {
-            app.add_plugins(BackdropPlugins);
-        }
+    if options.model.as_deref() == Some("none") {
+        app.add_plugins(BackdropPlugins.build().disable::<InferencePlugin>());
+    } else {
+        let defaults = InferenceSettings::default();
+        app.insert_resource(InferenceSettings {
+            model: options.model.clone().unwrap_or(defaults.model),
+            backend: options.engine.unwrap_or(defaults.backend),
+            ..defaults
+        })
+        .add_plugins(BackdropPlugins);
     }
     app.add_plugins(WebPagePlugin);
     if let Some(background) = options.background {

@@ -107,6 +107,7 @@ fn query(name: &str) -> Option<String> {
 
 /// What the page's address asks for at start, the playground's flags by the same names:
 /// `?source=sample|camera|camera:N`, `?background=none|blur|color:RRGGBB`, `?model=ID|none`,
+/// `?engine=auto|ort|tract` (the inference backend: `ort` is onnxruntime-web in a worker),
 /// `?overlay=off`, and `?editor=1` (the preset text editor open). A value that does not parse is
 /// named in the log and left out.
 #[derive(Debug, Default)]
@@ -114,6 +115,7 @@ pub struct PageOptions {
     pub source: Option<SourceSpec>,
     pub background: Option<crate::effects::Background>,
     pub model: Option<String>,
+    pub engine: Option<crate::inference::BackendChoice>,
     pub overlay: bool,
     pub editor: bool,
 }
@@ -144,6 +146,12 @@ impl PageOptions {
             source,
             background,
             model: query("model"),
+            engine: query("engine").and_then(|value| {
+                value
+                    .parse()
+                    .map_err(|e| warn!("?engine={value}: {e}; ignored"))
+                    .ok()
+            }),
             overlay: query("overlay").is_none_or(|v| v != "off"),
             editor: query("editor").is_some_and(|v| v == "1" || v == "on"),
         }
