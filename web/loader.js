@@ -180,6 +180,8 @@ async function main() {
   say(`${choice.backend === 'webgpu' ? 'WebGPU' : 'WebGL2'} on ${choice.adapterName}: loading…`);
   const app = await import(`./${choice.backend}/backdrop.js`);
   const wasm = await fetchWithProgress(`./${choice.backend}/backdrop_bg.wasm`, `the ${choice.backend} build`);
+  // The app's page functions, for the browser tests and the console (backdrop_last_inference…).
+  window.backdropApp = app;
   wireControls(app);
   setInterval(() => showState(app, choice.backend, choice.adapterName), 250);
   try {

@@ -2,7 +2,7 @@
 // Debian Chromium driven by playwright-core, each test on both builds (WebGL2 on SwiftShader,
 // WebGPU on SwiftShader).
 //
-//   node web/test/run.mjs [--backends webgl2,webgpu] [--tests NAME,…] [--shots DIR]
+//   node web/test/run.mjs [--backends webgl2,webgpu] [--tests NAME,…] [--goals] [--shots DIR]
 //
 // Needs: web/dist (web/build.sh), /usr/bin/chromium, ffmpeg, and the native `backdrop` binary
 // (BACKDROP_BIN, default $CARGO_TARGET_DIR/release/backdrop) for the reference mask.
@@ -16,6 +16,13 @@
 // 5. So does an image dropped on the picture (drag-and-drop).
 // 6. A camera that stops mid-run: the page says so and plays the sample portrait.
 // 7. Two cameras: the picker lists both, and choosing the second makes it the source.
+// 8. The inference engine (onnxruntime-web in a Web Worker): its output for the page's own input
+//    tensor matches ONNX Runtime's natively (the venv's Python package) within 1e-3, per model.
+// 9. (--goals: not met yet) The page's frame time (requestAnimationFrame) stays under 50 ms at
+//    p99 while inference runs, on a 960×540 video (the clip size of the speed comparison).
+// 10. The preset text editor: an edit typed into it changes the picture (one background colour →
+//    another); a broken edit shows line:column and the picture stays; after a reload the last
+//    good edit is back.
 // Test 1 also checks the GPU ms per stage: numbers on WebGPU (timestamps on the passes), null on
 // WebGL2 (no timestamp queries).
 
@@ -76,9 +83,14 @@ function makeFixtures() {
   const webm = path.join(work, 'portrait.webm');
   execFileSync('ffmpeg', ['-loglevel', 'error', '-loop', '1', '-i', sample, '-t', '2', '-r', '15',
     '-vf', 'scale=320:320', '-c:v', 'libvpx', '-b:v', '1M', webm]);
+  // The speed comparison's clip size: 960×540, 3 s of the portrait panning (VP8 in WebM).
+  const clip = path.join(work, 'clip960.webm');
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-loop', '1', '-i', sample, '-t', '3', '-r', '25',
+    '-vf', "scale=1100:-2,crop=960:540:'40*t':'(ih-540)/2'", '-c:v', 'libvpx', '-b:v', '2M', clip]);
   return {
     y4m,
     webm,
+    clip,
     framePng: frame,
     frame: PNG.sync.read(fs.readFileSync(frame)),
     mask: PNG.sync.read(fs.readFileSync(path.join(out, 'mask_00000.png'))),
@@ -240,15 +252,16 @@ async function colourBehindThePerson(backend, url, fixtures) {
     if (personOk / person < 0.9) throw new Error(`person: only ${personOk}/${person} samples show the frame`);
     if (s.app.problems.length) throw new Error(`problems reported: ${s.app.problems.join('; ')}`);
     if (errors.length) throw new Error(`console errors: ${errors.join(' | ')}`);
-    // GPU ms per stage: timed on WebGPU (the default refine is the guided filter, so the
-    // bilateral does not run), n/a (null) on WebGL2.
+    // GPU ms per stage: timed on WebGPU, n/a (null) on WebGL2. The default refine is the guided
+    // filter and the background a colour: the bilateral and the blur do not run.
     const gpu = (await state(page)).app.gpuMs;
     log(`${backend}: GPU ms ${JSON.stringify(gpu)}`);
-    const ran = ['mask decode', 'temporal', 'guided', 'blur', 'composite'];
+    const ran = ['mask decode', 'temporal', 'guided', 'composite'];
     if (backend === 'webgpu') {
       const missing = ran.filter((stage) => !(gpu[stage] > 0));
       if (missing.length) throw new Error(`no GPU ms on WebGPU for: ${missing.join(', ')}`);
-      if (gpu.bilateral !== null) throw new Error(`GPU ms for the bilateral, which did not run: ${gpu.bilateral}`);
+      const idle = ['bilateral', 'blur'].filter((stage) => gpu[stage] !== null);
+      if (idle.length) throw new Error(`GPU ms for stages that did not run: ${idle.join(', ')}`);
     } else if (Object.values(gpu).some((ms) => ms !== null)) {
       throw new Error(`GPU ms on WebGL2, which has no timestamp queries: ${JSON.stringify(gpu)}`);
     }
@@ -385,6 +398,177 @@ async function pickerChoosesTheSecondCamera(backend, url) {
   }
 }
 
+const ORT_PYTHON = path.join(process.env.BACKDROP_ORT_VENV || path.join(os.homedir(), '.cache/bevy_backdrop-onnxruntime'), 'bin/python');
+
+// The file of model `id` in models/models.ron.
+function modelFile(id) {
+  const table = fs.readFileSync(path.join(root, 'models/models.ron'), 'utf8');
+  const row = table.split(/\n\s*\(\n/).find((r) => r.includes(`id: "${id}"`));
+  const file = row?.match(/file: "([^"]+)"/)?.[1];
+  if (!file) throw new Error(`no model ${id} in models/models.ron`);
+  return path.join(root, 'models', file);
+}
+
+async function engineMatchesNativeOrt(backend, url, fixtures) {
+  for (const model of ['landscape', 'general']) {
+    const { browser, page, errors } = await open(backend, url, {
+      fakeUi: true, y4m: fixtures.y4m, query: `source=sample&overlay=off&model=${model}` });
+    try {
+      const s = await waitFor(page, `a ${model} mask from onnxruntime-web`, (s) => s.app?.inferenceBackend?.includes('onnxruntime-web')
+        && s.app.maskAge != null && s.app.framesUploaded > 5);
+      const run = await page.evaluate(() => {
+        const r = window.backdropApp.backdrop_last_inference();
+        return r && { input: Array.from(r.input), dims: Array.from(r.dims), output: Array.from(r.output), ms: r.ms };
+      });
+      if (!run) throw new Error('the page has no worker run to compare');
+      const input = path.join(work, `${backend}-${model}-input.f32`);
+      const output = path.join(work, `${backend}-${model}-ort.f32`);
+      fs.writeFileSync(input, Buffer.from(new Float32Array(run.input).buffer));
+      execFileSync(ORT_PYTHON, [path.join(here, 'ort_reference.py'), modelFile(model), input, run.dims.join(','), output]);
+      const native = new Float32Array(fs.readFileSync(output).buffer.slice(0));
+      if (native.length !== run.output.length) throw new Error(`output lengths differ: page ${run.output.length}, native ${native.length}`);
+      let worst = 0;
+      native.forEach((v, i) => { worst = Math.max(worst, Math.abs(v - run.output[i])); });
+      log(`${backend}: ${model} on ${s.app.inferenceBackend}: ${run.output.length} values, max |Δ| vs ONNX Runtime ${worst.toExponential(2)}; ` +
+        `engine ${run.ms?.toFixed(1)} ms, state ${s.app.inferenceMs?.toFixed(1)} ms`);
+      if (!(worst <= 1e-3)) throw new Error(`${model}: max |Δ| ${worst} > 1e-3`);
+      if (errors.length) throw new Error(`console errors: ${errors.join(' | ')}`);
+    } finally {
+      await browser.close();
+    }
+  }
+}
+
+// rAF intervals of the page over `seconds`: the page's own frame times.
+async function frameTimes(page, seconds) {
+  return page.evaluate((ms) => new Promise((resolve) => {
+    const times = [];
+    let last = performance.now();
+    const end = last + ms;
+    const tick = (now) => {
+      times.push(now - last);
+      last = now;
+      if (now < end) requestAnimationFrame(tick); else resolve(times);
+    };
+    requestAnimationFrame(tick);
+  }), seconds * 1000);
+}
+
+const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+};
+
+async function frameTimeStaysLowWhileInferenceRuns(backend, url, fixtures) {
+  const { browser, page } = await open(backend, url, { fakeUi: true, y4m: fixtures.y4m, query: 'source=sample&overlay=off' });
+  try {
+    await waitFor(page, 'the sample', (s) => s.app?.framesUploaded > 0);
+    await page.setInputFiles('#file', fixtures.clip);
+    const name = path.basename(fixtures.clip);
+    const start = await waitFor(page, `the clip ${name} with masks`, (s) => s.app?.source === `video ${name}`
+      && s.app.frameWidth === 960 && s.app.inferenceBackend?.includes('onnxruntime-web') && s.app.maskAge != null);
+    await page.waitForTimeout(3000);
+    const before = await state(page);
+    const times = await frameTimes(page, 10);
+    const after = await state(page);
+    const p50 = percentile(times, 0.5), p99 = percentile(times, 0.99);
+    const masks = after.app.inferenceMs;
+    log(`${backend}: 960×540 clip, ${times.length} page frames in 10 s: p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms; ` +
+      `${(after.app.framesUploaded - before.app.framesUploaded)} video frames; inference ${masks?.toFixed(1)} ms; mask age ${after.app.maskAge}`);
+    if (!(after.app.framesUploaded > before.app.framesUploaded)) throw new Error('the clip did not play on');
+    if (!(p99 < 50)) throw new Error(`frame time p99 ${p99.toFixed(1)} ms ≥ 50 ms`);
+    if (start.app.problems.length) throw new Error(`problems: ${start.app.problems.join('; ')}`);
+  } finally {
+    await browser.close();
+  }
+}
+
+const RED = [200, 0, 0];
+
+// Canvas samples that show `colour`, of those that showed `was` in `before` (the background).
+function backgroundSamples(before, after, was, colour) {
+  let seen = 0, now = 0;
+  for (let y = 2; y < before.height; y += 5) {
+    for (let x = 2; x < before.width; x += 5) {
+      if (close(pixel(before, x, y), was, 12)) {
+        seen += 1;
+        if (close(pixel(after, x, y), colour, 24)) now += 1;
+      }
+    }
+  }
+  return { seen, now };
+}
+
+async function presetTextEditing(backend, url, fixtures) {
+  const query = 'source=sample&overlay=off&editor=1&background=color:00c800';
+  const { browser, page, errors } = await open(backend, url, { fakeUi: true, y4m: fixtures.y4m, query });
+  const canvas = () => page.locator('canvas');
+  // The picture below the editor: the canvas's right half (the editor sits top-left).
+  const shot = async (name) => {
+    const box = await canvas().boundingBox();
+    return PNG.sync.read(await page.screenshot({ path: path.join(shots, `${backend}-${name}.png`),
+      clip: { x: box.x + box.width / 2, y: box.y, width: box.width / 2, height: box.height } }));
+  };
+  // Types `text` over the editor's: a click below the text (the cursor goes to its end), one
+  // Backspace per character, then the new text, key by key.
+  const type = async (text) => {
+    const s = await state(page);
+    const [x, y, w, h] = s.app.presetText.field;
+    const box = await canvas().boundingBox();
+    await page.mouse.click(box.x + x + w / 2, box.y + y + h - 8);
+    await page.waitForTimeout(800);
+    for (let i = 0; i < [...s.app.presetText.text].length; i += 1) await page.keyboard.press('Backspace');
+    await page.keyboard.type(text, { delay: 30 });
+  };
+  try {
+    await waitFor(page, 'the editor and a mask', (s) => s.app?.presetText?.field && s.app.maskAge != null
+      && s.app.framesUploaded > 5 && !s.app.loading);
+    // The page's Open: a short preset file into the editor (green, as the address said).
+    const file = path.join(work, 'green.preset.ron');
+    fs.writeFileSync(file, '(background: Color("#00c800"))\n');
+    await page.setInputFiles('#preset-file', file);
+    const opened = await waitFor(page, 'the opened file in the editor', (s) => s.app.presetText.text.startsWith('(background')
+      && s.app.presetText.name === 'green', 30);
+    await page.waitForTimeout(1500);
+    const green = await shot('editor-green');
+    log(`${backend}: opened ${path.basename(file)} → editor "${opened.app.presetText.name}"`);
+    // An edit that parses: red behind her in the next pictures.
+    await type('(background: Color("#c80000"))');
+    const typed = await waitFor(page, 'the edit applied', (s) => s.app.presetText.text.includes('#c80000')
+      && s.app.presetText.problem === null, 30);
+    await page.waitForTimeout(1500);
+    const red = await shot('editor-red');
+    const turned = backgroundSamples(green, red, GREEN, RED);
+    log(`${backend}: typed "${typed.app.presetText.text}" → ${turned.now}/${turned.seen} background samples red`);
+    if (turned.seen < 100 || turned.now / turned.seen < 0.95) throw new Error(`the edit did not turn the background red: ${turned.now}/${turned.seen}`);
+    // A broken edit: line:column, and the picture stays red.
+    await type('(background: Colour("#0000c8"))');
+    const broken = await waitFor(page, 'the broken edit\'s problem', (s) => s.app.presetText.problem !== null, 30);
+    const problem = broken.app.presetText.problem;
+    if (!/^\d+:\d+: /.test(problem)) throw new Error(`the problem does not start with line:column: ${problem}`);
+    await page.waitForTimeout(1500);
+    await page.screenshot({ path: path.join(shots, `${backend}-editor-broken-page.png`) });
+    const stays = backgroundSamples(green, await shot('editor-broken'), GREEN, RED);
+    log(`${backend}: broken edit → "${problem}"; ${stays.now}/${stays.seen} background samples still red`);
+    if (stays.now / stays.seen < 0.95) throw new Error(`a broken edit changed the picture: ${stays.now}/${stays.seen} red`);
+    // A reload: the last good edit is back (the page stored it), and so is the red.
+    await page.reload();
+    const back = await waitFor(page, 'the stored edit after the reload', (s) => s.app?.presetText?.text.includes('#c80000')
+      && s.app.maskAge != null && s.app.framesUploaded > 5);
+    await page.waitForTimeout(2000);
+    const again = backgroundSamples(green, await shot('editor-reloaded'), GREEN, RED);
+    log(`${backend}: after reload the editor holds "${back.app.presetText.text}"; ${again.now}/${again.seen} background samples red`);
+    if (again.now / again.seen < 0.95) throw new Error(`after the reload the picture is not the edited preset's: ${again.now}/${again.seen}`);
+    if (errors.length) throw new Error(`console errors: ${errors.join(' | ')}`);
+  } finally {
+    await browser.close();
+  }
+}
+
+// Bounds the page does not meet yet (issue "Web II"): run with --goals. Not in the default run,
+// so that a red run means a regression.
+const GOALS = [frameTimeStaysLowWhileInferenceRuns];
+
 async function main() {
   if (!fs.existsSync(path.join(dist, 'index.html'))) throw new Error(`${dist} is not built (make web)`);
   if (!fs.existsSync(backdrop)) {
@@ -397,7 +581,8 @@ async function main() {
     for (const backend of backends) {
       for (const test of [colourBehindThePerson, deniedCameraFallsBack, fileInputBecomesTheSource,
         videoFileBecomesTheSource, droppedImageBecomesTheSource, stoppedCameraFallsBack,
-        pickerChoosesTheSecondCamera].filter((t) => !only || only.includes(t.name))) {
+        pickerChoosesTheSecondCamera, engineMatchesNativeOrt, presetTextEditing,
+        ...(args.includes('--goals') ? GOALS : [])].filter((t) => !only || only.includes(t.name))) {
         const started = Date.now();
         try {
           await test(backend, url, fixtures);
