@@ -4,6 +4,7 @@
 #   make wasm-check                         the library compiles for the browser (both web features)
 #   make web                                builds the web playground (both builds) and serves it
 #   make web-test                           the browser tests (headless Chromium, both builds)
+#   make web-bench                          speed in the browser: engines, and against the reference demo
 # Both build with --release, so one build of Bevy serves both. ORT_DYLIB_PATH points at the ONNX
 # Runtime library setup installed, unless it is set already.
 
@@ -11,7 +12,7 @@ CARGO ?= cargo
 ARGS ?=
 WITH_ORT = export ORT_DYLIB_PATH="$${ORT_DYLIB_PATH:-$$(scripts/ort_dylib.sh)}";
 
-.PHONY: run test bench setup wasm-check web web-build web-serve web-test
+.PHONY: run test bench setup wasm-check web web-build web-serve web-test web-bench
 
 setup:
 	@scripts/phase.sh "set-up (Debian packages, onnxruntime)" scripts/setup.sh
@@ -46,6 +47,13 @@ web-test: setup
 	@$(WITH_ORT) scripts/phase.sh "build tests" $(CARGO) test --release --no-run
 	@cd web/test && ../../scripts/phase.sh "npm ci (playwright-core)" npm ci --no-audit --no-fund --silent
 	@scripts/phase.sh "browser tests" node web/test/run.mjs
+
+# Speed in the browser: the inference engines side by side (tract with and without SIMD,
+# onnxruntime-web), then this page against the reference demo (see web/test/vs_volcomix.mjs for
+# the demo's preparation).
+web-bench:
+	@scripts/phase.sh "engines" web/engine-bench/run.sh
+	@scripts/phase.sh "against the reference demo" node web/test/vs_volcomix.mjs
 
 bench: setup
 	@$(WITH_ORT) $(CARGO) bench

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Builds the engine benchmark (tract for wasm32 with and without +simd128, Debian's rustc-web with
+# -Zbuild-std as web/build.sh) into web/engine-bench/dist/ with onnxruntime-web and the models,
+# and prints each engine's median inference ms per model in headless Chromium (run.mjs).
+set -euo pipefail
+cd "$(dirname "$0")"
+here=$PWD
+root=$(cd ../.. && pwd)
+dist=$here/dist
+version=0.2.130
+bindgen="${BACKDROP_TOOLS_DIR:-$HOME/.cache/bevy_backdrop-tools}/bin/wasm-bindgen"
+[ -x "$bindgen" ] || { echo "run.sh: $bindgen is missing: run web/build.sh once (it installs wasm-bindgen-cli $version)" >&2; exit 1; }
+build() { # name, extra rustflags
+  env RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 PATH="/usr/bin:$PATH" \
+    CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-22 \
+    CARGO_TARGET_DIR="$HOME/.cache/bevy_backdrop-engine-bench-$1" RUSTFLAGS="$2" \
+    /usr/bin/cargo build -Zbuild-std=std,panic_abort --release --target wasm32-unknown-unknown
+  "$bindgen" --target web --no-typescript --out-dir "$dist/$1" \
+    "$HOME/.cache/bevy_backdrop-engine-bench-$1/wasm32-unknown-unknown/release/engine_bench.wasm"
+}
+mkdir -p "$dist/ort" "$dist/models"
+build simd "-C target-feature=+simd128" &
+build scalar "" &
+wait
+ort=$root/web/node_modules/onnxruntime-web/dist
+cp "$ort/ort.wasm.min.mjs" "$ort/ort-wasm-simd-threaded.mjs" "$ort/ort-wasm-simd-threaded.wasm" "$dist/ort/"
+cp "$root"/models/*.onnx "$dist/models/"
+cp bench.html "$dist/index.html"
+node "$here/run.mjs" "$dist"
