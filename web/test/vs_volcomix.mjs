@@ -3,7 +3,7 @@
 // both in this headless Chromium on the Doctor clip (960×540). Prints a Markdown table.
 //
 //   node web/test/vs_volcomix.mjs [--seconds 30] [--clip ../shared/media/doctor-26732.mp4]
-//        [--backends webgl2,webgpu] [--models landscape,general] [--skip-demo]
+//        [--backends webgl2,webgpu] [--models landscape,general] [--viewport 1600x900] [--skip-demo]
 //
 // Needs web/dist (web/build.sh) and, for the demo, $VOLPEER (default ~/volpeer) prepared as the
 // harness's README says: $VOLPEER/www/virtual-background (the demo's build), $VOLPEER/harness (a
@@ -33,6 +33,8 @@ const clip = path.resolve(option('--clip', path.join(root, '../shared/media/doct
 const backends = option('--backends', 'webgl2,webgpu').split(',');
 const models = option('--models', 'landscape,general').split(',');
 const volpeer = process.env.VOLPEER || path.join(os.homedir(), 'volpeer');
+// The harness's viewport; ours may be measured at another (the canvas fills it).
+const [viewWidth, viewHeight] = option('--viewport', '1600x900').split('x').map(Number);
 
 const FLAGS = ['--no-sandbox', '--ignore-gpu-blocklist', '--disable-background-networking', '--no-first-run',
   '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--autoplay-policy=no-user-gesture-required'];
@@ -99,7 +101,7 @@ async function ours(url, backend, model) {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
     args: [...FLAGS, ...(backend === 'webgpu' ? WEBGPU : [])] });
   try {
-    const page = await (await browser.newContext({ viewport: { width: 1600, height: 900 } })).newPage();
+    const page = await (await browser.newContext({ viewport: { width: viewWidth, height: viewHeight } })).newPage();
     await page.goto(`${url}?backend=${backend}&source=sample&overlay=off&model=${model}`);
     const state = () => page.evaluate(() => window.backdropState || null);
     const until = async (what, done, limit = 300) => {
@@ -138,7 +140,7 @@ async function ours(url, backend, model) {
     const elapsed = (last.t - first.t) / 1000;
     const gpu = Object.entries(last.s.gpuMs).filter(([, ms]) => ms != null).map(([stage, ms]) => `${stage} ${ms.toFixed(1)}`);
     const result = {
-      what: `ours, ${backend === 'webgpu' ? 'WebGPU' : 'WebGL2'}, ${model} (${last.s.inferenceBackend.split(' ')[0]})`,
+      what: `ours, ${backend === 'webgpu' ? 'WebGPU' : 'WebGL2'}, ${model} (${last.s.inferenceBackend.split(' ')[0]}), ${viewWidth}×${viewHeight}`,
       canvasFps: +((last.canvas - first.canvas) / elapsed).toFixed(2),
       processedFps: +((last.s.framesUploaded - first.s.framesUploaded) / elapsed).toFixed(2),
       inferenceMs: +median(samples.map((s) => s.inferenceMs)).toFixed(1),
@@ -178,7 +180,7 @@ async function main() {
     server.kill();
     demoServer?.kill();
   }
-  console.log(`Doctor clip (${path.basename(clip)}), ${seconds} s each, headless Chromium, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}\n`);
+  console.log(`Doctor clip (${path.basename(clip)}), ${seconds} s each, headless Chromium, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}; viewport ${viewWidth}×${viewHeight} for ours\n`);
   console.log('| run | frames to the canvas /s | video frames processed /s | inference ms (median) | mask age (frames) | GPU ms per stage |');
   console.log('|---|---:|---:|---:|---:|---|');
   for (const r of rows) {
