@@ -51,7 +51,8 @@ pub struct BrowserVideo {
     url: Option<String>,
 }
 
-fn js_message(value: &JsValue) -> String {
+/// What a JS exception or rejection says (an `Error`'s message, a string, or its debug form).
+pub(crate) fn js_message(value: &JsValue) -> String {
     value
         .dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))

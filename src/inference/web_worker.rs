@@ -22,6 +22,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use super::backend::SegmentationBackend;
 use super::models::{ModelError, ModelInfo};
+use crate::capture::browser::js_message;
 
 /// The worker script, beside the page (web/worker.js; it loads onnxruntime-web from `ort/`).
 const WORKER_SCRIPT: &str = "worker.js";
@@ -83,14 +84,6 @@ fn call(object: &JsValue, name: &str, args: &js_sys::Array) -> Result<JsValue, J
     js_sys::Reflect::apply(&method, object, args)
 }
 
-fn message_of(value: &JsValue) -> String {
-    value
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| value.as_string())
-        .unwrap_or_else(|| format!("{value:?}"))
-}
-
 /// Hands `answer` to the request in flight on worker `id`.
 fn answer(id: u32, answer: &JsValue) {
     let resolve = WORKERS.with(|w| w.borrow_mut().get_mut(&id).and_then(|e| e.pending.take()));
@@ -101,7 +94,7 @@ fn answer(id: u32, answer: &JsValue) {
 
 /// Starts a worker; its answers go to whatever request is in flight.
 fn spawn_worker() -> Result<u32, String> {
-    let cannot = |e: JsValue| format!("cannot start {WORKER_SCRIPT}: {}", message_of(&e));
+    let cannot = |e: JsValue| format!("cannot start {WORKER_SCRIPT}: {}", js_message(&e));
     let constructor: js_sys::Function = field(&js_sys::global(), "Worker")
         .dyn_into()
         .map_err(|_| "this browser has no Web Workers".to_owned())?;
@@ -162,11 +155,11 @@ async fn request(id: u32, message: &JsValue, transfer: &js_sys::Array) -> Result
                 &js_sys::Array::of2(message, transfer),
             )
             .map(drop)
-            .map_err(|e| message_of(&e))
+            .map_err(|e| js_message(&e))
         });
     });
     posted.map_err(|e| e.to_string())?;
-    let reply = JsFuture::from(promise).await.map_err(|e| message_of(&e))?;
+    let reply = JsFuture::from(promise).await.map_err(|e| js_message(&e))?;
     if field(&reply, "type").as_string().as_deref() == Some("error") {
         return Err(field(&reply, "message")
             .as_string()

@@ -81,25 +81,43 @@ pub(super) fn preset_editor(
                     actions.write(PresetAction::Revert);
                 }
             });
-            if let Some(why) = &question.0 {
-                ui.colored_label(egui::Color32::from_rgb(255, 200, 90), why);
-                ui.horizontal(|ui| {
-                    if ui.button("Overwrite").clicked() {
-                        actions.write(PresetAction::Save { overwrite: true });
-                    }
-                    if ui.button("Save as new").clicked() {
-                        actions.write(PresetAction::SaveAsNew);
-                    }
-                });
-            }
-            if let Some(problem) = &state.save_problem {
-                ui.colored_label(
-                    egui::Color32::from_rgb(255, 170, 90),
-                    format!("⚠ {problem}"),
-                );
-            }
+            save_answers(
+                ui,
+                &state,
+                &question,
+                &mut actions,
+                PresetAction::Save { overwrite: true },
+            );
         });
     Ok(())
+}
+
+/// The question a save asks (Overwrite, which sends `overwrite`, or Save as new), and the newest
+/// problem with saving.
+pub(super) fn save_answers(
+    ui: &mut egui::Ui,
+    state: &PresetState,
+    question: &SaveQuestion,
+    actions: &mut MessageWriter<PresetAction>,
+    overwrite: PresetAction,
+) {
+    if let Some(why) = &question.0 {
+        ui.colored_label(egui::Color32::from_rgb(255, 200, 90), why);
+        ui.horizontal(|ui| {
+            if ui.button("Overwrite").clicked() {
+                actions.write(overwrite);
+            }
+            if ui.button("Save as new").clicked() {
+                actions.write(PresetAction::SaveAsNew);
+            }
+        });
+    }
+    if let Some(problem) = &state.save_problem {
+        ui.colored_label(
+            egui::Color32::from_rgb(255, 170, 90),
+            format!("⚠ {problem}"),
+        );
+    }
 }
 
 fn preset_menu(

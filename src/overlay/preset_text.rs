@@ -96,23 +96,13 @@ fn save_row(
     {
         actions.write(PresetAction::SaveText { overwrite: false });
     }
-    if let Some(why) = &question.0 {
-        ui.colored_label(egui::Color32::from_rgb(255, 200, 90), why);
-        ui.horizontal(|ui| {
-            if ui.button("Overwrite").clicked() {
-                actions.write(PresetAction::SaveText { overwrite: true });
-            }
-            if ui.button("Save as new").clicked() {
-                actions.write(PresetAction::SaveAsNew);
-            }
-        });
-    }
-    if let Some(problem) = &state.save_problem {
-        ui.colored_label(
-            egui::Color32::from_rgb(255, 170, 90),
-            format!("⚠ {problem}"),
-        );
-    }
+    super::preset_panel::save_answers(
+        ui,
+        state,
+        question,
+        actions,
+        PresetAction::SaveText { overwrite: true },
+    );
 }
 
 #[cfg(not(feature = "native"))]

@@ -583,19 +583,8 @@ fn handle_actions(
                     continue;
                 }
                 question.0 = None;
-                match save::write_text(&file, &text.text) {
-                    Ok(()) => {
-                        info!("preset text saved to {}", file.display());
-                        state.seen_text = Some(text.text.clone());
-                        state.modified = false;
-                        state.save_problem = None;
-                    }
-                    Err(e) => {
-                        let problem = format!("{}: cannot save: {e}", file.display());
-                        error!("preset {problem}");
-                        state.save_problem = Some(problem);
-                    }
-                }
+                let written = save::write_text(&file, &text.text).map(|()| text.text.clone());
+                record_save(&mut state, &file, written);
             }
             #[cfg(not(feature = "native"))]
             PresetAction::Save { .. } | PresetAction::SaveAsNew | PresetAction::SaveText { .. } => {
@@ -633,7 +622,14 @@ fn select(
 
 #[cfg(feature = "native")]
 fn write_active(state: &mut PresetState, file: &Path) {
-    match save::write_preset(file, &state.live) {
+    let written = save::write_preset(file, &state.live);
+    record_save(state, file, written);
+}
+
+/// What a save did: the text now on disk is what `live` came from, or the problem to show.
+#[cfg(feature = "native")]
+fn record_save(state: &mut PresetState, file: &Path, written: std::io::Result<String>) {
+    match written {
         Ok(text) => {
             info!("preset saved to {}", file.display());
             state.seen_text = Some(text);

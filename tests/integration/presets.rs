@@ -136,6 +136,36 @@ fn update_until(app: &mut App, what: &str, mut done: impl FnMut(&mut App) -> boo
     }
 }
 
+/// The chain's blur radius in the main world.
+fn blur(app: &App) -> f32 {
+    let camera = app.world().resource::<FrameChain>().camera;
+    app.world()
+        .get::<BackdropSettings>(camera)
+        .unwrap()
+        .blur
+        .radius
+}
+
+/// Someone edits `file` on disk (`edit`, broken so that it does not reload): `save` asks before
+/// overwriting it, and the file keeps the edit.
+fn asks_before_overwriting_an_edit_on_disk(
+    app: &mut App,
+    file: &Path,
+    edit: &str,
+    save: PresetAction,
+) {
+    std::fs::write(file, edit).unwrap();
+    app.world_mut().write_message(save);
+    app.update();
+    let question = app
+        .world()
+        .resource::<bevy_backdrop::preset::SaveQuestion>()
+        .0
+        .clone();
+    assert!(question.is_some_and(|q| q.contains("changed on disk")));
+    assert_eq!(std::fs::read_to_string(file).unwrap(), edit);
+}
+
 fn preset_text(sigma_space: f32) -> String {
     format!(
         "// a test preset\n(\n    bilateral: (sigma_space: {sigma_space:?}, sigma_color: 0.1),\n)\n"
@@ -233,14 +263,6 @@ fn editor_changes_save_without_overwriting_the_users_edits() {
     let file = dir.path().join("mine.preset.ron");
     std::fs::write(&file, "(blur_radius: 20.0)").unwrap();
     let mut app = preset_app(&file);
-    let blur = |app: &App| {
-        let camera = app.world().resource::<FrameChain>().camera;
-        app.world()
-            .get::<BackdropSettings>(camera)
-            .unwrap()
-            .blur
-            .radius
-    };
     update_until(&mut app, "start preset", |app| blur(app) == 20.0);
 
     // An editor change applies live and marks the preset modified.
@@ -254,19 +276,11 @@ fn editor_changes_save_without_overwriting_the_users_edits() {
     assert!(app.world().resource::<PresetState>().modified);
 
     // Meanwhile the user edits the file (a broken edit, so it does not reload): Save asks.
-    std::fs::write(&file, "(blur_radius: 30.0,,)").unwrap();
-    app.world_mut()
-        .write_message(PresetAction::Save { overwrite: false });
-    app.update();
-    let question = app
-        .world()
-        .resource::<bevy_backdrop::preset::SaveQuestion>()
-        .0
-        .clone();
-    assert!(question.is_some_and(|q| q.contains("changed on disk")));
-    assert_eq!(
-        std::fs::read_to_string(&file).unwrap(),
-        "(blur_radius: 30.0,,)"
+    asks_before_overwriting_an_edit_on_disk(
+        &mut app,
+        &file,
+        "(blur_radius: 30.0,,)",
+        PresetAction::Save { overwrite: false },
     );
 
     // "Save as new" keeps the user's file and writes a new one, which becomes the active preset.
@@ -468,14 +482,6 @@ fn the_text_editor_applies_edits_that_parse_and_saves_the_text_as_typed() {
     let file = dir.path().join("mine.preset.ron");
     std::fs::write(&file, "// mine\n(blur_radius: 20.0)\n").unwrap();
     let mut app = preset_app(&file);
-    let blur = |app: &App| {
-        let camera = app.world().resource::<FrameChain>().camera;
-        app.world()
-            .get::<BackdropSettings>(camera)
-            .unwrap()
-            .blur
-            .radius
-    };
     update_until(&mut app, "start preset", |app| blur(app) == 20.0);
     // The editor shows the file's own text, comment and all.
     update_until(&mut app, "the file's text in the editor", |app| {
@@ -537,18 +543,10 @@ fn the_text_editor_applies_edits_that_parse_and_saves_the_text_as_typed() {
     assert_eq!(std::fs::read_to_string(&file).unwrap(), typed);
 
     // Someone else changes the file: the next save of the text asks first.
-    std::fs::write(&file, "(blur_radius: 5.0,,)").unwrap();
-    app.world_mut()
-        .write_message(PresetAction::SaveText { overwrite: false });
-    app.update();
-    let question = app
-        .world()
-        .resource::<bevy_backdrop::preset::SaveQuestion>()
-        .0
-        .clone();
-    assert!(question.is_some_and(|q| q.contains("changed on disk")));
-    assert_eq!(
-        std::fs::read_to_string(&file).unwrap(),
-        "(blur_radius: 5.0,,)"
+    asks_before_overwriting_an_edit_on_disk(
+        &mut app,
+        &file,
+        "(blur_radius: 5.0,,)",
+        PresetAction::SaveText { overwrite: false },
     );
 }
