@@ -1,4 +1,5 @@
-//! tract: pure-Rust ONNX inference. Always available, and the backend of the web build.
+//! tract: pure-Rust ONNX inference. Always available; in the browser, the fallback when the
+//! onnxruntime-web worker cannot start (`web_worker`).
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
