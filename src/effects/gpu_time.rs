@@ -300,10 +300,26 @@ fn read_spans(slot: &Slot, period_ns: f32) -> Vec<(&'static str, f64)> {
     out
 }
 
+/// Each span's diagnostic path, made once.
+struct SpanPaths(Vec<(&'static str, DiagnosticPath)>);
+
+impl Default for SpanPaths {
+    fn default() -> Self {
+        Self(
+            GPU_SPANS
+                .iter()
+                .map(|(_, span)| (*span, gpu_ms_path(span)))
+                .collect(),
+        )
+    }
+}
+
 /// The render world's measurements into `Diagnostics`.
-fn publish(inbox: Res<GpuTimesInbox>, mut diagnostics: Diagnostics) {
+fn publish(inbox: Res<GpuTimesInbox>, mut diagnostics: Diagnostics, paths: Local<SpanPaths>) {
     let taken = std::mem::take(&mut *inbox.0.lock().unwrap_or_else(|e| e.into_inner()));
     for (span, ms) in taken {
-        diagnostics.add_measurement(&gpu_ms_path(span), || ms);
+        if let Some((_, path)) = paths.0.iter().find(|(s, _)| *s == span) {
+            diagnostics.add_measurement(path, || ms);
+        }
     }
 }

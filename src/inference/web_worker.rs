@@ -37,11 +37,12 @@ struct Entry {
 }
 
 /// The last run's input tensor, its shape, the output and the engine's ms: for the page's tests,
-/// which run the same input on the native engine (`backdrop_last_inference`). One run's worth.
+/// which run the same input on the native engine (`backdrop_last_inference`). One run's worth,
+/// kept without copies: the input moved here after it was posted, the worker's own arrays.
 struct LastRun {
     input: Vec<f32>,
-    dims: Vec<f64>,
-    output: Vec<f32>,
+    dims: js_sys::Array,
+    output: js_sys::Float32Array,
     ms: Option<f64>,
 }
 
@@ -59,16 +60,12 @@ pub fn last_inference() -> JsValue {
             return JsValue::NULL;
         };
         let object = js_sys::Object::new();
-        let dims = js_sys::Array::new();
-        for d in &run.dims {
-            dims.push(&JsValue::from_f64(*d));
-        }
         let set = |key: &str, value: &JsValue| {
             let _ = js_sys::Reflect::set(&object, &key.into(), value);
         };
         set("input", &js_sys::Float32Array::from(run.input.as_slice()));
-        set("dims", &dims);
-        set("output", &js_sys::Float32Array::from(run.output.as_slice()));
+        set("dims", &run.dims);
+        set("output", &run.output);
         set("ms", &run.ms.map_or(JsValue::NULL, JsValue::from_f64));
         object.into()
     })
@@ -258,15 +255,15 @@ impl SegmentationBackend for WorkerBackend {
                 .await
                 .map_err(failed)?;
             self.last_ms = field(&reply, "ms").as_f64();
-            let output = field(&reply, "output")
+            let array = field(&reply, "output")
                 .dyn_into::<js_sys::Float32Array>()
-                .map_err(|_| failed("the worker's answer has no float output".into()))?
-                .to_vec();
+                .map_err(|_| failed("the worker's answer has no float output".into()))?;
+            let output = array.to_vec();
             LAST.with(|last| {
                 *last.borrow_mut() = Some(LastRun {
                     input,
-                    dims: self.dims.clone(),
-                    output: output.clone(),
+                    dims,
+                    output: array,
                     ms: self.last_ms,
                 })
             });
