@@ -33,7 +33,7 @@ wasm-check:
 web: web-build web-serve
 
 web-build:
-	@scripts/phase.sh "set-up (web toolchain)" scripts/setup.sh --web
+	@scripts/phase.sh "set-up (web toolchain, Node.js)" scripts/setup.sh --web --node
 	@scripts/phase.sh "web build" web/build.sh
 
 web-serve:

@@ -17,18 +17,19 @@ PACKAGES=(
 # linker.
 # `--web`: the browser build (scripts/wasm_check.sh, web/build.sh): Debian's Rust for the web with
 # its std sources, its clippy, the wasm linker, wasm-opt (binaryen) and bc (the size report).
-# `--browser`: the browser tests (make web-test): Chromium, and Node.js with npm (Debian's, unless
-# the machine has its own: a Node.js from elsewhere bundles npm, and Debian's npm conflicts).
+# `--node`: Node.js with npm (Debian's, unless the machine has its own: a Node.js from elsewhere
+# bundles npm, and Debian's npm conflicts): web/build.sh fetches onnxruntime-web with it.
+# `--browser`: the browser tests (make web-test): Chromium, and Node.js with npm.
 for flag in "$@"; do
   case "$flag" in
     --web) PACKAGES+=(rustc-web cargo-web rust-web-src rust-web-clippy lld-22 binaryen bc) ;;
-    --browser)
-      PACKAGES+=(chromium)
+    --browser | --node)
+      [ "$flag" = --browser ] && PACKAGES+=(chromium)
       if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
         PACKAGES+=(nodejs npm)
       fi
       ;;
-    *) echo "setup: unknown option $flag (--web, --browser)" >&2; exit 2 ;;
+    *) echo "setup: unknown option $flag (--web, --node, --browser)" >&2; exit 2 ;;
   esac
 done
 
