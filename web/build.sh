@@ -4,6 +4,7 @@
 #   web/dist/webgl2/, web/dist/webgpu/  each build: backdrop.js + backdrop_bg.wasm (wasm-bindgen)
 #   web/dist/assets/, web/dist/models/  presets, backgrounds, the sample, the models (over HTTP)
 #   web/dist/worker.js, web/dist/ort/   the inference worker and its engine (onnxruntime-web, npm)
+#   web/dist/frames.js, web/dist/mp4box/ the frame reader (WebCodecs) and its MP4 demuxer (npm)
 # and prints each .wasm's size, raw and gzipped.
 #
 # Here (Debian, no rustup wasm32 std): Debian's rustc-web with -Zbuild-std, as scripts/wasm_check.sh
@@ -66,11 +67,11 @@ for build in $builds; do
   rm -f "$dist/$build.opt.wasm"
 done
 
-cp web/index.html web/loader.js web/worker.js "$dist/"
+cp web/index.html web/loader.js web/worker.js web/frames.js "$dist/"
 # The inference worker's engine: onnxruntime-web's WebAssembly build (SIMD, no JSEP/WebGPU), at
 # the version web/package-lock.json pins, with its licence.
-if [ ! -f web/node_modules/onnxruntime-web/package.json ]; then
-  scripts/phase.sh "npm ci (web: onnxruntime-web)" npm ci --prefix web --no-audit --no-fund --ignore-scripts
+if [ ! -f web/node_modules/onnxruntime-web/package.json ] || [ ! -f web/node_modules/mp4box/package.json ]; then
+  scripts/phase.sh "npm ci (web: onnxruntime-web, mp4box)" npm ci --prefix web --no-audit --no-fund --ignore-scripts
 fi
 mkdir -p "$dist/ort"
 ort=web/node_modules/onnxruntime-web
@@ -80,6 +81,9 @@ cp "$ort/dist/ort.wasm.min.mjs" "$ort/dist/ort-wasm-simd-threaded.mjs" \
 node -e 'const p = require(process.argv[1]);
   console.log(`${p.name} ${p.version} from npm (${p.homepage || p.repository?.url}), licence ${p.license}, by ${p.author || "Microsoft"}.`)' \
   "$root/$ort/package.json" > "$dist/ort/PROVENANCE.txt"
+# The frame reader's MP4 demuxer (web/frames.js loads it when a file is opened), with its licence.
+mkdir -p "$dist/mp4box"
+cp web/node_modules/mp4box/dist/*.mjs web/node_modules/mp4box/LICENSE "$dist/mp4box/"
 # The assets the app fetches: presets, background pictures, the sample; and the models folder.
 mkdir -p "$dist/assets"
 cp -r assets/presets assets/backgrounds assets/samples "$dist/assets/"

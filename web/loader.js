@@ -1,3 +1,5 @@
+import './frames.js';
+
 // The page's loader: picks the WebGPU build when the browser gives a WebGPU adapter, the WebGL2
 // build otherwise (`?backend=webgl2|webgpu` forces one), says on the page which runs and on what
 // adapter, shows the download's progress, and wires the page's controls to the app

@@ -1,9 +1,16 @@
-//! The browser's camera and video files (the `web` feature, wasm32): a `<video>` element plays the
-//! camera's `MediaStream` (from `getUserMedia`) or a picked file's object URL; each new video frame
-//! is drawn into an `OffscreenCanvas` and read back with `getImageData` — one copy into the
-//! frame's bytes, no per-pixel loop in JavaScript. web-sys rather than nokhwa's browser backend:
-//! nokhwa's is a thin wrapper over the same calls that hides the permission error's kind and the
-//! device list's order, and the video path (files) needs the element anyway.
+//! The browser's camera and video files (the `web` feature, wasm32). Frames reach the app in one
+//! of two ways:
+//! - the page's frame reader (`web/frames.js`, `window.backdropFrames`), where the browser has it:
+//!   a camera's frames through `MediaStreamTrackProcessor`, an MP4 file's through WebCodecs
+//!   (software decoding), each copied into memory as RGBA without the GPU;
+//! - otherwise a `<video>` element playing the camera's `MediaStream` (from `getUserMedia`) or the
+//!   file's object URL, each new video frame drawn into an `OffscreenCanvas` and read back with
+//!   `getImageData`. Chromium uploads every such frame to its GPU process and reads it back, and the
+//!   page's thread waits for that: with a software GPU (SwiftShader) 28 ms of GPU-process work
+//!   and 22 ms of waiting per 960×540 frame, against none and ~1 ms through the reader.
+//! One copy into the frame's bytes either way, no per-pixel loop in JavaScript. web-sys rather
+//! than nokhwa's browser backend: nokhwa's is a thin wrapper over the same calls that hides the
+//! permission error's kind and the device list's order, and files need the element anyway.
 //!
 //! Opening is asynchronous (permission prompt, device start): the source says "nothing yet"
 //! ([`FrameSource::poll_frame`]) until the video plays, and a clear error (denied, no camera,
@@ -13,6 +20,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
+use bevy::log::info;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{
@@ -38,11 +46,15 @@ enum Opening {
     Failed(CaptureError),
 }
 
-/// A `<video>` element's frames as a [`FrameSource`].
+/// A camera's or a video file's frames as a [`FrameSource`].
 pub struct BrowserVideo {
     origin: Origin,
+    /// Holds the camera's stream (played only when there is no page reader) or plays the file
+    /// (only when the page reader cannot).
     video: HtmlVideoElement,
     state: Rc<RefCell<Opening>>,
+    /// The page's frame reader, once the open found one usable.
+    reader: Rc<RefCell<Option<PageReader>>>,
     canvas: Option<(OffscreenCanvas, OffscreenCanvasRenderingContext2d)>,
     /// The video time of the last frame read (a new time is a new frame).
     last_time: f64,
@@ -58,6 +70,70 @@ pub(crate) fn js_message(value: &JsValue) -> String {
         .map(|e| String::from(e.message()))
         .or_else(|| value.as_string())
         .unwrap_or_else(|| format!("{value:?}"))
+}
+
+/// A frame reader of `web/frames.js`: `take()` → the newest frame not taken yet
+/// (`{ data, width, height }`, RGBA) or null, `error` → why it stopped or null, `close()`.
+struct PageReader(JsValue);
+
+impl PageReader {
+    /// The page's `window.backdropFrames` (absent when the page does not load frames.js).
+    fn page() -> Option<JsValue> {
+        let window = web_sys::window()?;
+        js_sys::Reflect::get(&window, &"backdropFrames".into())
+            .ok()
+            .filter(|v| v.is_object())
+    }
+
+    fn call(target: &JsValue, method: &str, argument: &JsValue) -> Result<JsValue, JsValue> {
+        let function: js_sys::Function = js_sys::Reflect::get(target, &method.into())?.dyn_into()?;
+        function.call1(target, argument)
+    }
+
+    /// A reader of the camera's track, when the browser can read tracks without the element.
+    fn camera(stream: &MediaStream) -> Option<Self> {
+        let track = stream.get_video_tracks().get(0);
+        let reader = Self::call(&Self::page()?, "camera", &track).ok()?;
+        (!reader.is_null() && !reader.is_undefined()).then_some(Self(reader))
+    }
+
+    /// A reader of the video file, or why it cannot be (not MP4, a codec not decodable, no
+    /// WebCodecs; the element plays it then).
+    async fn file(bytes: &js_sys::Uint8Array) -> Result<Self, String> {
+        let page = Self::page().ok_or("the page has no frame reader")?;
+        let promise: js_sys::Promise = Self::call(&page, "file", bytes)
+            .and_then(|p| p.dyn_into().map_err(JsValue::from))
+            .map_err(|e| js_message(&e))?;
+        wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .map(Self)
+            .map_err(|e| js_message(&e))
+    }
+
+    fn error(&self) -> Option<String> {
+        js_sys::Reflect::get(&self.0, &"error".into())
+            .ok()
+            .and_then(|e| e.as_string())
+    }
+
+    /// The newest frame not taken yet: width, height, RGBA bytes.
+    fn take(&self) -> Option<(u32, u32, Vec<u8>)> {
+        let frame = Self::call(&self.0, "take", &JsValue::UNDEFINED).ok()?;
+        if !frame.is_object() {
+            return None;
+        }
+        let field = |name: &str| js_sys::Reflect::get(&frame, &name.into()).ok();
+        let width = field("width")?.as_f64()? as u32;
+        let height = field("height")?.as_f64()? as u32;
+        let data: js_sys::Uint8Array = field("data")?.dyn_into().ok()?;
+        Some((width, height, data.to_vec()))
+    }
+}
+
+impl Drop for PageReader {
+    fn drop(&mut self) {
+        let _ = Self::call(&self.0, "close", &JsValue::UNDEFINED);
+    }
 }
 
 fn new_video() -> Result<HtmlVideoElement, CaptureError> {
@@ -84,15 +160,16 @@ impl BrowserVideo {
     pub fn camera(index: u32) -> Result<Self, CaptureError> {
         let video = new_video()?;
         let state = Rc::new(RefCell::new(Opening::Pending));
-        let (into, element) = (Rc::clone(&state), video.clone());
+        let reader = Rc::new(RefCell::new(None));
+        let (into, element, reader_into) = (Rc::clone(&state), video.clone(), Rc::clone(&reader));
         wasm_bindgen_futures::spawn_local(async move {
-            let opened = open_camera(index, &element).await;
+            let opened = open_camera(index, &element, &reader_into).await;
             *into.borrow_mut() = match opened {
                 Ok(()) => Opening::Playing,
                 Err(error) => Opening::Failed(error),
             };
         });
-        Ok(Self::new(Origin::Camera(index), video, state, None))
+        Ok(Self::new(Origin::Camera(index), video, state, reader, None))
     }
 
     /// A video file the page handed over (its bytes), looped.
@@ -108,11 +185,26 @@ impl BrowserVideo {
             .map_err(|e| failed(js_message(&e)))?;
         let url =
             web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| failed(js_message(&e)))?;
-        video.set_loop(true);
-        video.set_src(&url);
         let state = Rc::new(RefCell::new(Opening::Pending));
-        let (into, element, file) = (Rc::clone(&state), video.clone(), name.to_owned());
+        let reader = Rc::new(RefCell::new(None));
+        let (into, element, file, source, reader_into) = (
+            Rc::clone(&state),
+            video.clone(),
+            name.to_owned(),
+            url.clone(),
+            Rc::clone(&reader),
+        );
         wasm_bindgen_futures::spawn_local(async move {
+            match PageReader::file(&array).await {
+                Ok(found) => {
+                    *reader_into.borrow_mut() = Some(found);
+                    *into.borrow_mut() = Opening::Playing;
+                    return;
+                }
+                Err(why) => info!("{file}: {why}; playing it in a video element"),
+            }
+            element.set_loop(true);
+            element.set_src(&source);
             let played = match element.play() {
                 Ok(promise) => wasm_bindgen_futures::JsFuture::from(promise).await,
                 Err(e) => Err(e),
@@ -129,6 +221,7 @@ impl BrowserVideo {
             Origin::File(name.to_owned()),
             video,
             state,
+            reader,
             Some(url),
         ))
     }
@@ -137,12 +230,14 @@ impl BrowserVideo {
         origin: Origin,
         video: HtmlVideoElement,
         state: Rc<RefCell<Opening>>,
+        reader: Rc<RefCell<Option<PageReader>>>,
         url: Option<String>,
     ) -> Self {
         Self {
             origin,
             video,
             state,
+            reader,
             canvas: None,
             last_time: -1.0,
             next_id: 0,
@@ -267,6 +362,17 @@ impl FrameSource for BrowserVideo {
         if self.stopped() {
             return Err(self.camera_error("the camera stopped".into()));
         }
+        if let Some(reader) = self.reader.borrow().as_ref() {
+            if let Some(message) = reader.error() {
+                return Err(self.camera_error(message));
+            }
+            let Some((width, height, pixels)) = reader.take() else {
+                return Ok(None);
+            };
+            let frame = Frame::new(self.next_id, width, height, pixels);
+            self.next_id += 1;
+            return Ok(Some(frame));
+        }
         // HAVE_CURRENT_DATA: a picture to draw.
         if self.video.ready_state() < 2 {
             return Ok(None);
@@ -286,8 +392,13 @@ impl FrameSource for BrowserVideo {
     }
 }
 
-/// getUserMedia for the `index`-th camera, played in `video`.
-async fn open_camera(index: u32, video: &HtmlVideoElement) -> Result<(), CaptureError> {
+/// getUserMedia for the `index`-th camera: its stream held by `video`, read by the page's frame
+/// reader (put in `reader`) where the browser has one, else played in `video`.
+async fn open_camera(
+    index: u32,
+    video: &HtmlVideoElement,
+    reader: &RefCell<Option<PageReader>>,
+) -> Result<(), CaptureError> {
     let failed = |message: String| CaptureError::Camera { index, message };
     let devices = web_sys::window()
         .map(|w| w.navigator().media_devices())
@@ -342,6 +453,14 @@ async fn open_camera(index: u32, video: &HtmlVideoElement) -> Result<(), Capture
             },
         )?
         .unchecked_into();
+    if let Some(found) = PageReader::camera(&stream) {
+        // Held (its tracks' state says when the camera stops), not played: the reader has the
+        // frames.
+        video.set_autoplay(false);
+        video.set_src_object(Some(&stream));
+        *reader.borrow_mut() = Some(found);
+        return Ok(());
+    }
     video.set_src_object(Some(&stream));
     if let Ok(promise) = video.play() {
         wasm_bindgen_futures::JsFuture::from(promise)

@@ -11,6 +11,7 @@ pub mod backend;
 // The comparer runs on a thread of its own: natively. Its table and statistics build everywhere.
 #[cfg_attr(not(feature = "native"), allow(dead_code))]
 pub mod compare;
+pub mod gpu_network;
 pub mod models;
 pub mod ort_runtime;
 pub mod preprocess;

@@ -11,6 +11,7 @@ mod comparer;
 mod diagnostics;
 mod effects;
 mod examples;
+mod gpu_network;
 mod gpu_time;
 mod headless;
 mod inference;

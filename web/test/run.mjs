@@ -87,9 +87,15 @@ function makeFixtures() {
   const clip = path.join(work, 'clip960.webm');
   execFileSync('ffmpeg', ['-loglevel', 'error', '-loop', '1', '-i', sample, '-t', '3', '-r', '25',
     '-vf', "scale=1100:-2,crop=960:540:'40*t':'(ih-540)/2'", '-c:v', 'libvpx', '-b:v', '2M', clip]);
+  // The same two seconds of the portrait as an MP4 (H.264): the frame reader decodes it with
+  // WebCodecs; near-lossless, so its pixels are the camera frame's.
+  const mp4 = path.join(work, 'portrait.mp4');
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-i', y4m, '-c:v', 'libx264', '-crf', '8', '-pix_fmt', 'yuv420p',
+    '-movflags', '+faststart', mp4]);
   return {
     y4m,
     webm,
+    mp4,
     clip,
     framePng: frame,
     frame: PNG.sync.read(fs.readFileSync(frame)),
@@ -142,7 +148,8 @@ async function open(backend, url, { fakeUi, y4m, query, cameras }) {
 }
 
 async function state(page) {
-  return page.evaluate(() => ({ app: window.backdropState || null, page: window.backdropPage || null }));
+  return page.evaluate(() => ({ app: window.backdropState || null, page: window.backdropPage || null,
+    frames: window.backdropFrames?.stats || null }));
 }
 
 // Polls the page's state until `done(state)` holds, or fails after `seconds`.
@@ -240,6 +247,12 @@ async function colourBehindThePerson(backend, url, fixtures) {
       }
     }
     worst.sort((a, b) => a - b);
+    // The camera's frames came through the page's frame reader (MediaStreamTrackProcessor), not
+    // through a <video> element read back from the GPU.
+    const frames = (await state(page)).frames;
+    if (!(frames?.cameras >= 1 && frames.copied > 10)) {
+      throw new Error(`the camera's frames did not come through the frame reader: ${JSON.stringify(frames)}`);
+    }
     log(`${backend}: person |Δ| (max channel, nearest of 3×3) p50 ${worst[worst.length >> 1]}, ` +
       `p90 ${worst[Math.floor(worst.length * 0.9)]}`);
     log(`${backend}: ${s.app.backend} on ${s.app.adapter || s.page.adapter}; ${s.app.fps?.toFixed(1)} fps; ` +
@@ -314,6 +327,42 @@ async function videoFileBecomesTheSource(backend, url, fixtures) {
     const later = await waitFor(page, 'the video playing on', (s) => s.app.framesUploaded > first.app.framesUploaded + 10);
     log(`${backend}: video file → ${later.app.source} (${later.app.frameWidth}×${later.app.frameHeight}), ` +
       `${later.app.framesUploaded - first.app.framesUploaded} frames more`);
+    // WebM is not MP4: the frame reader declines it and a <video> element plays it.
+    if (later.frames?.files !== 0) throw new Error(`the WebM file went to the frame reader: ${JSON.stringify(later.frames)}`);
+  } finally {
+    await browser.close();
+  }
+}
+
+// An MP4 file is decoded by WebCodecs (the frame reader), never drawn from a <video> element: its
+// frames play on, and the picture (no background effect) is the file's frame.
+async function mp4FileIsDecodedByWebCodecs(backend, url, fixtures) {
+  const { browser, page } = await open(backend, url, { fakeUi: true, y4m: fixtures.y4m,
+    query: 'source=sample&overlay=off&background=none' });
+  try {
+    await waitFor(page, 'the sample', (s) => s.app?.framesUploaded > 0);
+    await page.setInputFiles('#file', fixtures.mp4);
+    const name = path.basename(fixtures.mp4);
+    const { frame } = fixtures;
+    const first = await waitFor(page, `the video ${name} as the source`, (s) => s.app?.source === `video ${name}`
+      && s.app.frameWidth === frame.width && s.app.frameHeight === frame.height);
+    const later = await waitFor(page, 'the video playing on', (s) => s.app.framesUploaded > first.app.framesUploaded + 20);
+    if (!(later.frames?.files === 1 && later.frames.copied > 20)) {
+      throw new Error(`the MP4 did not come through WebCodecs: ${JSON.stringify(later.frames)}`);
+    }
+    const shot = PNG.sync.read(await page.locator('canvas').screenshot({ path: path.join(shots, `${backend}-mp4.png`) }));
+    const differences = [];
+    for (let fy = 4; fy < frame.height; fy += 8) {
+      for (let fx = 4; fx < frame.width; fx += 8) {
+        const [cx, cy] = canvasPoint(shot, frame.width, frame.height, fx, fy);
+        differences.push(nearestDifference(pixel(shot, cx, cy), frame, fx, fy));
+      }
+    }
+    differences.sort((a, b) => a - b);
+    const p50 = differences[differences.length >> 1], p90 = differences[Math.floor(differences.length * 0.9)];
+    log(`${backend}: MP4 → ${later.app.source} by WebCodecs, ${later.frames.copied} frames copied; ` +
+      `picture vs the file's frame |Δ| p50 ${p50}, p90 ${p90}`);
+    if (!(p90 <= 24)) throw new Error(`the picture is not the file's frame: |Δ| p90 ${p90} > 24`);
   } finally {
     await browser.close();
   }
@@ -580,7 +629,7 @@ async function main() {
   try {
     for (const backend of backends) {
       for (const test of [colourBehindThePerson, deniedCameraFallsBack, fileInputBecomesTheSource,
-        videoFileBecomesTheSource, droppedImageBecomesTheSource, stoppedCameraFallsBack,
+        videoFileBecomesTheSource, mp4FileIsDecodedByWebCodecs, droppedImageBecomesTheSource, stoppedCameraFallsBack,
         pickerChoosesTheSecondCamera, engineMatchesNativeOrt, presetTextEditing,
         ...(args.includes('--goals') ? GOALS : [])].filter((t) => !only || only.includes(t.name))) {
         const started = Date.now();

@@ -4,6 +4,7 @@
 //
 //   node web/test/vs_volcomix.mjs [--seconds 30] [--clip ../shared/media/doctor-26732.mp4]
 //        [--backends webgl2,webgpu] [--models landscape,general] [--viewport 1600x900] [--skip-demo]
+//        [--query background=color:00c800]   (more of the page's options, e.g. to take a stage out)
 //
 // Needs web/dist (web/build.sh) and, for the demo, $VOLPEER (default ~/volpeer) prepared as the
 // harness's README says: $VOLPEER/www/virtual-background (the demo's build), $VOLPEER/harness (a
@@ -32,6 +33,7 @@ const seconds = Number(option('--seconds', '30'));
 const clip = path.resolve(option('--clip', path.join(root, '../shared/media/doctor-26732.mp4')));
 const backends = option('--backends', 'webgl2,webgpu').split(',');
 const models = option('--models', 'landscape,general').split(',');
+const extraQuery = option('--query', '');
 const volpeer = process.env.VOLPEER || path.join(os.homedir(), 'volpeer');
 // The harness's viewport; ours may be measured at another (the canvas fills it).
 const [viewWidth, viewHeight] = option('--viewport', '1600x900').split('x').map(Number);
@@ -102,7 +104,7 @@ async function ours(url, backend, model) {
     args: [...FLAGS, ...(backend === 'webgpu' ? WEBGPU : [])] });
   try {
     const page = await (await browser.newContext({ viewport: { width: viewWidth, height: viewHeight } })).newPage();
-    await page.goto(`${url}?backend=${backend}&source=sample&overlay=off&model=${model}`);
+    await page.goto(`${url}?backend=${backend}&source=sample&overlay=off&model=${model}${extraQuery ? `&${extraQuery}` : ''}`);
     const state = () => page.evaluate(() => window.backdropState || null);
     const until = async (what, done, limit = 300) => {
       const start = Date.now();
@@ -116,7 +118,7 @@ async function ours(url, backend, model) {
     await until('app', (s) => s.framesUploaded > 0);
     await page.setInputFiles('#file', clip);
     const name = path.basename(clip);
-    await until('the clip with masks', (s) => s.source === `video ${name}` && s.maskAge != null && !s.loading);
+    await until('the clip with masks', (s) => s.source === `video ${name}` && (model === 'none' || s.maskAge != null) && !s.loading);
     await page.waitForTimeout(5000);
     await page.evaluate(() => {
       const counter = (window.benchCounter = { canvas: 0 });
@@ -140,7 +142,7 @@ async function ours(url, backend, model) {
     const elapsed = (last.t - first.t) / 1000;
     const gpu = Object.entries(last.s.gpuMs).filter(([, ms]) => ms != null).map(([stage, ms]) => `${stage} ${ms.toFixed(1)}`);
     const result = {
-      what: `ours, ${backend === 'webgpu' ? 'WebGPU' : 'WebGL2'}, ${model} (${last.s.inferenceBackend.split(' ')[0]}), ${viewWidth}×${viewHeight}`,
+      what: `ours, ${backend === 'webgpu' ? 'WebGPU' : 'WebGL2'}, ${model} (${last.s.inferenceBackend?.split(' ')[0] ?? 'no model'}), ${viewWidth}×${viewHeight}${extraQuery ? `, ${extraQuery}` : ''}`,
       canvasFps: +((last.canvas - first.canvas) / elapsed).toFixed(2),
       processedFps: +((last.s.framesUploaded - first.s.framesUploaded) / elapsed).toFixed(2),
       inferenceMs: +median(samples.map((s) => s.inferenceMs)).toFixed(1),

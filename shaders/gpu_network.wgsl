@@ -1,0 +1,239 @@
+// The GPU segmentation backend's kernels (src/inference/gpu_network/): one compute entry point per
+// kind of ONNX node, one invocation per output element (a tensor in a storage buffer, f32, NCHW
+// inside the network, row-major). The lowering (graph.rs) fixes every shape at load time; each
+// dispatch gets its own `Params`. Arithmetic in f32 as the CPU engines do; sums in the order
+// ONNX's definitions write them (no reassociation the reference would not do, beyond f32's own).
+//
+// Bindings (one layout for every kernel): params, the first input `a`, the second input `b`
+// (Add/Mul; a placeholder otherwise), the weights then biases `w` (Conv, ConvTranspose;
+// a placeholder otherwise), the output.
+
+struct Params {
+    // Output shape N, C, H, W.
+    out_shape: vec4<u32>,
+    // The first input's shape.
+    a_shape: vec4<u32>,
+    // The second input's shape (Add, Mul).
+    b_shape: vec4<u32>,
+    // Kernel height, width; stride y, x (Conv, ConvTranspose).
+    window: vec4<u32>,
+    // Pad top, left; groups (Conv); the op (Unary: 0 Relu, 1 Sigmoid, 2 HardSigmoid; Binary:
+    // 0 Add, 1 Mul).
+    misc: vec4<u32>,
+    // HardSigmoid's alpha, beta.
+    factors: vec4<f32>,
+    // Transpose: the input axis of each output axis.
+    perm: vec4<u32>,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read> w: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+const WORKGROUP: u32 = 64u;
+
+// The output element of this invocation (dispatches are 2-D when one row of workgroups is too
+// few), or a value ≥ the output's length for the spare invocations of the last workgroup.
+fn element(wg: vec3<u32>, groups: vec3<u32>, local: u32) -> u32 {
+    return (wg.y * groups.x + wg.x) * WORKGROUP + local;
+}
+
+fn count(shape: vec4<u32>) -> u32 {
+    return shape.x * shape.y * shape.z * shape.w;
+}
+
+// (n, c, y, x) of a flat index into a tensor of `shape`.
+fn coords(index: u32, shape: vec4<u32>) -> vec4<u32> {
+    let x = index % shape.w;
+    let y = (index / shape.w) % shape.z;
+    let c = (index / (shape.w * shape.z)) % shape.y;
+    let n = index / (shape.w * shape.z * shape.y);
+    return vec4<u32>(n, c, y, x);
+}
+
+fn flat(at: vec4<u32>, shape: vec4<u32>) -> u32 {
+    return ((at.x * shape.y + at.y) * shape.z + at.z) * shape.w + at.w;
+}
+
+@compute @workgroup_size(64)
+fn conv(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+        @builtin(local_invocation_index) local: u32) {
+    let index = element(wg, groups, local);
+    if index >= count(params.out_shape) {
+        return;
+    }
+    let o = coords(index, params.out_shape);
+    let in_shape = params.a_shape;
+    let kh = params.window.x;
+    let kw = params.window.y;
+    let group_count = params.misc.z;
+    let in_per_group = in_shape.y / group_count;
+    let out_per_group = params.out_shape.y / group_count;
+    let first_in = (o.y / out_per_group) * in_per_group;
+    // Top-left of the window in the unpadded input (may be negative at the edges).
+    let top = i32(o.z * params.window.z) - i32(params.misc.x);
+    let left = i32(o.w * params.window.w) - i32(params.misc.y);
+    var sum = 0.0;
+    for (var i = 0u; i < in_per_group; i++) {
+        let channel = o.x * in_shape.y + first_in + i;
+        let weights = ((o.y * in_per_group + i) * kh) * kw;
+        for (var ky = 0u; ky < kh; ky++) {
+            let y = top + i32(ky);
+            if y < 0 || y >= i32(in_shape.z) {
+                continue;
+            }
+            let row = (channel * in_shape.z + u32(y)) * in_shape.w;
+            for (var kx = 0u; kx < kw; kx++) {
+                let x = left + i32(kx);
+                if x < 0 || x >= i32(in_shape.w) {
+                    continue;
+                }
+                sum += a[row + u32(x)] * w[weights + ky * kw + kx];
+            }
+        }
+    }
+    let bias = w[params.out_shape.y * in_per_group * kh * kw + o.y];
+    out[index] = sum + bias;
+}
+
+// ONNX ConvTranspose, one group, no padding: out[oc, y, x] = bias[oc] +
+// Σ over ic and the taps (ky, kx) with y = iy·sy + ky, x = ix·sx + kx of a[ic, iy, ix]·w[ic, oc, ky, kx].
+@compute @workgroup_size(64)
+fn conv_transpose(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+                  @builtin(local_invocation_index) local: u32) {
+    let index = element(wg, groups, local);
+    if index >= count(params.out_shape) {
+        return;
+    }
+    let o = coords(index, params.out_shape);
+    let in_shape = params.a_shape;
+    let kh = params.window.x;
+    let kw = params.window.y;
+    let sy = params.window.z;
+    let sx = params.window.w;
+    let channels_out = params.out_shape.y;
+    var sum = 0.0;
+    for (var ky = 0u; ky < kh; ky++) {
+        if o.z < ky || (o.z - ky) % sy != 0u || (o.z - ky) / sy >= in_shape.z {
+            continue;
+        }
+        let iy = (o.z - ky) / sy;
+        for (var kx = 0u; kx < kw; kx++) {
+            if o.w < kx || (o.w - kx) % sx != 0u || (o.w - kx) / sx >= in_shape.w {
+                continue;
+            }
+            let ix = (o.w - kx) / sx;
+            for (var ic = 0u; ic < in_shape.y; ic++) {
+                let input = flat(vec4<u32>(o.x, ic, iy, ix), in_shape);
+                sum += a[input] * w[((ic * channels_out + o.y) * kh + ky) * kw + kx];
+            }
+        }
+    }
+    let bias = w[in_shape.y * channels_out * kh * kw + o.y];
+    out[index] = sum + bias;
+}
+
+@compute @workgroup_size(64)
+fn unary(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+         @builtin(local_invocation_index) local: u32) {
+    let index = element(wg, groups, local);
+    if index >= count(params.out_shape) {
+        return;
+    }
+    let x = a[index];
+    switch params.misc.w {
+        case 0u: {
+            out[index] = max(x, 0.0);
+        }
+        case 1u: {
+            out[index] = 1.0 / (1.0 + exp(-x));
+        }
+        default: {
+            out[index] = clamp(params.factors.x * x + params.factors.y, 0.0, 1.0);
+        }
+    }
+}
+
+// Numpy broadcasting: an axis of size 1 in an input repeats along the output's.
+fn broadcast(o: vec4<u32>, shape: vec4<u32>) -> u32 {
+    return flat(min(o, shape - vec4<u32>(1u)), shape);
+}
+
+@compute @workgroup_size(64)
+fn binary(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+          @builtin(local_invocation_index) local: u32) {
+    let index = element(wg, groups, local);
+    if index >= count(params.out_shape) {
+        return;
+    }
+    let o = coords(index, params.out_shape);
+    let x = a[broadcast(o, params.a_shape)];
+    let y = b[broadcast(o, params.b_shape)];
+    if params.misc.w == 0u {
+        out[index] = x + y;
+    } else {
+        out[index] = x * y;
+    }
+}
+
+// One invocation per (n, c): the mean of its H × W values.
+@compute @workgroup_size(64)
+fn global_average_pool(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+                       @builtin(local_invocation_index) local: u32) {
+    let index = element(wg, groups, local);
+    if index >= count(params.out_shape) {
+        return;
+    }
+    let size = params.a_shape.z * params.a_shape.w;
+    let first = index * size;
+    var sum = 0.0;
+    for (var i = 0u; i < size; i++) {
+        sum += a[first + i];
+    }
+    out[index] = sum / f32(size);
+}
+
+// Bilinear, ONNX's half_pixel coordinates: source = (out + 0.5) · in/out − 0.5, clamped to the
+// input's edge pixels.
+@compute @workgroup_size(64)
+fn resize_bilinear(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+                   @builtin(local_invocation_index) local: u32) {
+    let index = element(wg, groups, local);
+    if index >= count(params.out_shape) {
+        return;
+    }
+    let o = coords(index, params.out_shape);
+    let in_shape = params.a_shape;
+    let scale = vec2<f32>(f32(in_shape.z) / f32(params.out_shape.z), f32(in_shape.w) / f32(params.out_shape.w));
+    let last = vec2<f32>(f32(in_shape.z - 1u), f32(in_shape.w - 1u));
+    let source = clamp((vec2<f32>(f32(o.z), f32(o.w)) + 0.5) * scale - 0.5, vec2<f32>(0.0), last);
+    let y0 = u32(floor(source.x));
+    let x0 = u32(floor(source.y));
+    let y1 = min(y0 + 1u, in_shape.z - 1u);
+    let x1 = min(x0 + 1u, in_shape.w - 1u);
+    let fy = source.x - f32(y0);
+    let fx = source.y - f32(x0);
+    let plane = (o.x * in_shape.y + o.y) * in_shape.z;
+    let top = a[(plane + y0) * in_shape.w + x0] * (1.0 - fx) + a[(plane + y0) * in_shape.w + x1] * fx;
+    let bottom = a[(plane + y1) * in_shape.w + x0] * (1.0 - fx) + a[(plane + y1) * in_shape.w + x1] * fx;
+    out[index] = top * (1.0 - fy) + bottom * fy;
+}
+
+@compute @workgroup_size(64)
+fn transpose(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+             @builtin(local_invocation_index) local: u32) {
+    let index = element(wg, groups, local);
+    if index >= count(params.out_shape) {
+        return;
+    }
+    let o = coords(index, params.out_shape);
+    // Output axis k is input axis perm[k].
+    var source = vec4<u32>(0u);
+    source[params.perm.x] = o.x;
+    source[params.perm.y] = o.y;
+    source[params.perm.z] = o.z;
+    source[params.perm.w] = o.w;
+    out[index] = a[flat(source, params.a_shape)];
+}

@@ -1,0 +1,376 @@
+//! The GPU segmentation backend's network: an ONNX model lowered ([`graph`]) to a fixed sequence
+//! of WGSL compute dispatches (`shaders/gpu_network.wgsl`), with every buffer — weights, each
+//! intermediate tensor, each dispatch's parameters — made once per model and input size
+//! ([`GpuNetwork::new`]). Running it is recording those dispatches into a compute pass
+//! ([`GpuNetwork::encode`]); the input is an NHWC storage buffer the caller fills (on the GPU, or
+//! from the CPU with [`GpuNetwork::run_blocking`] for tests and benchmarks), the output the mask
+//! as a storage buffer (H × W floats, row-major).
+//!
+//! Plain `wgpu` types, so the same code runs in Bevy's render world (its `RenderDevice` wraps a
+//! `wgpu::Device`), in tests on a device of their own, and on WebGPU.
+
+pub mod graph;
+
+use std::borrow::Cow;
+
+pub use graph::{LowerError, Network, SUPPORTED_OPS};
+use graph::{Binary, Kernel, Unary};
+
+/// The kernels' WGSL (the same file the shader folder holds).
+pub const SHADER: &str = include_str!("../../../shaders/gpu_network.wgsl");
+
+/// Invocations per workgroup (`WORKGROUP` in the WGSL).
+const WORKGROUP: u32 = 64;
+/// The most workgroups in one dimension of a dispatch (WebGPU's default limit).
+const MAX_GROUPS: u32 = 65_535;
+
+/// The kernels' entry points, in the order of [`GpuNetwork`]'s pipelines.
+const ENTRY_POINTS: [&str; 7] = [
+    "conv",
+    "conv_transpose",
+    "unary",
+    "binary",
+    "global_average_pool",
+    "resize_bilinear",
+    "transpose",
+];
+
+fn entry_index(kernel: &Kernel) -> usize {
+    match kernel {
+        Kernel::Conv { .. } => 0,
+        Kernel::ConvTranspose { .. } => 1,
+        Kernel::Unary(_) => 2,
+        Kernel::Binary(_) => 3,
+        Kernel::GlobalAveragePool => 4,
+        Kernel::ResizeBilinear => 5,
+        Kernel::Transpose { .. } => 6,
+    }
+}
+
+struct Dispatch {
+    pipeline: usize,
+    bind_group: wgpu::BindGroup,
+    workgroups: [u32; 2],
+}
+
+/// A lowered network's buffers and dispatches on one device.
+pub struct GpuNetwork {
+    network: Network,
+    pipelines: Vec<wgpu::ComputePipeline>,
+    tensors: Vec<wgpu::Buffer>,
+    dispatches: Vec<Dispatch>,
+}
+
+/// The `Params` uniform of the WGSL, as bytes.
+fn params(network: &Network, step: &graph::Step) -> Vec<u8> {
+    let shape = |t: usize| network.tensors[t].shape.map(|d| d as u32);
+    let none = [0u32; 4];
+    let out = shape(step.output);
+    let a = shape(step.inputs[0]);
+    let b = step.inputs.get(1).map_or(none, |&t| shape(t));
+    let (mut window, mut misc, mut factors, mut perm) = (none, none, [0f32; 4], none);
+    match &step.kernel {
+        Kernel::Conv {
+            groups,
+            kernel,
+            stride,
+            pad,
+            ..
+        } => {
+            window = [kernel[0], kernel[1], stride[0], stride[1]].map(|v| v as u32);
+            misc = [pad[0] as u32, pad[1] as u32, *groups as u32, 0];
+        }
+        Kernel::ConvTranspose { kernel, stride, .. } => {
+            window = [kernel[0], kernel[1], stride[0], stride[1]].map(|v| v as u32);
+        }
+        Kernel::Unary(op) => {
+            misc[3] = match op {
+                Unary::Relu => 0,
+                Unary::Sigmoid => 1,
+                Unary::HardSigmoid { alpha, beta } => {
+                    factors = [*alpha, *beta, 0.0, 0.0];
+                    2
+                }
+            };
+        }
+        Kernel::Binary(op) => {
+            misc[3] = match op {
+                Binary::Add => 0,
+                Binary::Mul => 1,
+            };
+        }
+        Kernel::Transpose { perm: p } => perm = p.map(|v| v as u32),
+        Kernel::GlobalAveragePool | Kernel::ResizeBilinear => {}
+    }
+    let mut bytes = Vec::with_capacity(112);
+    for v in [out, a, b, window, misc] {
+        v.iter().for_each(|x| bytes.extend_from_slice(&x.to_le_bytes()));
+    }
+    factors
+        .iter()
+        .for_each(|x| bytes.extend_from_slice(&x.to_le_bytes()));
+    perm.iter()
+        .for_each(|x| bytes.extend_from_slice(&x.to_le_bytes()));
+    bytes
+}
+
+fn f32_bytes(values: &[f32]) -> Vec<u8> {
+    values.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
+/// Workgroups for `elements` invocations: one row, or rows of [`MAX_GROUPS`].
+fn workgroups(elements: usize) -> [u32; 2] {
+    let groups = (elements as u32).div_ceil(WORKGROUP).max(1);
+    if groups <= MAX_GROUPS {
+        [groups, 1]
+    } else {
+        [MAX_GROUPS, groups.div_ceil(MAX_GROUPS)]
+    }
+}
+
+impl GpuNetwork {
+    /// Makes every pipeline and buffer the network needs on `device`, and writes the weights.
+    pub fn new(device: &wgpu::Device, network: Network) -> Self {
+        use wgpu::util::DeviceExt;
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("gpu_network.wgsl"),
+            source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(SHADER)),
+        });
+        let storage = |binding: u32, read_only: bool| wgpu::BindGroupLayoutEntry {
+            binding,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Storage { read_only },
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        };
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("gpu_network"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                },
+                storage(1, true),
+                storage(2, true),
+                storage(3, true),
+                storage(4, false),
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("gpu_network"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let pipelines = ENTRY_POINTS
+            .iter()
+            .map(|entry| {
+                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry),
+                    layout: Some(&pipeline_layout),
+                    module: &module,
+                    entry_point: Some(entry),
+                    compilation_options: Default::default(),
+                    cache: None,
+                })
+            })
+            .collect();
+        let tensors: Vec<wgpu::Buffer> = network
+            .tensors
+            .iter()
+            .map(|t| {
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(&t.name),
+                    size: (t.len().max(1) * 4) as u64,
+                    usage: wgpu::BufferUsages::STORAGE
+                        | wgpu::BufferUsages::COPY_DST
+                        | wgpu::BufferUsages::COPY_SRC,
+                    mapped_at_creation: false,
+                })
+            })
+            .collect();
+        // Bound where a kernel reads no second input or no weights.
+        let placeholder = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("gpu_network placeholder"),
+            size: 16,
+            usage: wgpu::BufferUsages::STORAGE,
+            mapped_at_creation: false,
+        });
+        let dispatches = network
+            .steps
+            .iter()
+            .map(|step| {
+                let uniform = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some(&step.node),
+                    contents: &params(&network, step),
+                    usage: wgpu::BufferUsages::UNIFORM,
+                });
+                let weights = match &step.kernel {
+                    Kernel::Conv { weights, .. } | Kernel::ConvTranspose { weights, .. } => {
+                        Some(
+                            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                                label: Some(&step.node),
+                                contents: &f32_bytes(weights),
+                                usage: wgpu::BufferUsages::STORAGE,
+                            }),
+                        )
+                    }
+                    _ => None,
+                };
+                let second = step.inputs.get(1).map(|&t| &tensors[t]);
+                fn entry(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
+                    wgpu::BindGroupEntry {
+                        binding,
+                        resource: buffer.as_entire_binding(),
+                    }
+                }
+                let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some(&step.node),
+                    layout: &layout,
+                    entries: &[
+                        entry(0, &uniform),
+                        entry(1, &tensors[step.inputs[0]]),
+                        entry(2, second.unwrap_or(&placeholder)),
+                        entry(3, weights.as_ref().unwrap_or(&placeholder)),
+                        entry(4, &tensors[step.output]),
+                    ],
+                });
+                Dispatch {
+                    pipeline: entry_index(&step.kernel),
+                    bind_group,
+                    workgroups: workgroups(network.tensors[step.output].len()),
+                }
+            })
+            .collect();
+        Self {
+            network,
+            pipelines,
+            tensors,
+            dispatches,
+        }
+    }
+
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    /// The input tensor's buffer (NHWC f32, the model's input size; values as the model wants
+    /// them, e.g. RGB in [0, 1]).
+    pub fn input(&self) -> &wgpu::Buffer {
+        &self.tensors[self.network.input]
+    }
+
+    /// The output tensor's buffer (the mask: H × W f32, row-major).
+    pub fn output(&self) -> &wgpu::Buffer {
+        &self.tensors[self.network.output]
+    }
+
+    /// Any tensor's buffer, by its index in [`Network::tensors`].
+    pub fn tensor(&self, index: usize) -> &wgpu::Buffer {
+        &self.tensors[index]
+    }
+
+    /// Records the whole network, step by step, into `pass` (WebGPU orders the dispatches'
+    /// storage writes before the next dispatch's reads).
+    pub fn encode(&self, pass: &mut wgpu::ComputePass) {
+        for dispatch in &self.dispatches {
+            pass.set_pipeline(&self.pipelines[dispatch.pipeline]);
+            pass.set_bind_group(0, &dispatch.bind_group, &[]);
+            pass.dispatch_workgroups(dispatch.workgroups[0], dispatch.workgroups[1], 1);
+        }
+    }
+
+    /// Runs the network on an input from the CPU and reads back the tensors asked for (the
+    /// output when `tensors` is empty), waiting for the GPU: for tests and benchmarks, not the
+    /// app's path.
+    pub fn run_blocking(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        input: &[f32],
+        tensors: &[usize],
+    ) -> Vec<Vec<f32>> {
+        let output = [self.network.output];
+        let wanted = if tensors.is_empty() { &output[..] } else { tensors };
+        queue.write_buffer(self.input(), 0, &f32_bytes(input));
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("gpu_network run"),
+        });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("gpu_network"),
+                timestamp_writes: None,
+            });
+            self.encode(&mut pass);
+        }
+        let readbacks: Vec<wgpu::Buffer> = wanted
+            .iter()
+            .map(|&t| {
+                let size = self.tensors[t].size();
+                let buffer = device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some("gpu_network readback"),
+                    size,
+                    usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    mapped_at_creation: false,
+                });
+                encoder.copy_buffer_to_buffer(&self.tensors[t], 0, &buffer, 0, size);
+                buffer
+            })
+            .collect();
+        queue.submit([encoder.finish()]);
+        for buffer in &readbacks {
+            buffer.slice(..).map_async(wgpu::MapMode::Read, |r| {
+                r.expect("mapping a readback buffer");
+            });
+        }
+        device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .expect("waiting for the GPU");
+        readbacks
+            .iter()
+            .zip(wanted)
+            .map(|(buffer, &t)| {
+                let bytes = buffer.slice(..).get_mapped_range();
+                let values: Vec<f32> = bytes
+                    .chunks_exact(4)
+                    .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+                    .take(self.network.tensors[t].len())
+                    .collect();
+                drop(bytes);
+                buffer.unmap();
+                values
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn big_outputs_spread_over_rows_of_workgroups() {
+        assert_eq!(workgroups(1), [1, 1]);
+        assert_eq!(workgroups(64 * 65_535), [65_535, 1]);
+        assert_eq!(workgroups(64 * 65_535 + 1), [65_535, 2]);
+    }
+
+    #[test]
+    fn every_kernel_has_its_entry_point_in_the_wgsl() {
+        for entry in ENTRY_POINTS {
+            assert!(
+                SHADER.contains(&format!("fn {entry}(")),
+                "no fn {entry} in gpu_network.wgsl"
+            );
+        }
+        assert!(SHADER.contains(&format!("const WORKGROUP: u32 = {WORKGROUP}u;")));
+    }
+}
