@@ -237,3 +237,72 @@ fn transpose(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) grou
     source[params.perm.w] = o.w;
     out[index] = a[flat(source, params.a_shape)];
 }
+
+// ---- The frame in, the mask out (their own bind group: the frame texture and the mask texture) ----
+// Pre-processing as the CPU path does it (src/inference/preprocess.rs): bilinear with corner-
+// aligned source coordinates x_src = x · W/w (clamped to the last pixel), over the frame's 8-bit
+// values — read with textureLoad (the frame texture is Rgba8Unorm: the encoded values) and turned
+// back into the exact bytes — then / 255 · scale + offset into the model's range. Writes the input
+// tensor (`out`): NHWC, or NCHW when misc.x = 1. Params: out_shape = (1, h, w, 3) the model's
+// input size; factors = (scale, offset).
+@group(1) @binding(0) var frame: texture_2d<f32>;
+// The mask for the effects chain: r (and g for two values a pixel) at model resolution.
+@group(1) @binding(1) var mask: texture_storage_2d<rgba16float, write>;
+
+fn frame_bytes(at: vec2<u32>) -> vec3<f32> {
+    return round(textureLoad(frame, at, 0).rgb * 255.0);
+}
+
+@compute @workgroup_size(64)
+fn preprocess(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+              @builtin(local_invocation_index) local: u32) {
+    let height = params.out_shape.y;
+    let width = params.out_shape.z;
+    let index = element(wg, groups, local);
+    if index >= width * height {
+        return;
+    }
+    let x = index % width;
+    let y = index / width;
+    let size = textureDimensions(frame);
+    let last = vec2<f32>(size - vec2<u32>(1u));
+    let source = clamp(vec2<f32>(f32(x), f32(y)) * (vec2<f32>(size) / vec2<f32>(f32(width), f32(height))),
+                       vec2<f32>(0.0), last);
+    let first = vec2<u32>(floor(source));
+    let second = min(first + vec2<u32>(1u), size - vec2<u32>(1u));
+    let weight = source - vec2<f32>(first);
+    let top_left = frame_bytes(first);
+    let top_right = frame_bytes(vec2<u32>(second.x, first.y));
+    let bottom_left = frame_bytes(vec2<u32>(first.x, second.y));
+    let bottom_right = frame_bytes(second);
+    let upper = top_left + (top_right - top_left) * weight.x;
+    let lower = bottom_left + (bottom_right - bottom_left) * weight.x;
+    let value = (upper + (lower - upper) * weight.y) / 255.0 * params.factors.x + params.factors.y;
+    for (var c = 0u; c < 3u; c++) {
+        if params.misc.x == 1u {
+            out[(c * height + y) * width + x] = value[c];
+        } else {
+            out[index * 3u + c] = value[c];
+        }
+    }
+}
+
+// The network's output (NHWC: 1 × h × w × channels, channels 1 or 2, in a_shape) into the mask
+// texture: the first value in r, the second (two-class logits) in g.
+@compute @workgroup_size(64)
+fn write_mask(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
+              @builtin(local_invocation_index) local: u32) {
+    let height = params.a_shape.y;
+    let width = params.a_shape.z;
+    let channels = params.a_shape.w;
+    let index = element(wg, groups, local);
+    if index >= width * height {
+        return;
+    }
+    let first = a[index * channels];
+    var second = 0.0;
+    if channels > 1u {
+        second = a[index * channels + 1u];
+    }
+    textureStore(mask, vec2<u32>(index % width, index / width), vec4<f32>(first, second, 0.0, 1.0));
+}

@@ -65,7 +65,8 @@ struct Cli {
     #[arg(long, value_name = "ID", default_value = "landscape")]
     model: String,
 
-    /// Inference backend: auto (ONNX Runtime when its library loads, else tract), ort or tract.
+    /// Inference backend: auto (ONNX Runtime when its library loads, else tract), ort, tract, or
+    /// gpu (the model as compute passes in the render graph, on the frame's texture).
     #[arg(long, value_name = "BACKEND", default_value = "auto")]
     backend: BackendChoice,
 
@@ -479,11 +480,7 @@ fn playground_keys(
             }
         }
         if keys.just_pressed(KeyCode::KeyB) {
-            let next = match inference.backend {
-                BackendChoice::Auto => BackendChoice::Tract,
-                BackendChoice::Tract => BackendChoice::Ort,
-                BackendChoice::Ort => BackendChoice::Auto,
-            };
+            let next = inference.backend.next();
             switch_backend.write(SwitchBackend(next));
         }
     }

@@ -168,6 +168,11 @@ pub enum BatchError {
     Preset(String),
     #[error("--write-mask needs a model (not --model none) and PNG output (a folder)")]
     MaskWithoutModel,
+    #[error(
+        "--write-mask writes the mask from the CPU; the GPU backend keeps it on the GPU: write \
+         the picture with --view decoded instead, or use another backend"
+    )]
+    MaskOnTheGpu,
 }
 
 /// Runs a headless batch to the end. Blocks; returns what was written.
@@ -195,6 +200,14 @@ pub fn run_batch(mut config: BatchConfig) -> Result<BatchSummary, BatchError> {
         && (config.inference.is_none() || matches!(config.output, BatchOutput::Video(_)))
     {
         return Err(BatchError::MaskWithoutModel);
+    }
+    if config.write_mask
+        && config
+            .inference
+            .as_ref()
+            .is_some_and(|i| i.custom.is_none() && i.backend == crate::inference::BackendChoice::Gpu)
+    {
+        return Err(BatchError::MaskOnTheGpu);
     }
     let reader = SourceReader::spawn(config.source.clone(), config.options.clone())?;
     let total = config

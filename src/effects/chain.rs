@@ -40,6 +40,8 @@ pub struct ChainRenderPlugin;
 /// your own goes in one of these sets, or between them.
 #[derive(SystemSet, Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ChainPass {
+    /// The GPU segmentation backend's compute pass (frame → mask), when it is the backend.
+    Segment,
     /// The model's mask decoded, beside the frame's colour over each model pixel (the guide).
     MaskDecode,
     /// The guide's mask smoothed over time, at model resolution.
@@ -205,6 +207,7 @@ impl Plugin for ChainRenderPlugin {
             .configure_sets(
                 Core2d,
                 (
+                    ChainPass::Segment,
                     ChainPass::MaskDecode,
                     ChainPass::Temporal,
                     ChainPass::Refine,

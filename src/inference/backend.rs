@@ -1,5 +1,6 @@
-//! Inference backends behind one trait: ONNX Runtime (native, loaded at run time) and tract
-//! (pure Rust, everywhere).
+//! Inference backends behind one trait: ONNX Runtime (native, loaded at run time), tract (pure
+//! Rust, everywhere) and the GPU backend (the model as compute passes in the render world, where
+//! the GPU has compute shaders).
 
 use std::fmt;
 use std::path::Path;
@@ -32,9 +33,15 @@ pub trait SegmentationBackend: Send + Sync {
     fn last_run_ms(&self) -> Option<f64> {
         None
     }
+
+    /// The lowered network when the model runs on the GPU, in the render world, on the frame's
+    /// texture (the GPU backend): the app then starts no CPU jobs for it.
+    fn gpu_network(&self) -> Option<std::sync::Arc<super::gpu_network::Network>> {
+        None
+    }
 }
 
-/// Which backend to use: `--backend auto|ort|tract`.
+/// Which backend to use: `--backend auto|ort|tract|gpu`.
 #[derive(
     Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
 )]
@@ -44,6 +51,19 @@ pub enum BackendChoice {
     Auto,
     Ort,
     Tract,
+    /// The model as WGSL compute passes in the render graph, on the frame's texture.
+    Gpu,
+}
+
+impl BackendChoice {
+    /// Every choice, in the order the B key and the preset editor go through them.
+    pub const ALL: [Self; 4] = [Self::Auto, Self::Tract, Self::Ort, Self::Gpu];
+
+    /// The next choice after this one (the B key).
+    pub fn next(self) -> Self {
+        let at = Self::ALL.iter().position(|&c| c == self).unwrap_or(0);
+        Self::ALL[(at + 1) % Self::ALL.len()]
+    }
 }
 
 impl FromStr for BackendChoice {
@@ -53,7 +73,10 @@ impl FromStr for BackendChoice {
             "auto" => Ok(Self::Auto),
             "ort" | "onnxruntime" => Ok(Self::Ort),
             "tract" => Ok(Self::Tract),
-            other => Err(format!("backend must be auto, ort or tract, got {other:?}")),
+            "gpu" => Ok(Self::Gpu),
+            other => Err(format!(
+                "backend must be auto, ort, tract or gpu, got {other:?}"
+            )),
         }
     }
 }
@@ -64,6 +87,7 @@ impl fmt::Display for BackendChoice {
             Self::Auto => "auto",
             Self::Ort => "ort",
             Self::Tract => "tract",
+            Self::Gpu => "gpu",
         })
     }
 }
@@ -73,6 +97,7 @@ impl fmt::Display for BackendChoice {
 pub enum BackendKind {
     Ort,
     Tract,
+    Gpu,
 }
 
 impl fmt::Display for BackendKind {
@@ -80,6 +105,7 @@ impl fmt::Display for BackendKind {
         f.write_str(match self {
             Self::Ort => "ort",
             Self::Tract => "tract",
+            Self::Gpu => "gpu",
         })
     }
 }
@@ -88,6 +114,10 @@ impl fmt::Display for BackendKind {
 pub fn resolve_backend(choice: BackendChoice) -> (BackendKind, String) {
     match choice {
         BackendChoice::Tract => (BackendKind::Tract, "tract (asked for)".into()),
+        BackendChoice::Gpu => (
+            BackendKind::Gpu,
+            "GPU: the model as compute passes in the render graph (asked for)".into(),
+        ),
         BackendChoice::Ort => match super::ort_runtime::status() {
             Ok(found) => (
                 BackendKind::Ort,
@@ -119,7 +149,7 @@ pub async fn load_chosen(
     threads: usize,
 ) -> (Result<Box<dyn SegmentationBackend>, ModelError>, String) {
     #[cfg(all(feature = "web", target_arch = "wasm32"))]
-    if choice != BackendChoice::Tract {
+    if choice == BackendChoice::Auto || choice == BackendChoice::Ort {
         let asked = if choice == BackendChoice::Ort {
             " (asked for)"
         } else {
@@ -173,6 +203,9 @@ pub fn load_backend_from_bytes(
 ) -> Result<Box<dyn SegmentationBackend>, ModelError> {
     match kind {
         BackendKind::Tract => Ok(Box::new(super::tract_backend::TractBackend::load(
+            path, bytes, model,
+        )?)),
+        BackendKind::Gpu => Ok(Box::new(super::gpu_network::GpuBackend::load(
             path, bytes, model,
         )?)),
         #[cfg(feature = "native")]

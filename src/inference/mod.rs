@@ -189,6 +189,7 @@ impl Plugin for InferencePlugin {
             .register_diagnostic(Diagnostic::new(INFERENCE_MS).with_suffix(" ms"))
             .register_diagnostic(Diagnostic::new(PREPROCESS_MS).with_suffix(" ms"))
             .register_diagnostic(Diagnostic::new(MASK_AGE))
+            .add_plugins(gpu_network::render::GpuSegmentationPlugin)
             .add_systems(Startup, load_configured_model)
             .add_systems(
                 Update,
@@ -198,6 +199,7 @@ impl Plugin for InferencePlugin {
                     poll_loading,
                     poll_job,
                     start_job,
+                    run_on_gpu,
                     report_mask_age,
                 )
                     .chain()
@@ -323,6 +325,10 @@ fn start_load(settings: &InferenceSettings, engine: &mut Engine, status: &mut In
 
 /// Moves a fetch along: table → the model's row → its file → a backend made from the bytes on
 /// the task pool. Each failure names the file and the folder it was looked for in.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a Bevy system reads what it needs"
+)]
 fn follow_model_assets(
     mut engine: ResMut<Engine>,
     mut status: ResMut<InferenceStatus>,
@@ -331,6 +337,7 @@ fn follow_model_assets(
     table: Option<Res<ModelTableHandle>>,
     tables: Res<Assets<ModelTable>>,
     files: Res<Assets<OnnxModel>>,
+    device: Option<Res<bevy::render::renderer::RenderDevice>>,
 ) {
     let (Some(fetch), Some(table)) = (engine.fetching.as_mut(), table) else {
         return;
@@ -376,6 +383,15 @@ fn follow_model_assets(
     };
     let (info, bytes) = (info.clone(), Arc::clone(&model.bytes));
     let (choice, threads) = (fetch.choice, fetch.threads);
+    if choice == BackendChoice::Gpu
+        && device.is_some_and(|d| !gpu_network::render::device_runs_compute(&d))
+    {
+        let error = ModelError::BackendUnavailable {
+            backend: "gpu",
+            reason: "the GPU has no compute shaders (WebGL2); the CPU engines run here".into(),
+        };
+        return fail(&mut engine, &mut status, error);
+    }
     let path = location.shown_path(&info.file);
     // The handle goes with the fetch: the bytes live on in the task until the backend has them.
     engine.fetching = None;
@@ -547,6 +563,14 @@ fn start_job(
     let Some(active) = engine.active.as_mut() else {
         return;
     };
+    // The GPU backend runs in the render world (`run_on_gpu`), not as a job.
+    if active
+        .backend
+        .as_ref()
+        .is_some_and(|b| b.gpu_network().is_some())
+    {
+        return;
+    }
     let Some(backend) = active.backend.take() else {
         return;
     };
@@ -572,6 +596,107 @@ fn start_job(
     } else {
         engine.job = Some(job);
     }
+}
+
+/// With the GPU backend active: each new frame upload is segmented in the render world this very
+/// frame ([`gpu_network::render`]), into a mask texture the GPU writes (Rgba16Float, storage);
+/// the mask the app records is that frame's (age 0), its values stay on the GPU. Otherwise no
+/// [`gpu_network::render::GpuSegmentation`] is there.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a Bevy system reads what it needs"
+)]
+fn run_on_gpu(
+    mut commands: Commands,
+    frame: Res<CurrentFrame>,
+    engine: Res<Engine>,
+    running: Option<Res<gpu_network::render::GpuSegmentation>>,
+    mut current: ResMut<CurrentMask>,
+    mut images: ResMut<Assets<Image>>,
+    store: Res<bevy::diagnostic::DiagnosticsStore>,
+    mut diagnostics: Diagnostics,
+) {
+    let gpu = engine.active.as_ref().and_then(|active| {
+        let network = active.backend.as_ref()?.gpu_network()?;
+        Some((active, network))
+    });
+    let Some((active, network)) = gpu else {
+        if running.is_some() {
+            commands.remove_resource::<gpu_network::render::GpuSegmentation>();
+        }
+        return;
+    };
+    let Some(frame_now) = &frame.frame else {
+        return;
+    };
+    if running
+        .as_ref()
+        .is_some_and(|r| r.generation == active.generation && r.frame_seq == frame.uploaded)
+    {
+        return;
+    }
+    let info = &active.info;
+    let [_, height, width, _] = info.output_shape().map(|d| d as u32);
+    let size = Extent3d {
+        width,
+        height,
+        depth_or_array_layers: 1,
+    };
+    let writable = images.get(&current.image).is_some_and(|image| {
+        image.texture_descriptor.size == size
+            && image.texture_descriptor.format == TextureFormat::Rgba16Float
+            && image
+                .texture_descriptor
+                .usage
+                .contains(bevy::render::render_resource::TextureUsages::STORAGE_BINDING)
+    });
+    if !writable && let Some(mut image) = images.get_mut(&current.image) {
+        *image = gpu_mask_image(size);
+    }
+    commands.insert_resource(gpu_network::render::GpuSegmentation {
+        network,
+        model: info.clone(),
+        generation: active.generation,
+        mask: current.image.id(),
+        frame_seq: frame.uploaded,
+    });
+    // The network's GPU time, where the device times passes inside encoders (Bevy's render
+    // diagnostics; not WebGPU).
+    let gpu_ms = bevy::diagnostic::DiagnosticPath::new(format!(
+        "render/{}/elapsed_gpu",
+        gpu_network::render::SPAN
+    ));
+    let inference_ms = store.get(&gpu_ms).and_then(|d| d.value());
+    if let Some(ms) = inference_ms {
+        diagnostics.add_measurement(&INFERENCE_MS, || ms);
+    }
+    current.mask = Some(Arc::new(Mask {
+        frame_id: frame_now.id,
+        frame_seq: frame.uploaded,
+        width,
+        height,
+        raw: Vec::new(),
+        kind: info.output,
+        model_id: info.id.clone(),
+        backend: BackendKind::Gpu,
+        preprocess_ms: 0.0,
+        inference_ms: inference_ms.unwrap_or(f64::NAN),
+    }));
+}
+
+/// The mask texture the GPU backend writes: model size, Rgba16Float (r the first value, g the
+/// second), usable as a storage texture and read by the chain like the CPU backends' mask.
+fn gpu_mask_image(size: Extent3d) -> Image {
+    let mut image = Image::new_fill(
+        size,
+        TextureDimension::D2,
+        &[0; 8],
+        TextureFormat::Rgba16Float,
+        RenderAssetUsages::RENDER_WORLD,
+    );
+    image.texture_descriptor.usage |=
+        bevy::render::render_resource::TextureUsages::STORAGE_BINDING;
+    image
 }
 
 fn spawn_job(
@@ -668,6 +793,7 @@ fn into_mask(
         // onnxruntime-web is ONNX Runtime too (its WebAssembly build).
         backend: match backend.backend_name() {
             "ort" | "onnxruntime-web" => BackendKind::Ort,
+            "gpu" => BackendKind::Gpu,
             _ => BackendKind::Tract,
         },
         preprocess_ms,

@@ -119,6 +119,11 @@ pub enum ModelError {
         found: String,
         expected: String,
     },
+    #[error("the {backend} backend is unavailable here: {reason}")]
+    BackendUnavailable {
+        backend: &'static str,
+        reason: String,
+    },
     #[error("{}: inference failed ({backend}): {message}", path.display())]
     Run {
         path: PathBuf,

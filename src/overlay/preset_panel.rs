@@ -165,11 +165,7 @@ fn fields(ui: &mut egui::Ui, preset: &mut Preset, inference: bool, model_ids: &[
         egui::ComboBox::from_label("backend")
             .selected_text(preset.backend.to_string())
             .show_ui(ui, |ui| {
-                for choice in [
-                    BackendChoice::Auto,
-                    BackendChoice::Ort,
-                    BackendChoice::Tract,
-                ] {
+                for choice in BackendChoice::ALL {
                     ui.selectable_value(&mut preset.backend, choice, choice.to_string());
                 }
             });

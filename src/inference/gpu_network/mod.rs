@@ -10,8 +10,14 @@
 //! `wgpu::Device`), in tests on a device of their own, and on WebGPU.
 
 pub mod graph;
+pub mod render;
 
 use std::borrow::Cow;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use super::backend::{SegmentationBackend, check_shape};
+use super::models::{InputRange, Layout, ModelError, ModelInfo};
 
 pub use graph::{LowerError, Network, SUPPORTED_OPS};
 use graph::{Binary, Kernel, Unary};
@@ -298,8 +304,6 @@ impl GpuNetwork {
         input: &[f32],
         tensors: &[usize],
     ) -> Vec<Vec<f32>> {
-        let output = [self.network.output];
-        let wanted = if tensors.is_empty() { &output[..] } else { tensors };
         queue.write_buffer(self.input(), 0, &f32_bytes(input));
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("gpu_network run"),
@@ -311,6 +315,32 @@ impl GpuNetwork {
             });
             self.encode(&mut pass);
         }
+        self.read(device, queue, encoder, tensors)
+    }
+
+    /// Reads back tensors as they are now (after work already submitted), waiting for the GPU:
+    /// for tests.
+    pub fn run_blocking_read(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        tensors: &[usize],
+    ) -> Vec<Vec<f32>> {
+        let encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("gpu_network read"),
+        });
+        self.read(device, queue, encoder, tensors)
+    }
+
+    fn read(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        mut encoder: wgpu::CommandEncoder,
+        tensors: &[usize],
+    ) -> Vec<Vec<f32>> {
+        let output = [self.network.output];
+        let wanted = if tensors.is_empty() { &output[..] } else { tensors };
         let readbacks: Vec<wgpu::Buffer> = wanted
             .iter()
             .map(|&t| {
@@ -349,6 +379,221 @@ impl GpuNetwork {
                 values
             })
             .collect()
+    }
+}
+
+/// The GPU backend as the app holds it: the lowered network, which the render world turns into
+/// a [`GpuSegmenter`] (`render`). It runs no CPU tensors.
+pub struct GpuBackend {
+    path: PathBuf,
+    network: Arc<Network>,
+}
+
+impl GpuBackend {
+    /// Lowers the model file for the GPU: an op or attribute the kernels do not implement is a
+    /// load error naming the node (the app keeps the backend it had).
+    pub fn load(path: &Path, bytes: &[u8], model: &ModelInfo) -> Result<Self, ModelError> {
+        let corrupt = |message: String| ModelError::Corrupt {
+            path: path.to_owned(),
+            backend: "gpu",
+            message,
+        };
+        let network = Network::from_onnx(bytes, model.input_shape())
+            .map_err(|e| corrupt(e.to_string()))?;
+        let output = network.tensors[network.output].shape;
+        check_shape(
+            path,
+            "output shape",
+            &output.map(|d| d as i64),
+            &model.output_shape(),
+        )?;
+        // The mask is written from an NHWC output with one or two values a pixel.
+        if output[3] > 2 || output[3] != model.output.channels() {
+            return Err(corrupt(format!(
+                "the GPU backend reads NHWC masks of 1 or 2 channels; this output is {output:?}"
+            )));
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            network: Arc::new(network),
+        })
+    }
+}
+
+impl SegmentationBackend for GpuBackend {
+    fn backend_name(&self) -> &'static str {
+        "gpu"
+    }
+
+    fn run(&mut self, _input: &[f32]) -> Result<Vec<f32>, ModelError> {
+        Err(ModelError::Run {
+            path: self.path.clone(),
+            backend: "gpu",
+            message: "the GPU backend runs in the render graph on the frame's texture, not on a \
+                      CPU tensor"
+                .into(),
+        })
+    }
+
+    fn gpu_network(&self) -> Option<Arc<Network>> {
+        Some(Arc::clone(&self.network))
+    }
+}
+
+/// The pre-processing's factors for an input range: value = byte / 255 · scale + offset.
+fn range_factors(range: InputRange) -> [f32; 2] {
+    match range {
+        InputRange::ZeroToOne => [1.0, 0.0],
+        InputRange::MinusOneToOne => [2.0, -1.0],
+    }
+}
+
+/// A network on the GPU with its way in (the frame texture → the input tensor, as the CPU
+/// pre-processing does) and out (the output tensor → the mask texture the effects chain decodes).
+pub struct GpuSegmenter {
+    pub network: GpuNetwork,
+    preprocess: wgpu::ComputePipeline,
+    write_mask: wgpu::ComputePipeline,
+    preprocess_params: wgpu::Buffer,
+    write_params: wgpu::Buffer,
+}
+
+impl GpuSegmenter {
+    pub fn new(device: &wgpu::Device, network: Network, model: &ModelInfo) -> Self {
+        use wgpu::util::DeviceExt;
+        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("gpu_network.wgsl (frame in, mask out)"),
+            source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(SHADER)),
+        });
+        // Layouts from the entry points themselves: each reads only its own bindings.
+        let pipeline = |entry: &str| {
+            device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: None,
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: Default::default(),
+                cache: None,
+            })
+        };
+        let output = network.tensors[network.output].shape;
+        let [scale, offset] = range_factors(model.input.range);
+        let layout = u32::from(model.input.layout == Layout::Nchw);
+        let uniform = |values: [[u32; 4]; 7]| {
+            let bytes: Vec<u8> = values
+                .iter()
+                .flatten()
+                .flat_map(|v| v.to_le_bytes())
+                .collect();
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("gpu_network frame io"),
+                contents: &bytes,
+                usage: wgpu::BufferUsages::UNIFORM,
+            })
+        };
+        let zero = [0u32; 4];
+        let (h, w) = (model.input.height, model.input.width);
+        let preprocess_params = uniform([
+            [1, h, w, 3],
+            zero,
+            zero,
+            zero,
+            [layout, 0, 0, 0],
+            [scale.to_bits(), offset.to_bits(), 0, 0],
+            zero,
+        ]);
+        let write_params = uniform([
+            zero,
+            output.map(|d| d as u32),
+            zero,
+            zero,
+            zero,
+            zero,
+            zero,
+        ]);
+        Self {
+            network: GpuNetwork::new(device, network),
+            preprocess: pipeline("preprocess"),
+            write_mask: pipeline("write_mask"),
+            preprocess_params,
+            write_params,
+        }
+    }
+
+    /// Records frame → input tensor → network → mask into `encoder`, as one compute pass.
+    /// `frame`: the frame texture (Rgba8Unorm); `mask`: an Rgba16Float storage texture of the
+    /// model's output size.
+    pub fn encode(
+        &self,
+        device: &wgpu::Device,
+        encoder: &mut wgpu::CommandEncoder,
+        frame: &wgpu::TextureView,
+        mask: &wgpu::TextureView,
+        timestamp_writes: Option<wgpu::ComputePassTimestampWrites>,
+    ) {
+        let group = |pipeline: &wgpu::ComputePipeline, index: u32, entries: &[wgpu::BindGroupEntry]| {
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("gpu_network frame io"),
+                layout: &pipeline.get_bind_group_layout(index),
+                entries,
+            })
+        };
+        fn buffer(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
+            wgpu::BindGroupEntry {
+                binding,
+                resource: buffer.as_entire_binding(),
+            }
+        }
+        let pre_params = group(
+            &self.preprocess,
+            0,
+            &[
+                buffer(0, &self.preprocess_params),
+                buffer(4, self.network.input()),
+            ],
+        );
+        let pre_frame = group(
+            &self.preprocess,
+            1,
+            &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::TextureView(frame),
+            }],
+        );
+        let write_params = group(
+            &self.write_mask,
+            0,
+            &[
+                buffer(0, &self.write_params),
+                buffer(1, self.network.output()),
+            ],
+        );
+        let write_mask = group(
+            &self.write_mask,
+            1,
+            &[wgpu::BindGroupEntry {
+                binding: 1,
+                resource: wgpu::BindingResource::TextureView(mask),
+            }],
+        );
+        let input = &self.network.network.tensors[self.network.network.input];
+        let pixels = input.shape[1] * input.shape[2];
+        let [x, y] = workgroups(pixels);
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("backdrop_gpu_network"),
+            timestamp_writes,
+        });
+        pass.set_pipeline(&self.preprocess);
+        pass.set_bind_group(0, &pre_params, &[]);
+        pass.set_bind_group(1, &pre_frame, &[]);
+        pass.dispatch_workgroups(x, y, 1);
+        self.network.encode(&mut pass);
+        let output = &self.network.network.tensors[self.network.network.output];
+        let [x, y] = workgroups(output.shape[1] * output.shape[2]);
+        pass.set_pipeline(&self.write_mask);
+        pass.set_bind_group(0, &write_params, &[]);
+        pass.set_bind_group(1, &write_mask, &[]);
+        pass.dispatch_workgroups(x, y, 1);
     }
 }
 
