@@ -1,6 +1,9 @@
 // The GPU segmentation backend's kernels (src/inference/gpu_network/): one compute entry point per
 // kind of ONNX node, one invocation per output element (a tensor in a storage buffer, f32, NCHW
-// inside the network, row-major). The lowering (graph.rs) fixes every shape at load time; each
+// inside the network, row-major, batch 1), dispatched as x = column, y = row, z = channel in
+// 8 × 8 tiles: the element's coordinates are the invocation's id, no integer division (which CPU
+// drivers such as lavapipe run lane by lane: per-element divisions made the network 6–8× slower
+// there). The lowering (graph.rs) fixes every shape at load time; each
 // dispatch gets its own `Params`. Arithmetic in f32 as the CPU engines do; sums in the order
 // ONNX's definitions write them (no reassociation the reference would not do, beyond f32's own).
 //
@@ -17,9 +20,11 @@ struct Params {
     b_shape: vec4<u32>,
     // Kernel height, width; stride y, x (Conv, ConvTranspose).
     window: vec4<u32>,
-    // Pad top, left; groups (Conv); the op (Unary: 0 Relu, 1 Sigmoid, 2 HardSigmoid; Binary:
-    // 0 Add, 1 Mul).
+    // Pad top, left (Conv); the op (w; Unary: 0 Relu, 1 Sigmoid, 2 HardSigmoid; Binary: 0 Add,
+    // 1 Mul).
     misc: vec4<u32>,
+    // Conv: input channels per group, output channels per group.
+    groups: vec4<u32>,
     // HardSigmoid's alpha, beta.
     factors: vec4<f32>,
     // Transpose: the input axis of each output axis.
@@ -32,45 +37,35 @@ struct Params {
 @group(0) @binding(3) var<storage, read> w: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
-const WORKGROUP: u32 = 64u;
+// The tile of output elements a workgroup computes (x, y); z is one channel.
+const TILE: u32 = 8u;
 
-// The output element of this invocation (dispatches are 2-D when one row of workgroups is too
-// few), or a value ≥ the output's length for the spare invocations of the last workgroup.
-fn element(wg: vec3<u32>, groups: vec3<u32>, local: u32) -> u32 {
-    return (wg.y * groups.x + wg.x) * WORKGROUP + local;
+// The output element (n = 0, c, y, x) of an invocation.
+fn output_at(id: vec3<u32>) -> vec4<u32> {
+    return vec4<u32>(0u, id.z, id.y, id.x);
 }
 
-fn count(shape: vec4<u32>) -> u32 {
-    return shape.x * shape.y * shape.z * shape.w;
-}
-
-// (n, c, y, x) of a flat index into a tensor of `shape`.
-fn coords(index: u32, shape: vec4<u32>) -> vec4<u32> {
-    let x = index % shape.w;
-    let y = (index / shape.w) % shape.z;
-    let c = (index / (shape.w * shape.z)) % shape.y;
-    let n = index / (shape.w * shape.z * shape.y);
-    return vec4<u32>(n, c, y, x);
+// Whether the element is inside the output (the last tiles of a row or column stick out).
+fn inside(o: vec4<u32>) -> bool {
+    return o.w < params.out_shape.w && o.z < params.out_shape.z && o.y < params.out_shape.y;
 }
 
 fn flat(at: vec4<u32>, shape: vec4<u32>) -> u32 {
     return ((at.x * shape.y + at.y) * shape.z + at.z) * shape.w + at.w;
 }
 
-@compute @workgroup_size(64)
-fn conv(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-        @builtin(local_invocation_index) local: u32) {
-    let index = element(wg, groups, local);
-    if index >= count(params.out_shape) {
+@compute @workgroup_size(8, 8, 1)
+fn conv(@builtin(global_invocation_id) id: vec3<u32>) {
+    let o = output_at(id);
+    if !inside(o) {
         return;
     }
-    let o = coords(index, params.out_shape);
+    let index = flat(o, params.out_shape);
     let in_shape = params.a_shape;
     let kh = params.window.x;
     let kw = params.window.y;
-    let group_count = params.misc.z;
-    let in_per_group = in_shape.y / group_count;
-    let out_per_group = params.out_shape.y / group_count;
+    let in_per_group = params.groups.x;
+    let out_per_group = params.groups.y;
     let first_in = (o.y / out_per_group) * in_per_group;
     // Top-left of the window in the unpadded input (may be negative at the edges).
     let top = i32(o.z * params.window.z) - i32(params.misc.x);
@@ -100,14 +95,13 @@ fn conv(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: v
 
 // ONNX ConvTranspose, one group, no padding: out[oc, y, x] = bias[oc] +
 // Σ over ic and the taps (ky, kx) with y = iy·sy + ky, x = ix·sx + kx of a[ic, iy, ix]·w[ic, oc, ky, kx].
-@compute @workgroup_size(64)
-fn conv_transpose(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-                  @builtin(local_invocation_index) local: u32) {
-    let index = element(wg, groups, local);
-    if index >= count(params.out_shape) {
+@compute @workgroup_size(8, 8, 1)
+fn conv_transpose(@builtin(global_invocation_id) id: vec3<u32>) {
+    let o = output_at(id);
+    if !inside(o) {
         return;
     }
-    let o = coords(index, params.out_shape);
+    let index = flat(o, params.out_shape);
     let in_shape = params.a_shape;
     let kh = params.window.x;
     let kw = params.window.y;
@@ -135,13 +129,13 @@ fn conv_transpose(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups)
     out[index] = sum + bias;
 }
 
-@compute @workgroup_size(64)
-fn unary(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-         @builtin(local_invocation_index) local: u32) {
-    let index = element(wg, groups, local);
-    if index >= count(params.out_shape) {
+@compute @workgroup_size(8, 8, 1)
+fn unary(@builtin(global_invocation_id) id: vec3<u32>) {
+    let o = output_at(id);
+    if !inside(o) {
         return;
     }
+    let index = flat(o, params.out_shape);
     let x = a[index];
     switch params.misc.w {
         case 0u: {
@@ -161,14 +155,13 @@ fn broadcast(o: vec4<u32>, shape: vec4<u32>) -> u32 {
     return flat(min(o, shape - vec4<u32>(1u)), shape);
 }
 
-@compute @workgroup_size(64)
-fn binary(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-          @builtin(local_invocation_index) local: u32) {
-    let index = element(wg, groups, local);
-    if index >= count(params.out_shape) {
+@compute @workgroup_size(8, 8, 1)
+fn binary(@builtin(global_invocation_id) id: vec3<u32>) {
+    let o = output_at(id);
+    if !inside(o) {
         return;
     }
-    let o = coords(index, params.out_shape);
+    let index = flat(o, params.out_shape);
     let x = a[broadcast(o, params.a_shape)];
     let y = b[broadcast(o, params.b_shape)];
     if params.misc.w == 0u {
@@ -178,33 +171,41 @@ fn binary(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups:
     }
 }
 
-// One invocation per (n, c): the mean of its H × W values.
-@compute @workgroup_size(64)
-fn global_average_pool(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-                       @builtin(local_invocation_index) local: u32) {
-    let index = element(wg, groups, local);
-    if index >= count(params.out_shape) {
-        return;
-    }
+// One workgroup per channel (dispatched 1 × 1 × C): its 64 invocations sum every 64th value of
+// the H × W plane, then the 64 sums are added pairwise; the mean is the total / (H · W).
+var<workgroup> partial: array<f32, 64>;
+
+@compute @workgroup_size(8, 8, 1)
+fn global_average_pool(@builtin(workgroup_id) group: vec3<u32>,
+                       @builtin(local_invocation_index) lane: u32) {
+    let channel = group.z;
     let size = params.a_shape.z * params.a_shape.w;
-    let first = index * size;
+    let first = channel * size;
     var sum = 0.0;
-    for (var i = 0u; i < size; i++) {
+    for (var i = lane; i < size; i += 64u) {
         sum += a[first + i];
     }
-    out[index] = sum / f32(size);
+    partial[lane] = sum;
+    for (var half = 32u; half > 0u; half /= 2u) {
+        workgroupBarrier();
+        if lane < half {
+            partial[lane] += partial[lane + half];
+        }
+    }
+    if lane == 0u {
+        out[channel] = partial[0] / f32(size);
+    }
 }
 
 // Bilinear, ONNX's half_pixel coordinates: source = (out + 0.5) · in/out − 0.5, clamped to the
 // input's edge pixels.
-@compute @workgroup_size(64)
-fn resize_bilinear(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-                   @builtin(local_invocation_index) local: u32) {
-    let index = element(wg, groups, local);
-    if index >= count(params.out_shape) {
+@compute @workgroup_size(8, 8, 1)
+fn resize_bilinear(@builtin(global_invocation_id) id: vec3<u32>) {
+    let o = output_at(id);
+    if !inside(o) {
         return;
     }
-    let o = coords(index, params.out_shape);
+    let index = flat(o, params.out_shape);
     let in_shape = params.a_shape;
     let scale = vec2<f32>(f32(in_shape.z) / f32(params.out_shape.z), f32(in_shape.w) / f32(params.out_shape.w));
     let last = vec2<f32>(f32(in_shape.z - 1u), f32(in_shape.w - 1u));
@@ -221,14 +222,13 @@ fn resize_bilinear(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups
     out[index] = top * (1.0 - fy) + bottom * fy;
 }
 
-@compute @workgroup_size(64)
-fn transpose(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-             @builtin(local_invocation_index) local: u32) {
-    let index = element(wg, groups, local);
-    if index >= count(params.out_shape) {
+@compute @workgroup_size(8, 8, 1)
+fn transpose(@builtin(global_invocation_id) id: vec3<u32>) {
+    let o = output_at(id);
+    if !inside(o) {
         return;
     }
-    let o = coords(index, params.out_shape);
+    let index = flat(o, params.out_shape);
     // Output axis k is input axis perm[k].
     var source = vec4<u32>(0u);
     source[params.perm.x] = o.x;
@@ -253,17 +253,16 @@ fn frame_bytes(at: vec2<u32>) -> vec3<f32> {
     return round(textureLoad(frame, at, 0).rgb * 255.0);
 }
 
-@compute @workgroup_size(64)
-fn preprocess(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-              @builtin(local_invocation_index) local: u32) {
+@compute @workgroup_size(8, 8, 1)
+fn preprocess(@builtin(global_invocation_id) id: vec3<u32>) {
     let height = params.out_shape.y;
     let width = params.out_shape.z;
-    let index = element(wg, groups, local);
-    if index >= width * height {
+    let x = id.x;
+    let y = id.y;
+    if x >= width || y >= height {
         return;
     }
-    let x = index % width;
-    let y = index / width;
+    let index = y * width + x;
     let size = textureDimensions(frame);
     let last = vec2<f32>(size - vec2<u32>(1u));
     let source = clamp(vec2<f32>(f32(x), f32(y)) * (vec2<f32>(size) / vec2<f32>(f32(width), f32(height))),
@@ -289,20 +288,19 @@ fn preprocess(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) gro
 
 // The network's output (NHWC: 1 × h × w × channels, channels 1 or 2, in a_shape) into the mask
 // texture: the first value in r, the second (two-class logits) in g.
-@compute @workgroup_size(64)
-fn write_mask(@builtin(workgroup_id) wg: vec3<u32>, @builtin(num_workgroups) groups: vec3<u32>,
-              @builtin(local_invocation_index) local: u32) {
+@compute @workgroup_size(8, 8, 1)
+fn write_mask(@builtin(global_invocation_id) id: vec3<u32>) {
     let height = params.a_shape.y;
     let width = params.a_shape.z;
     let channels = params.a_shape.w;
-    let index = element(wg, groups, local);
-    if index >= width * height {
+    if id.x >= width || id.y >= height {
         return;
     }
+    let index = id.y * width + id.x;
     let first = a[index * channels];
     var second = 0.0;
     if channels > 1u {
         second = a[index * channels + 1u];
     }
-    textureStore(mask, vec2<u32>(index % width, index / width), vec4<f32>(first, second, 0.0, 1.0));
+    textureStore(mask, id.xy, vec4<f32>(first, second, 0.0, 1.0));
 }

@@ -266,6 +266,11 @@ impl Lowering {
                 inputs.len()
             )));
         };
+        if input_shape[0] != 1 {
+            return Err(LowerError::Graph(format!(
+                "input {input_shape:?}: the GPU backend runs one frame at a time (batch 1)"
+            )));
+        }
         let mut lowering = Self {
             constants,
             tensors: Vec::new(),

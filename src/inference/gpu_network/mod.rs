@@ -25,10 +25,8 @@ use graph::{Binary, Kernel, Unary};
 /// The kernels' WGSL (the same file the shader folder holds).
 pub const SHADER: &str = include_str!("../../../shaders/gpu_network.wgsl");
 
-/// Invocations per workgroup (`WORKGROUP` in the WGSL).
-const WORKGROUP: u32 = 64;
-/// The most workgroups in one dimension of a dispatch (WebGPU's default limit).
-const MAX_GROUPS: u32 = 65_535;
+/// The output tile a workgroup computes (`TILE` in the WGSL): 8 × 8 elements of one channel.
+const TILE: u32 = 8;
 
 /// The kernels' entry points, in the order of [`GpuNetwork`]'s pipelines.
 const ENTRY_POINTS: [&str; 7] = [
@@ -56,7 +54,7 @@ fn entry_index(kernel: &Kernel) -> usize {
 struct Dispatch {
     pipeline: usize,
     bind_group: wgpu::BindGroup,
-    workgroups: [u32; 2],
+    workgroups: [u32; 3],
 }
 
 /// A lowered network's buffers and dispatches on one device.
@@ -74,7 +72,8 @@ fn params(network: &Network, step: &graph::Step) -> Vec<u8> {
     let out = shape(step.output);
     let a = shape(step.inputs[0]);
     let b = step.inputs.get(1).map_or(none, |&t| shape(t));
-    let (mut window, mut misc, mut factors, mut perm) = (none, none, [0f32; 4], none);
+    let (mut window, mut misc, mut factors, mut perm, mut grouping) =
+        (none, none, [0f32; 4], none, none);
     match &step.kernel {
         Kernel::Conv {
             groups,
@@ -84,7 +83,8 @@ fn params(network: &Network, step: &graph::Step) -> Vec<u8> {
             ..
         } => {
             window = [kernel[0], kernel[1], stride[0], stride[1]].map(|v| v as u32);
-            misc = [pad[0] as u32, pad[1] as u32, *groups as u32, 0];
+            misc = [pad[0] as u32, pad[1] as u32, 0, 0];
+            grouping = [a[1] / *groups as u32, out[1] / *groups as u32, 0, 0];
         }
         Kernel::ConvTranspose { kernel, stride, .. } => {
             window = [kernel[0], kernel[1], stride[0], stride[1]].map(|v| v as u32);
@@ -108,29 +108,46 @@ fn params(network: &Network, step: &graph::Step) -> Vec<u8> {
         Kernel::Transpose { perm: p } => perm = p.map(|v| v as u32),
         Kernel::GlobalAveragePool | Kernel::ResizeBilinear => {}
     }
-    let mut bytes = Vec::with_capacity(112);
-    for v in [out, a, b, window, misc] {
-        v.iter().for_each(|x| bytes.extend_from_slice(&x.to_le_bytes()));
-    }
-    factors
+    params_bytes([
+        out,
+        a,
+        b,
+        window,
+        misc,
+        grouping,
+        factors.map(f32::to_bits),
+        perm,
+    ])
+}
+
+/// The WGSL's `Params` (eight `vec4`s, in its field order) as bytes.
+fn params_bytes(fields: [[u32; 4]; 8]) -> Vec<u8> {
+    fields
         .iter()
-        .for_each(|x| bytes.extend_from_slice(&x.to_le_bytes()));
-    perm.iter()
-        .for_each(|x| bytes.extend_from_slice(&x.to_le_bytes()));
-    bytes
+        .flatten()
+        .flat_map(|v| v.to_le_bytes())
+        .collect()
 }
 
 fn f32_bytes(values: &[f32]) -> Vec<u8> {
     values.iter().flat_map(|v| v.to_le_bytes()).collect()
 }
 
-/// Workgroups for `elements` invocations: one row, or rows of [`MAX_GROUPS`].
-fn workgroups(elements: usize) -> [u32; 2] {
-    let groups = (elements as u32).div_ceil(WORKGROUP).max(1);
-    if groups <= MAX_GROUPS {
-        [groups, 1]
-    } else {
-        [MAX_GROUPS, groups.div_ceil(MAX_GROUPS)]
+/// Workgroups covering a plane of `width` × `height` in tiles, `planes` deep.
+fn tiles(width: usize, height: usize, planes: usize) -> [u32; 3] {
+    [
+        (width as u32).div_ceil(TILE).max(1),
+        (height as u32).div_ceil(TILE).max(1),
+        planes.max(1) as u32,
+    ]
+}
+
+/// A step's workgroups: a tile per 8 × 8 output elements of each channel; one workgroup per
+/// channel for the pooling (its invocations share the channel's sum).
+fn workgroups(kernel: &Kernel, out: [usize; 4]) -> [u32; 3] {
+    match kernel {
+        Kernel::GlobalAveragePool => [1, 1, out[1] as u32],
+        _ => tiles(out[3], out[2], out[1]),
     }
 }
 
@@ -252,7 +269,7 @@ impl GpuNetwork {
                 Dispatch {
                     pipeline: entry_index(&step.kernel),
                     bind_group,
-                    workgroups: workgroups(network.tensors[step.output].len()),
+                    workgroups: workgroups(&step.kernel, network.tensors[step.output].shape),
                 }
             })
             .collect();
@@ -287,11 +304,18 @@ impl GpuNetwork {
     /// Records the whole network, step by step, into `pass` (WebGPU orders the dispatches'
     /// storage writes before the next dispatch's reads).
     pub fn encode(&self, pass: &mut wgpu::ComputePass) {
-        for dispatch in &self.dispatches {
-            pass.set_pipeline(&self.pipelines[dispatch.pipeline]);
-            pass.set_bind_group(0, &dispatch.bind_group, &[]);
-            pass.dispatch_workgroups(dispatch.workgroups[0], dispatch.workgroups[1], 1);
+        for step in 0..self.dispatches.len() {
+            self.encode_step(pass, step);
         }
+    }
+
+    /// Records one step ([`Network::steps`]'s `index`-th): for timing steps one by one.
+    pub fn encode_step(&self, pass: &mut wgpu::ComputePass, index: usize) {
+        let dispatch = &self.dispatches[index];
+        pass.set_pipeline(&self.pipelines[dispatch.pipeline]);
+        pass.set_bind_group(0, &dispatch.bind_group, &[]);
+        let [x, y, z] = dispatch.workgroups;
+        pass.dispatch_workgroups(x, y, z);
     }
 
     /// Runs the network on an input from the CPU and reads back the tensors asked for (the
@@ -479,15 +503,10 @@ impl GpuSegmenter {
         let output = network.tensors[network.output].shape;
         let [scale, offset] = range_factors(model.input.range);
         let layout = u32::from(model.input.layout == Layout::Nchw);
-        let uniform = |values: [[u32; 4]; 7]| {
-            let bytes: Vec<u8> = values
-                .iter()
-                .flatten()
-                .flat_map(|v| v.to_le_bytes())
-                .collect();
+        let uniform = |values: [[u32; 4]; 8]| {
             device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("gpu_network frame io"),
-                contents: &bytes,
+                contents: &params_bytes(values),
                 usage: wgpu::BufferUsages::UNIFORM,
             })
         };
@@ -499,12 +518,14 @@ impl GpuSegmenter {
             zero,
             zero,
             [layout, 0, 0, 0],
+            zero,
             [scale.to_bits(), offset.to_bits(), 0, 0],
             zero,
         ]);
         let write_params = uniform([
             zero,
             output.map(|d| d as u32),
+            zero,
             zero,
             zero,
             zero,
@@ -531,6 +552,54 @@ impl GpuSegmenter {
         mask: &wgpu::TextureView,
         timestamp_writes: Option<wgpu::ComputePassTimestampWrites>,
     ) {
+        let io = self.frame_io(device, frame, mask);
+        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+            label: Some("backdrop_gpu_network"),
+            timestamp_writes,
+        });
+        self.record_preprocess(&mut pass, &io);
+        self.network.encode(&mut pass);
+        self.record_write_mask(&mut pass, &io);
+    }
+
+    /// Like `encode`, in three passes — pre-processing, network, mask write — each writing
+    /// timestamps `first + 2k`, `first + 2k + 1` into `queries` (for benchmarks: where the time
+    /// goes).
+    pub fn encode_in_parts(
+        &self,
+        device: &wgpu::Device,
+        encoder: &mut wgpu::CommandEncoder,
+        frame: &wgpu::TextureView,
+        mask: &wgpu::TextureView,
+        queries: &wgpu::QuerySet,
+        first: u32,
+    ) {
+        let io = self.frame_io(device, frame, mask);
+        for part in 0..3u32 {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("backdrop_gpu_network part"),
+                timestamp_writes: Some(wgpu::ComputePassTimestampWrites {
+                    query_set: queries,
+                    beginning_of_pass_write_index: Some(first + 2 * part),
+                    end_of_pass_write_index: Some(first + 2 * part + 1),
+                }),
+            });
+            match part {
+                0 => self.record_preprocess(&mut pass, &io),
+                1 => self.network.encode(&mut pass),
+                _ => self.record_write_mask(&mut pass, &io),
+            }
+        }
+    }
+
+    /// The bind groups of the way in and out for these textures (made per call: the textures may
+    /// be new each frame).
+    fn frame_io(
+        &self,
+        device: &wgpu::Device,
+        frame: &wgpu::TextureView,
+        mask: &wgpu::TextureView,
+    ) -> [wgpu::BindGroup; 4] {
         let group = |pipeline: &wgpu::ComputePipeline, index: u32, entries: &[wgpu::BindGroupEntry]| {
             device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("gpu_network frame io"),
@@ -544,56 +613,50 @@ impl GpuSegmenter {
                 resource: buffer.as_entire_binding(),
             }
         }
-        let pre_params = group(
-            &self.preprocess,
-            0,
-            &[
-                buffer(0, &self.preprocess_params),
-                buffer(4, self.network.input()),
-            ],
-        );
-        let pre_frame = group(
-            &self.preprocess,
-            1,
-            &[wgpu::BindGroupEntry {
-                binding: 0,
-                resource: wgpu::BindingResource::TextureView(frame),
-            }],
-        );
-        let write_params = group(
-            &self.write_mask,
-            0,
-            &[
-                buffer(0, &self.write_params),
-                buffer(1, self.network.output()),
-            ],
-        );
-        let write_mask = group(
-            &self.write_mask,
-            1,
-            &[wgpu::BindGroupEntry {
-                binding: 1,
-                resource: wgpu::BindingResource::TextureView(mask),
-            }],
-        );
-        let input = &self.network.network.tensors[self.network.network.input];
-        let pixels = input.shape[1] * input.shape[2];
-        let [x, y] = workgroups(pixels);
-        let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-            label: Some("backdrop_gpu_network"),
-            timestamp_writes,
-        });
+        fn texture(binding: u32, view: &wgpu::TextureView) -> [wgpu::BindGroupEntry<'_>; 1] {
+            [wgpu::BindGroupEntry {
+                binding,
+                resource: wgpu::BindingResource::TextureView(view),
+            }]
+        }
+        [
+            group(
+                &self.preprocess,
+                0,
+                &[
+                    buffer(0, &self.preprocess_params),
+                    buffer(4, self.network.input()),
+                ],
+            ),
+            group(&self.preprocess, 1, &texture(0, frame)),
+            group(
+                &self.write_mask,
+                0,
+                &[
+                    buffer(0, &self.write_params),
+                    buffer(1, self.network.output()),
+                ],
+            ),
+            group(&self.write_mask, 1, &texture(1, mask)),
+        ]
+    }
+
+    fn record_preprocess(&self, pass: &mut wgpu::ComputePass, io: &[wgpu::BindGroup; 4]) {
+        let [_, h, w, _] = self.network.network.tensors[self.network.network.input].shape;
+        let [x, y, z] = tiles(w, h, 1);
         pass.set_pipeline(&self.preprocess);
-        pass.set_bind_group(0, &pre_params, &[]);
-        pass.set_bind_group(1, &pre_frame, &[]);
-        pass.dispatch_workgroups(x, y, 1);
-        self.network.encode(&mut pass);
-        let output = &self.network.network.tensors[self.network.network.output];
-        let [x, y] = workgroups(output.shape[1] * output.shape[2]);
+        pass.set_bind_group(0, &io[0], &[]);
+        pass.set_bind_group(1, &io[1], &[]);
+        pass.dispatch_workgroups(x, y, z);
+    }
+
+    fn record_write_mask(&self, pass: &mut wgpu::ComputePass, io: &[wgpu::BindGroup; 4]) {
+        let [_, h, w, _] = self.network.network.tensors[self.network.network.output].shape;
+        let [x, y, z] = tiles(w, h, 1);
         pass.set_pipeline(&self.write_mask);
-        pass.set_bind_group(0, &write_params, &[]);
-        pass.set_bind_group(1, &write_mask, &[]);
-        pass.dispatch_workgroups(x, y, 1);
+        pass.set_bind_group(0, &io[2], &[]);
+        pass.set_bind_group(1, &io[3], &[]);
+        pass.dispatch_workgroups(x, y, z);
     }
 }
 
@@ -602,10 +665,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn big_outputs_spread_over_rows_of_workgroups() {
-        assert_eq!(workgroups(1), [1, 1]);
-        assert_eq!(workgroups(64 * 65_535), [65_535, 1]);
-        assert_eq!(workgroups(64 * 65_535 + 1), [65_535, 2]);
+    fn tiles_cover_every_output_element() {
+        assert_eq!(tiles(1, 1, 1), [1, 1, 1]);
+        assert_eq!(tiles(256, 144, 16), [32, 18, 16]);
+        assert_eq!(tiles(9, 8, 3), [2, 1, 3]);
+        assert_eq!(
+            workgroups(&Kernel::GlobalAveragePool, [1, 96, 1, 1]),
+            [1, 1, 96]
+        );
     }
 
     #[test]
@@ -616,6 +683,7 @@ mod tests {
                 "no fn {entry} in gpu_network.wgsl"
             );
         }
-        assert!(SHADER.contains(&format!("const WORKGROUP: u32 = {WORKGROUP}u;")));
+        assert!(SHADER.contains(&format!("const TILE: u32 = {TILE}u;")));
+        assert!(SHADER.contains("var<workgroup> partial: array<f32, 64>;"));
     }
 }
