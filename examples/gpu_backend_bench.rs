@@ -6,8 +6,8 @@
 //! - **frame → mask ms**: wall clock from handing the frame's pixels to the GPU (a texture
 //!   upload) to the mask being there (the GPU waited for) — for the CPU engines, from the frame's
 //!   pixels to the mask in memory (pre-processing + inference, on this thread);
-//! - where the GPU time goes: each network step in a pass of its own (timestamps per pass), summed
-//!   per op, beside the steps' count and their output elements.
+//! - where the GPU time goes: each network step alone (submitted and waited for, wall clock),
+//!   summed per op, beside the steps' count and their output elements.
 //!
 //! ```text
 //! cargo run --release --example gpu_backend_bench -- [RUNS] [FRAME.png|jpg]
@@ -296,9 +296,12 @@ fn main() {
         if let Err(why) = &ort {
             println!("| {} | ort | ONNX Runtime unavailable: {why} | |", info.id);
         }
-        if std::env::var("STEP_WALL").is_ok() {
-            let mut walls = Vec::new();
-            for step in 0..steps.len() {
+        // Where the GPU time goes: each step alone, submitted and waited for (wall clock: on
+        // lavapipe, timestamps around a lone dispatch leave most of its work out — they summed
+        // to ~10 ms for a network whose pass takes ~1 s).
+        let mut samples: Vec<Vec<f64>> = vec![Vec::new(); steps.len()];
+        for _ in 0..(runs / 3).max(3) {
+            for (step, times) in samples.iter_mut().enumerate() {
                 let wall = Instant::now();
                 let mut encoder = gpu.device.create_command_encoder(&Default::default());
                 {
@@ -306,35 +309,11 @@ fn main() {
                     segmenter.network.encode_step(&mut pass, step);
                 }
                 gpu.queue.submit([encoder.finish()]);
-                gpu.device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
-                walls.push((wall.elapsed().as_secs_f64() * 1e3, step, steps[step]));
+                gpu.device
+                    .poll(wgpu::PollType::wait_indefinitely())
+                    .expect("poll");
+                times.push(wall.elapsed().as_secs_f64() * 1e3);
             }
-            walls.sort_by(|a, b| b.0.total_cmp(&a.0));
-            for w in walls.iter().take(12) {
-                eprintln!("step {} {:?}: {:.1} ms", w.1, w.2, w.0);
-            }
-            eprintln!("sum {:.1}", walls.iter().map(|w| w.0).sum::<f64>());
-        }
-        // Where the GPU time goes: each step in its own pass.
-        let count = steps.len() as u32;
-        let per_step = Timer::new(&gpu, count);
-        let mut samples: Vec<Vec<f64>> = vec![Vec::new(); steps.len()];
-        for _ in 0..(runs / 3).max(5) {
-            let wall = Instant::now();
-            let mut encoder = gpu.device.create_command_encoder(&Default::default());
-            for step in 0..steps.len() {
-                let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                    label: Some("step"),
-                    timestamp_writes: Some(per_step.writes(step as u32)),
-                });
-                segmenter.network.encode_step(&mut pass, step);
-            }
-            per_step.resolve(&mut encoder);
-            gpu.queue.submit([encoder.finish()]);
-            for (step, ms) in per_step.read_ms(&gpu).into_iter().enumerate() {
-                samples[step].push(ms);
-            }
-            eprintln!("per-step passes: wall {:.1} ms", wall.elapsed().as_secs_f64() * 1e3);
         }
         let mut by_op: BTreeMap<&'static str, (usize, usize, f64)> = BTreeMap::new();
         for ((op, elements), times) in steps.iter().zip(samples) {
@@ -348,7 +327,7 @@ fn main() {
     for (model, by_op) in breakdowns {
         let total: f64 = by_op.values().map(|v| v.2).sum();
         println!(
-            "\nWhere the GPU time goes — {model}, each step in its own pass (sum {total:.2} ms):\n"
+            "\nWhere the GPU time goes — {model}, each step alone, submitted and waited for (sum {total:.2} ms):\n"
         );
         println!("| op | steps | output elements | ms (sum of medians) | share |");
         println!("|---|---:|---:|---:|---:|");

@@ -382,7 +382,7 @@ fn follow_model_assets(
         return;
     };
     let (info, bytes) = (info.clone(), Arc::clone(&model.bytes));
-    let (choice, threads) = (fetch.choice, fetch.threads);
+    let (mut choice, threads) = (fetch.choice, fetch.threads);
     if choice == BackendChoice::Gpu
         && device.is_some_and(|d| !gpu_network::render::device_runs_compute(&d))
     {
@@ -390,7 +390,12 @@ fn follow_model_assets(
             backend: "gpu",
             reason: "the GPU has no compute shaders (WebGL2); the CPU engines run here".into(),
         };
-        return fail(&mut engine, &mut status, error);
+        if engine.active.is_some() {
+            return fail(&mut engine, &mut status, error);
+        }
+        // Nothing runs yet: the CPU engine runs instead, and the page says why.
+        status.report(format!("{error} — running the CPU engine (auto)"));
+        choice = BackendChoice::Auto;
     }
     let path = location.shown_path(&info.file);
     // The handle goes with the fetch: the bytes live on in the task until the backend has them.

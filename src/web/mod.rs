@@ -107,7 +107,8 @@ fn query(name: &str) -> Option<String> {
 
 /// What the page's address asks for at start, the playground's flags by the same names:
 /// `?source=sample|camera|camera:N`, `?background=none|blur|color:RRGGBB`, `?model=ID|none`,
-/// `?engine=auto|ort|tract` (the inference backend: `ort` is onnxruntime-web in a worker),
+/// `?engine=auto|ort|tract|gpu` (the inference backend: `ort` is onnxruntime-web in a worker,
+/// `gpu` the model as compute passes on WebGPU),
 /// `?overlay=off`, and `?editor=1` (the preset text editor open). A value that does not parse is
 /// named in the log and left out.
 #[derive(Debug, Default)]
