@@ -21,6 +21,7 @@ use std::time::Instant;
 
 use bevy_backdrop::capture::Frame;
 use bevy_backdrop::inference::backend::{BackendKind, load_backend};
+use bevy_backdrop::inference::gpu_network::graph::Kernel;
 use bevy_backdrop::inference::gpu_network::{GpuSegmenter, Network};
 use bevy_backdrop::inference::models::{ModelRegistry, default_models_dir};
 use bevy_backdrop::inference::{ort_runtime, run_model};
@@ -186,7 +187,16 @@ fn main() {
         let steps: Vec<(&'static str, usize)> = network
             .steps
             .iter()
-            .map(|s| (s.kernel.op(), network.tensors[s.output].len()))
+            .map(|s| {
+                let out = network.tensors[s.output].shape;
+                let kind = match &s.kernel {
+                    Kernel::Conv { groups, kernel, .. } if *groups == out[1] => "Conv, depthwise",
+                    Kernel::Conv { kernel, .. } if kernel == &[1, 1] => "Conv, 1×1",
+                    Kernel::Conv { .. } => "Conv, other",
+                    other => other.op(),
+                };
+                (kind, network.tensors[s.output].len())
+            })
             .collect();
         let segmenter = GpuSegmenter::new(&gpu.device, network, info);
         let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {

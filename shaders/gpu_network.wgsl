@@ -93,6 +93,51 @@ fn conv(@builtin(global_invocation_id) id: vec3<u32>) {
     out[index] = sum + bias;
 }
 
+// The same convolution for four output channels at once (id.z = a block of four; the lowering
+// uses it where a group has more than one input channel and a multiple of four output channels):
+// each input value is read once for the four, and the window's rows and columns that fall inside
+// the input are found once, not tested tap by tap.
+@compute @workgroup_size(8, 8, 1)
+fn conv4(@builtin(global_invocation_id) id: vec3<u32>) {
+    let first_out = id.z * 4u;
+    let o = vec4<u32>(0u, first_out, id.y, id.x);
+    if !inside(o) {
+        return;
+    }
+    let in_shape = params.a_shape;
+    let kh = params.window.x;
+    let kw = params.window.y;
+    let in_per_group = params.groups.x;
+    let first_in = (first_out / params.groups.y) * in_per_group;
+    let top = i32(o.z * params.window.z) - i32(params.misc.x);
+    let left = i32(o.w * params.window.w) - i32(params.misc.y);
+    let ky_first = u32(max(-top, 0));
+    let ky_end = u32(clamp(i32(in_shape.z) - top, 0, i32(kh)));
+    let kx_first = u32(max(-left, 0));
+    let kx_end = u32(clamp(i32(in_shape.w) - left, 0, i32(kw)));
+    // Weights of output channel k start at k · (in_per_group · kh · kw).
+    let stride = in_per_group * kh * kw;
+    var sum = vec4<f32>(0.0);
+    for (var i = 0u; i < in_per_group; i++) {
+        let channel = first_in + i;
+        for (var ky = ky_first; ky < ky_end; ky++) {
+            let row = (channel * in_shape.z + u32(top + i32(ky))) * in_shape.w;
+            let tap_row = (i * kh + ky) * kw;
+            for (var kx = kx_first; kx < kx_end; kx++) {
+                let value = a[row + u32(left + i32(kx))];
+                let tap = first_out * stride + tap_row + kx;
+                sum += value * vec4<f32>(w[tap], w[tap + stride], w[tap + 2u * stride], w[tap + 3u * stride]);
+            }
+        }
+    }
+    let biases = params.out_shape.y * stride;
+    let plane = params.out_shape.z * params.out_shape.w;
+    let index = flat(o, params.out_shape);
+    for (var k = 0u; k < 4u; k++) {
+        out[index + k * plane] = sum[k] + w[biases + first_out + k];
+    }
+}
+
 // ONNX ConvTranspose, one group, no padding: out[oc, y, x] = bias[oc] +
 // Σ over ic and the taps (ky, kx) with y = iy·sy + ky, x = ix·sx + kx of a[ic, iy, ix]·w[ic, oc, ky, kx].
 @compute @workgroup_size(8, 8, 1)

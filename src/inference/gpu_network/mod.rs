@@ -29,8 +29,9 @@ pub const SHADER: &str = include_str!("../../../shaders/gpu_network.wgsl");
 const TILE: u32 = 8;
 
 /// The kernels' entry points, in the order of [`GpuNetwork`]'s pipelines.
-const ENTRY_POINTS: [&str; 7] = [
+const ENTRY_POINTS: [&str; 8] = [
     "conv",
+    "conv4",
     "conv_transpose",
     "unary",
     "binary",
@@ -39,15 +40,34 @@ const ENTRY_POINTS: [&str; 7] = [
     "transpose",
 ];
 
-fn entry_index(kernel: &Kernel) -> usize {
+fn entry_index(kernel: &Kernel, out: [usize; 4]) -> usize {
     match kernel {
+        Kernel::Conv { .. } if blocks_of_four(kernel, out) => 1,
         Kernel::Conv { .. } => 0,
-        Kernel::ConvTranspose { .. } => 1,
-        Kernel::Unary(_) => 2,
-        Kernel::Binary(_) => 3,
-        Kernel::GlobalAveragePool => 4,
-        Kernel::ResizeBilinear => 5,
-        Kernel::Transpose { .. } => 6,
+        Kernel::ConvTranspose { .. } => 2,
+        Kernel::Unary(_) => 3,
+        Kernel::Binary(_) => 4,
+        Kernel::GlobalAveragePool => 5,
+        Kernel::ResizeBilinear => 6,
+        Kernel::Transpose { .. } => 7,
+    }
+}
+
+/// Whether a convolution runs four output channels an invocation (`conv4`): more than one input
+/// channel a group (not depthwise) and whole blocks of four output channels in each group.
+fn blocks_of_four(kernel: &Kernel, out: [usize; 4]) -> bool {
+    match kernel {
+        Kernel::Conv {
+            weights,
+            groups,
+            kernel,
+            ..
+        } => {
+            let per_group_out = out[1] / groups;
+            let in_per_group = (weights.len() - out[1]) / (out[1] * kernel[0] * kernel[1]);
+            in_per_group > 1 && per_group_out.is_multiple_of(4)
+        }
+        _ => false,
     }
 }
 
@@ -147,6 +167,7 @@ fn tiles(width: usize, height: usize, planes: usize) -> [u32; 3] {
 fn workgroups(kernel: &Kernel, out: [usize; 4]) -> [u32; 3] {
     match kernel {
         Kernel::GlobalAveragePool => [1, 1, out[1] as u32],
+        _ if blocks_of_four(kernel, out) => tiles(out[3], out[2], out[1] / 4),
         _ => tiles(out[3], out[2], out[1]),
     }
 }
@@ -267,7 +288,7 @@ impl GpuNetwork {
                     ],
                 });
                 Dispatch {
-                    pipeline: entry_index(&step.kernel),
+                    pipeline: entry_index(&step.kernel, network.tensors[step.output].shape),
                     bind_group,
                     workgroups: workgroups(&step.kernel, network.tensors[step.output].shape),
                 }
