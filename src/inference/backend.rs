@@ -248,3 +248,32 @@ pub(crate) fn check_shape(
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_b_key_goes_through_every_backend_and_names_round_trip() {
+        let mut seen = vec![BackendChoice::Auto];
+        let mut choice = BackendChoice::Auto.next();
+        while choice != BackendChoice::Auto {
+            seen.push(choice);
+            choice = choice.next();
+        }
+        assert_eq!(
+            seen,
+            [
+                BackendChoice::Auto,
+                BackendChoice::Tract,
+                BackendChoice::Ort,
+                BackendChoice::Gpu
+            ]
+        );
+        for choice in BackendChoice::ALL {
+            assert_eq!(choice.to_string().parse::<BackendChoice>(), Ok(choice));
+        }
+        let error = "cuda".parse::<BackendChoice>().unwrap_err();
+        assert!(error.contains("auto, ort, tract or gpu"), "{error}");
+    }
+}
