@@ -83,10 +83,12 @@ function makeFixtures() {
   const webm = path.join(work, 'portrait.webm');
   execFileSync('ffmpeg', ['-loglevel', 'error', '-loop', '1', '-i', sample, '-t', '2', '-r', '15',
     '-vf', 'scale=320:320', '-c:v', 'libvpx', '-b:v', '1M', webm]);
-  // The speed comparison's clip size: 960×540, 3 s of the portrait panning (VP8 in WebM).
-  const clip = path.join(work, 'clip960.webm');
+  // The speed comparison's clip size: 960×540, 3 s of the portrait panning (H.264 in MP4, as the
+  // Doctor clip: the frame reader decodes it with WebCodecs).
+  const clip = path.join(work, 'clip960.mp4');
   execFileSync('ffmpeg', ['-loglevel', 'error', '-loop', '1', '-i', sample, '-t', '3', '-r', '25',
-    '-vf', "scale=1100:-2,crop=960:540:'40*t':'(ih-540)/2'", '-c:v', 'libvpx', '-b:v', '2M', clip]);
+    '-vf', "scale=1100:-2,crop=960:540:'40*t':'(ih-540)/2'", '-c:v', 'libx264', '-pix_fmt', 'yuv420p',
+    '-b:v', '2M', clip]);
   // The same two seconds of the portrait as an MP4 (H.264): the frame reader decodes it with
   // WebCodecs; near-lossless, so its pixels are the camera frame's.
   const mp4 = path.join(work, 'portrait.mp4');
