@@ -22,7 +22,7 @@ use std::time::Instant;
 use bevy_backdrop::capture::Frame;
 use bevy_backdrop::inference::backend::{BackendKind, load_backend};
 use bevy_backdrop::inference::gpu_network::graph::Kernel;
-use bevy_backdrop::inference::gpu_network::{GpuSegmenter, Network};
+use bevy_backdrop::inference::gpu_network::{self, GpuSegmenter, Network};
 use bevy_backdrop::inference::models::{ModelRegistry, default_models_dir};
 use bevy_backdrop::inference::{ort_runtime, run_model};
 
@@ -199,34 +199,8 @@ fn main() {
             })
             .collect();
         let segmenter = GpuSegmenter::new(&gpu.device, network, info);
-        let texture = gpu.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("frame"),
-            size: wgpu::Extent3d {
-                width: frame.width,
-                height: frame.height,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::Rgba8Unorm,
-            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-            view_formats: &[],
-        });
-        let mask = gpu.device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("mask"),
-            size: wgpu::Extent3d {
-                width: info.input.width,
-                height: info.input.height,
-                depth_or_array_layers: 1,
-            },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::Rgba16Float,
-            usage: wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::TEXTURE_BINDING,
-            view_formats: &[],
-        });
+        let texture = gpu_network::frame_texture(&gpu.device, &gpu.queue, &frame);
+        let mask = gpu_network::mask_texture(&gpu.device, info.input.width, info.input.height);
         let (frame_view, mask_view) = (
             texture.create_view(&Default::default()),
             mask.create_view(&Default::default()),
@@ -237,16 +211,7 @@ fn main() {
         let mut part_ms: [Vec<f64>; 3] = Default::default();
         for run in 0..WARM_UP + runs {
             let started = Instant::now();
-            gpu.queue.write_texture(
-                texture.as_image_copy(),
-                &frame.rgba,
-                wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(frame.width * 4),
-                    rows_per_image: None,
-                },
-                texture.size(),
-            );
+            gpu_network::write_frame(&gpu.queue, &texture, &frame);
             let mut encoder = gpu.device.create_command_encoder(&Default::default());
             segmenter.encode(
                 &gpu.device,

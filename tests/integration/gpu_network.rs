@@ -6,7 +6,7 @@
 use std::io::Cursor;
 
 use bevy_backdrop::inference::BackendKind;
-use bevy_backdrop::inference::gpu_network::{GpuNetwork, LowerError, Network};
+use bevy_backdrop::inference::gpu_network::{self, GpuNetwork, LowerError, Network};
 use bevy_backdrop::inference::models::{ModelRegistry, default_models_dir};
 use bevy_backdrop::inference::preprocess::frame_to_tensor;
 use tract_onnx::prelude::*;
@@ -175,44 +175,16 @@ fn frame_texture_to_mask_texture_matches_the_cpu_path() {
         let info = registry.get(model_id).unwrap();
         let bytes = registry.read(info).unwrap();
         let network = Network::from_onnx(&bytes, info.input_shape()).unwrap();
-        let segmenter = bevy_backdrop::inference::gpu_network::GpuSegmenter::new(&device, network, info);
+        let segmenter = gpu_network::GpuSegmenter::new(&device, network, info);
         let (w, h) = (info.input.width, info.input.height);
-        let mask = device.create_texture(&wgpu::TextureDescriptor {
-            label: Some("mask"),
-            size: wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
-            mip_level_count: 1,
-            sample_count: 1,
-            dimension: wgpu::TextureDimension::D2,
-            format: wgpu::TextureFormat::Rgba16Float,
-            usage: wgpu::TextureUsages::STORAGE_BINDING | wgpu::TextureUsages::COPY_SRC,
-            view_formats: &[],
-        });
+        let mask = gpu_network::mask_texture(&device, w, h);
         for fixture in ["astronaut_384x288", "camera_300x400"] {
             let frame = load_frame(
                 &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
                     .join("tests/fixtures/segmentation")
                     .join(format!("{fixture}.png")),
             );
-            let texture = device.create_texture(&wgpu::TextureDescriptor {
-                label: Some("frame"),
-                size: wgpu::Extent3d { width: frame.width, height: frame.height, depth_or_array_layers: 1 },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: wgpu::TextureFormat::Rgba8Unorm,
-                usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-                view_formats: &[],
-            });
-            queue.write_texture(
-                texture.as_image_copy(),
-                &frame.rgba,
-                wgpu::TexelCopyBufferLayout {
-                    offset: 0,
-                    bytes_per_row: Some(frame.width * 4),
-                    rows_per_image: None,
-                },
-                texture.size(),
-            );
+            let texture = gpu_network::frame_texture(&device, &queue, &frame);
             let mut encoder = device.create_command_encoder(&Default::default());
             segmenter.encode(
                 &device,

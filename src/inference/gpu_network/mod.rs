@@ -493,6 +493,66 @@ fn range_factors(range: InputRange) -> [f32; 2] {
     }
 }
 
+/// A frame's texture as the app uploads it (Rgba8Unorm, the frame's bytes), for running a
+/// [`GpuSegmenter`] outside Bevy (tests, benchmarks).
+pub fn frame_texture(
+    device: &wgpu::Device,
+    queue: &wgpu::Queue,
+    frame: &crate::capture::Frame,
+) -> wgpu::Texture {
+    let texture = device.create_texture(&wgpu::TextureDescriptor {
+        label: Some("frame"),
+        size: wgpu::Extent3d {
+            width: frame.width,
+            height: frame.height,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format: wgpu::TextureFormat::Rgba8Unorm,
+        usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+        view_formats: &[],
+    });
+    write_frame(queue, &texture, frame);
+    texture
+}
+
+/// Writes a frame's bytes into its [`frame_texture`] (same size).
+pub fn write_frame(queue: &wgpu::Queue, texture: &wgpu::Texture, frame: &crate::capture::Frame) {
+    queue.write_texture(
+        texture.as_image_copy(),
+        &frame.rgba,
+        wgpu::TexelCopyBufferLayout {
+            offset: 0,
+            bytes_per_row: Some(frame.width * 4),
+            rows_per_image: None,
+        },
+        texture.size(),
+    );
+}
+
+/// A mask texture a [`GpuSegmenter`] writes (Rgba16Float, storage), readable by copy and by
+/// sampling, for running it outside Bevy (the app's is an `Image`, see the inference plugin).
+pub fn mask_texture(device: &wgpu::Device, width: u32, height: u32) -> wgpu::Texture {
+    device.create_texture(&wgpu::TextureDescriptor {
+        label: Some("mask"),
+        size: wgpu::Extent3d {
+            width,
+            height,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format: wgpu::TextureFormat::Rgba16Float,
+        usage: wgpu::TextureUsages::STORAGE_BINDING
+            | wgpu::TextureUsages::TEXTURE_BINDING
+            | wgpu::TextureUsages::COPY_SRC,
+        view_formats: &[],
+    })
+}
+
 /// A network on the GPU with its way in (the frame texture → the input tensor, as the CPU
 /// pre-processing does) and out (the output tensor → the mask texture the effects chain decodes).
 pub struct GpuSegmenter {
