@@ -74,7 +74,7 @@ impl Plugin for ChainGpuTimesPlugin {
                 (
                     begin_view
                         .after(tonemapping)
-                        .before(ChainPass::MaskDecode)
+                        .before(ChainPass::Segment)
                         .in_set(Core2dSystems::PostProcess),
                     end_view
                         .after(ChainPass::Composite)
@@ -160,6 +160,30 @@ impl ChainGpuTimer {
         &mut self,
         span: &'static str,
     ) -> Option<wgpu::RenderPassTimestampWrites<'_>> {
+        let (query_set, begin) = self.next_pair(span)?;
+        Some(wgpu::RenderPassTimestampWrites {
+            query_set,
+            beginning_of_pass_write_index: Some(begin),
+            end_of_pass_write_index: Some(begin + 1),
+        })
+    }
+
+    /// The same for a compute pass of `span` (the gpu segmentation backend's).
+    pub(crate) fn compute_writes(
+        &mut self,
+        span: &'static str,
+    ) -> Option<wgpu::ComputePassTimestampWrites<'_>> {
+        let (query_set, begin) = self.next_pair(span)?;
+        Some(wgpu::ComputePassTimestampWrites {
+            query_set,
+            beginning_of_pass_write_index: Some(begin),
+            end_of_pass_write_index: Some(begin + 1),
+        })
+    }
+
+    /// Two queries of the current slot for a pass of `span` (a span's passes run back to back:
+    /// it lasts from its first pass's start to its last pass's end).
+    fn next_pair(&mut self, span: &'static str) -> Option<(&wgpu::QuerySet, u32)> {
         let slot = self.current.as_mut()?;
         if slot.used + 2 > QUERIES_PER_SLOT {
             return None;
@@ -170,11 +194,7 @@ impl ChainGpuTimer {
             Some((last, _, end)) if *last == span => *end = begin + 1,
             _ => slot.spans.push((span, begin, begin + 1)),
         }
-        Some(wgpu::RenderPassTimestampWrites {
-            query_set: &slot.queries,
-            beginning_of_pass_write_index: Some(begin),
-            end_of_pass_write_index: Some(begin + 1),
-        })
+        Some((&slot.queries, begin))
     }
 }
 

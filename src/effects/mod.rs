@@ -37,7 +37,8 @@ use crate::capture::{CurrentFrame, FrameSystems};
 /// [`gpu_time::ChainGpuTimesPlugin`], `backdrop/gpu/<span>` holds GPU ms where the device has
 /// timestamp queries; with `RenderDiagnosticsPlugin`, `render/<span>/elapsed_cpu` the encoding
 /// time everywhere.
-pub const GPU_SPANS: [(&str, &str); 6] = [
+pub const GPU_SPANS: [(&str, &str); 7] = [
+    ("gpu network", crate::inference::gpu_network::render::SPAN),
     ("mask decode", mask_decode::SPAN),
     ("temporal", temporal::SPAN),
     ("bilateral", bilateral::SPAN),

@@ -665,13 +665,11 @@ fn run_on_gpu(
         mask: current.image.id(),
         frame_seq: frame.uploaded,
     });
-    // The network's GPU time, where the device times passes inside encoders (Bevy's render
-    // diagnostics; not WebGPU).
-    let gpu_ms = bevy::diagnostic::DiagnosticPath::new(format!(
-        "render/{}/elapsed_gpu",
-        gpu_network::render::SPAN
-    ));
-    let inference_ms = store.get(&gpu_ms).and_then(|d| d.value());
+    // The network's GPU ms: timestamps on its pass (the chain's timer, where the device has
+    // timestamp queries: WebGPU, Vulkan, Metal, DX12).
+    let inference_ms = store
+        .get(&gpu_network::render::GPU_MS)
+        .and_then(|d| d.value());
     if let Some(ms) = inference_ms {
         diagnostics.add_measurement(&INFERENCE_MS, || ms);
     }

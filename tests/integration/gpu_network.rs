@@ -249,7 +249,8 @@ fn mask_app(models_dir: std::path::PathBuf, source: &str, model: &str, backend: 
             mode: InferenceMode::Lockstep,
             custom: None,
         })
-        .add_plugins(BackdropPlugins.build().disable::<DisplayPlugin>().disable::<OverlayPlugin>());
+        .add_plugins(BackdropPlugins.build().disable::<DisplayPlugin>().disable::<OverlayPlugin>())
+        .add_plugins(bevy_backdrop::effects::gpu_time::ChainGpuTimesPlugin);
     crate::common::make_ready(&mut app);
     let camera = app.world().resource::<FrameChain>().camera;
     let settings = BackdropSettings { view: ChainView::DecodedMask, ..default() };
@@ -317,6 +318,23 @@ fn the_gpu_backend_segments_the_frame_texture_without_a_cpu_copy() {
             }
             let kind = if backend == BackendChoice::Gpu { BackendKind::Gpu } else { BackendKind::Tract };
             let shot = picture(&mut app, kind);
+            if backend == BackendChoice::Gpu {
+                // Its GPU ms: timestamps on its compute pass, through the chain's timer.
+                let start = std::time::Instant::now();
+                loop {
+                    let store = app.world().resource::<bevy::diagnostic::DiagnosticsStore>();
+                    let ms = store
+                        .get(&bevy_backdrop::inference::gpu_network::render::GPU_MS)
+                        .and_then(|d| d.value());
+                    if let Some(ms) = ms {
+                        println!("{model}: the gpu network's pass: {ms:.1} ms on the GPU");
+                        assert!(ms > 0.0);
+                        break;
+                    }
+                    assert!(start.elapsed().as_secs() < 60, "no GPU ms for the gpu network");
+                    app.update();
+                }
+            }
             let age = {
                 let world = app.world();
                 world.resource::<CurrentFrame>().uploaded

@@ -20,10 +20,16 @@ use bevy::render::{RenderApp, RenderStartup};
 
 use super::{GpuSegmenter, Network};
 use crate::capture::FrameImage;
+use crate::effects::gpu_time::ChainGpuTimer;
 use crate::inference::ModelInfo;
 
-/// The pass's time span in render diagnostics (`render/backdrop_gpu_network/elapsed_gpu`).
+/// The pass's time span: its GPU ms from timestamps on the pass (`backdrop/gpu/<span>`, the
+/// chain's timer, WebGPU included), its CPU encoding in Bevy's render diagnostics.
 pub const SPAN: &str = "backdrop_gpu_network";
+
+/// Where its GPU ms go (`backdrop/gpu/backdrop_gpu_network`).
+pub static GPU_MS: std::sync::LazyLock<bevy::diagnostic::DiagnosticPath> =
+    std::sync::LazyLock::new(|| crate::effects::gpu_time::gpu_ms_path(SPAN));
 
 /// What the GPU backend runs now (main world): the network, its model's row, the mask texture
 /// it writes, and the frame upload it is for.
@@ -101,6 +107,7 @@ fn segment(
     mut segmenters: ResMut<Segmenters>,
     images: Res<RenderAssets<GpuImage>>,
     device: Res<RenderDevice>,
+    mut timer: Option<ResMut<ChainGpuTimer>>,
     mut ctx: RenderContext,
 ) {
     let Some(request) = &extracted.request else {
@@ -147,12 +154,13 @@ fn segment(
     let recorder = ctx.diagnostic_recorder();
     let recorder = recorder.as_deref();
     let span = recorder.time_span(ctx.command_encoder(), SPAN);
+    let writes = timer.as_mut().and_then(|t| t.compute_writes(SPAN));
     segmenter.encode(
         device.wgpu_device(),
         ctx.command_encoder(),
         &frame.texture_view,
         &mask.texture_view,
-        None,
+        writes,
     );
     span.end(ctx.command_encoder());
     segmenters.last_seq = Some(done);
