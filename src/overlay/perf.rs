@@ -120,11 +120,12 @@ pub(super) fn performance_panel(
                     if let (Some(inference), Some(status)) = (&inference, &status) {
                         let model = status.model.as_deref().unwrap_or("loading");
                         row(ui, "model", model.to_owned());
-                        row(
-                            ui,
-                            "backend",
-                            format!("{} · {} thread(s)", inference.backend, inference.threads),
-                        );
+                        // Threads are ONNX Runtime's (natively): the gpu backend has none.
+                        let backend = match inference.backend {
+                            crate::inference::BackendChoice::Gpu => inference.backend.to_string(),
+                            _ => format!("{} · {} thread(s)", inference.backend, inference.threads),
+                        };
+                        row(ui, "backend", backend);
                         row(ui, "pre-processing", ms(smoothed(&store, &PREPROCESS_MS)));
                         row(ui, "inference", ms(smoothed(&store, &INFERENCE_MS)));
                         row(
