@@ -1,9 +1,8 @@
 // The GPU segmentation backend's kernels (src/inference/gpu_network/): one compute entry point per
 // kind of ONNX node, one invocation per output element (a tensor in a storage buffer, f32, NCHW
 // inside the network, row-major, batch 1), dispatched as x = column, y = row, z = channel in
-// 8 × 8 tiles: the element's coordinates are the invocation's id, no integer division (which CPU
-// drivers such as lavapipe run lane by lane: per-element divisions made the network 6–8× slower
-// there). The lowering (graph.rs) fixes every shape at load time; each
+// 8 × 8 tiles: the element's coordinates are the invocation's id, no integer division per element
+// (on lavapipe this alone changed nothing measurable; the four-channel convolution `conv4` did). The lowering (graph.rs) fixes every shape at load time; each
 // dispatch gets its own `Params`. Arithmetic in f32 as the CPU engines do; sums in the order
 // ONNX's definitions write them (no reassociation the reference would not do, beyond f32's own).
 //
