@@ -198,7 +198,7 @@ fn main() {
                 (kind, network.tensors[s.output].len())
             })
             .collect();
-        let segmenter = GpuSegmenter::new(&gpu.device, network, info);
+        let segmenter = GpuSegmenter::new(&gpu.device, std::sync::Arc::new(network), &info.input);
         let texture = gpu_network::frame_texture(&gpu.device, &gpu.queue, &frame);
         let mask = gpu_network::mask_texture(&gpu.device, info.input.width, info.input.height);
         let (frame_view, mask_view) = (

@@ -388,13 +388,13 @@ fn follow_model_assets(
     {
         let error = ModelError::BackendUnavailable {
             backend: "gpu",
-            reason: "the GPU has no compute shaders (WebGL2); the CPU engines run here".into(),
+            reason: "the GPU has no compute shaders (WebGL2)".into(),
         };
         if engine.active.is_some() {
             return fail(&mut engine, &mut status, error);
         }
         // Nothing runs yet: the CPU engine runs instead, and the page says why.
-        status.report(format!("{error} — running the CPU engine (auto)"));
+        status.report(format!("{error} — running the CPU engine (auto) instead"));
         choice = BackendChoice::Auto;
     }
     let path = location.shown_path(&info.file);
@@ -620,6 +620,7 @@ fn run_on_gpu(
     mut images: ResMut<Assets<Image>>,
     store: Res<bevy::diagnostic::DiagnosticsStore>,
     mut diagnostics: Diagnostics,
+    mut last_timed: Local<Option<Instant>>,
 ) {
     let gpu = engine.active.as_ref().and_then(|active| {
         let network = active.backend.as_ref()?.gpu_network()?;
@@ -660,19 +661,24 @@ fn run_on_gpu(
     }
     commands.insert_resource(gpu_network::render::GpuSegmentation {
         network,
-        model: info.clone(),
+        input: info.input.clone(),
         generation: active.generation,
         mask: current.image.id(),
         frame_seq: frame.uploaded,
     });
     // The network's GPU ms: timestamps on its pass (the chain's timer, where the device has
-    // timestamp queries: WebGPU, Vulkan, Metal, DX12).
-    let inference_ms = store
+    // timestamp queries: WebGPU, Vulkan, Metal, DX12), each new one an inference measurement.
+    let timed = store
         .get(&gpu_network::render::GPU_MS)
-        .and_then(|d| d.value());
-    if let Some(ms) = inference_ms {
+        .and_then(|d| d.measurement())
+        .map(|m| (m.time, m.value));
+    if let Some((time, ms)) = timed
+        && *last_timed != Some(time)
+    {
+        *last_timed = Some(time);
         diagnostics.add_measurement(&INFERENCE_MS, || ms);
     }
+    let inference_ms = timed.map(|(_, ms)| ms);
     current.mask = Some(Arc::new(Mask {
         frame_id: frame_now.id,
         frame_seq: frame.uploaded,
@@ -796,7 +802,6 @@ fn into_mask(
         // onnxruntime-web is ONNX Runtime too (its WebAssembly build).
         backend: match backend.backend_name() {
             "ort" | "onnxruntime-web" => BackendKind::Ort,
-            "gpu" => BackendKind::Gpu,
             _ => BackendKind::Tract,
         },
         preprocess_ms,

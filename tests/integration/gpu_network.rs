@@ -69,7 +69,7 @@ fn every_node_and_every_mask_matches_tract() {
         let info = registry.get(model_id).unwrap();
         let bytes = registry.read(info).unwrap();
         let network = Network::from_onnx(&bytes, info.input_shape()).unwrap();
-        let gpu = GpuNetwork::new(&device, network.clone());
+        let gpu = GpuNetwork::new(&device, std::sync::Arc::new(network.clone()));
         let outputs: Vec<usize> = network.steps.iter().map(|s| s.output).collect();
         for (k, fixture) in fixtures.iter().enumerate() {
             let frame = load_frame(
@@ -175,7 +175,7 @@ fn frame_texture_to_mask_texture_matches_the_cpu_path() {
         let info = registry.get(model_id).unwrap();
         let bytes = registry.read(info).unwrap();
         let network = Network::from_onnx(&bytes, info.input_shape()).unwrap();
-        let segmenter = gpu_network::GpuSegmenter::new(&device, network, info);
+        let segmenter = gpu_network::GpuSegmenter::new(&device, std::sync::Arc::new(network), &info.input);
         let (w, h) = (info.input.width, info.input.height);
         let mask = gpu_network::mask_texture(&device, w, h);
         for fixture in ["astronaut_384x288", "camera_300x400"] {

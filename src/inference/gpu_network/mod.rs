@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::backend::{SegmentationBackend, check_shape};
-use super::models::{InputRange, Layout, ModelError, ModelInfo};
+use super::models::{InputRange, Layout, ModelError, ModelInfo, ModelInput};
 
 pub use graph::{LowerError, Network, SUPPORTED_OPS};
 use graph::{Binary, Kernel, Unary};
@@ -79,7 +79,9 @@ struct Dispatch {
 
 /// A lowered network's buffers and dispatches on one device.
 pub struct GpuNetwork {
-    network: Network,
+    network: Arc<Network>,
+    /// The kernels' module (the segmenter's frame-in and mask-out pipelines use it too).
+    module: wgpu::ShaderModule,
     pipelines: Vec<wgpu::ComputePipeline>,
     tensors: Vec<wgpu::Buffer>,
     dispatches: Vec<Dispatch>,
@@ -174,7 +176,7 @@ fn workgroups(kernel: &Kernel, out: [usize; 4]) -> [u32; 3] {
 
 impl GpuNetwork {
     /// Makes every pipeline and buffer the network needs on `device`, and writes the weights.
-    pub fn new(device: &wgpu::Device, network: Network) -> Self {
+    pub fn new(device: &wgpu::Device, network: Arc<Network>) -> Self {
         use wgpu::util::DeviceExt;
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("gpu_network.wgsl"),
@@ -296,6 +298,7 @@ impl GpuNetwork {
             .collect();
         Self {
             network,
+            module,
             pipelines,
             tensors,
             dispatches,
@@ -317,11 +320,6 @@ impl GpuNetwork {
         &self.tensors[self.network.output]
     }
 
-    /// Any tensor's buffer, by its index in [`Network::tensors`].
-    pub fn tensor(&self, index: usize) -> &wgpu::Buffer {
-        &self.tensors[index]
-    }
-
     /// Records the whole network, step by step, into `pass` (WebGPU orders the dispatches'
     /// storage writes before the next dispatch's reads).
     pub fn encode(&self, pass: &mut wgpu::ComputePass) {
@@ -339,9 +337,8 @@ impl GpuNetwork {
         pass.dispatch_workgroups(x, y, z);
     }
 
-    /// Runs the network on an input from the CPU and reads back the tensors asked for (the
-    /// output when `tensors` is empty), waiting for the GPU: for tests and benchmarks, not the
-    /// app's path.
+    /// Runs the network on an input from the CPU and reads back the tensors asked for (indices
+    /// into [`Network::tensors`]), waiting for the GPU: for tests, not the app's path.
     pub fn run_blocking(
         &self,
         device: &wgpu::Device,
@@ -384,9 +381,7 @@ impl GpuNetwork {
         mut encoder: wgpu::CommandEncoder,
         tensors: &[usize],
     ) -> Vec<Vec<f32>> {
-        let output = [self.network.output];
-        let wanted = if tensors.is_empty() { &output[..] } else { tensors };
-        let readbacks: Vec<wgpu::Buffer> = wanted
+        let readbacks: Vec<wgpu::Buffer> = tensors
             .iter()
             .map(|&t| {
                 let size = self.tensors[t].size();
@@ -411,7 +406,7 @@ impl GpuNetwork {
             .expect("waiting for the GPU");
         readbacks
             .iter()
-            .zip(wanted)
+            .zip(tensors)
             .map(|(buffer, &t)| {
                 let bytes = buffer.slice(..).get_mapped_range();
                 let values: Vec<f32> = bytes
@@ -564,26 +559,24 @@ pub struct GpuSegmenter {
 }
 
 impl GpuSegmenter {
-    pub fn new(device: &wgpu::Device, network: Network, model: &ModelInfo) -> Self {
+    pub fn new(device: &wgpu::Device, network: Arc<Network>, input: &ModelInput) -> Self {
         use wgpu::util::DeviceExt;
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some("gpu_network.wgsl (frame in, mask out)"),
-            source: wgpu::ShaderSource::Wgsl(Cow::Borrowed(SHADER)),
-        });
+        let gpu_network = GpuNetwork::new(device, network);
+        let module = &gpu_network.module;
         // Layouts from the entry points themselves: each reads only its own bindings.
         let pipeline = |entry: &str| {
             device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(entry),
                 layout: None,
-                module: &module,
+                module,
                 entry_point: Some(entry),
                 compilation_options: Default::default(),
                 cache: None,
             })
         };
-        let output = network.tensors[network.output].shape;
-        let [scale, offset] = range_factors(model.input.range);
-        let layout = u32::from(model.input.layout == Layout::Nchw);
+        let output = gpu_network.network.tensors[gpu_network.network.output].shape;
+        let [scale, offset] = range_factors(input.range);
+        let layout = u32::from(input.layout == Layout::Nchw);
         let uniform = |values: [[u32; 4]; 8]| {
             device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                 label: Some("gpu_network frame io"),
@@ -592,7 +585,7 @@ impl GpuSegmenter {
             })
         };
         let zero = [0u32; 4];
-        let (h, w) = (model.input.height, model.input.width);
+        let (h, w) = (input.height, input.width);
         let preprocess_params = uniform([
             [1, h, w, 3],
             zero,
@@ -613,10 +606,11 @@ impl GpuSegmenter {
             zero,
             zero,
         ]);
+        let (preprocess, write_mask) = (pipeline("preprocess"), pipeline("write_mask"));
         Self {
-            network: GpuNetwork::new(device, network),
-            preprocess: pipeline("preprocess"),
-            write_mask: pipeline("write_mask"),
+            network: gpu_network,
+            preprocess,
+            write_mask,
             preprocess_params,
             write_params,
         }

@@ -14,14 +14,15 @@ use bevy::prelude::*;
 use bevy::render::Extract;
 use bevy::render::diagnostic::RecordDiagnostics;
 use bevy::render::render_asset::RenderAssets;
-use bevy::render::renderer::{RenderContext, RenderDevice};
+use bevy::render::renderer::{RenderContext, RenderDevice, ViewQuery};
 use bevy::render::texture::GpuImage;
 use bevy::render::{RenderApp, RenderStartup};
 
 use super::{GpuSegmenter, Network};
 use crate::capture::FrameImage;
 use crate::effects::gpu_time::ChainGpuTimer;
-use crate::inference::ModelInfo;
+use crate::effects::chain::ChainIo;
+use crate::inference::models::ModelInput;
 
 /// The pass's time span: its GPU ms from timestamps on the pass (`backdrop/gpu/<span>`, the
 /// chain's timer, WebGPU included), its CPU encoding in Bevy's render diagnostics.
@@ -36,7 +37,8 @@ pub static GPU_MS: std::sync::LazyLock<bevy::diagnostic::DiagnosticPath> =
 #[derive(Resource, Clone)]
 pub struct GpuSegmentation {
     pub network: Arc<Network>,
-    pub model: ModelInfo,
+    /// The model's input (its size, layout and value range: the pre-processing's).
+    pub input: ModelInput,
     /// Bumped for each model loaded: a new one builds a new segmenter.
     pub generation: u64,
     pub mask: AssetId<Image>,
@@ -101,8 +103,10 @@ fn extract(
     extracted.frame = frame.as_ref().map(|f| f.0.id());
 }
 
-/// Runs the network on this frame's upload, once (the first chain view to get here).
+/// Runs the network on this frame's upload, once: in the first chain view to get here (chain
+/// views render before the window's, so the chain decodes this frame's mask).
 fn segment(
+    _view: ViewQuery<&ChainIo>,
     extracted: Res<ExtractedSegmentation>,
     mut segmenters: ResMut<Segmenters>,
     images: Res<RenderAssets<GpuImage>>,
@@ -128,7 +132,7 @@ fn segment(
     ) else {
         return;
     };
-    let model_size = (request.model.input.width, request.model.input.height);
+    let model_size = (request.input.width, request.input.height);
     let mask_size = mask.texture_descriptor.size;
     if (mask_size.width, mask_size.height) != model_size
         || !mask
@@ -145,7 +149,7 @@ fn segment(
         .is_none_or(|(generation, _)| *generation != request.generation)
     {
         let segmenter =
-            GpuSegmenter::new(device.wgpu_device(), (*request.network).clone(), &request.model);
+            GpuSegmenter::new(device.wgpu_device(), Arc::clone(&request.network), &request.input);
         segmenters.current = Some((request.generation, segmenter));
     }
     let Some((_, segmenter)) = &segmenters.current else {
