@@ -3,7 +3,7 @@
 // both in this headless Chromium on the Doctor clip (960×540). Prints a Markdown table.
 //
 //   node web/test/vs_volcomix.mjs [--seconds 30] [--clip ../shared/media/doctor-26732.mp4]
-//        [--backends webgl2,webgpu] [--models landscape,general] [--viewport 1600x900] [--skip-demo]
+//        [--backends webgl2,webgpu] [--models landscape,general] [--viewport 1600x900] [--scale 1] [--skip-demo]
 //        [--query background=color:00c800]   (more of the page's options, e.g. to take a stage out)
 //
 // Needs web/dist (web/build.sh) and, for the demo, $VOLPEER (default ~/volpeer) prepared as the
@@ -37,6 +37,8 @@ const extraQuery = option('--query', '');
 const volpeer = process.env.VOLPEER || path.join(os.homedir(), 'volpeer');
 // The harness's viewport; ours may be measured at another (the canvas fills it).
 const [viewWidth, viewHeight] = option('--viewport', '1600x900').split('x').map(Number);
+// The page's devicePixelRatio: below 1 the canvas's backbuffer is smaller than its CSS size.
+const scale = Number(option('--scale', '1'));
 
 const FLAGS = ['--no-sandbox', '--ignore-gpu-blocklist', '--disable-background-networking', '--no-first-run',
   '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--autoplay-policy=no-user-gesture-required'];
@@ -103,7 +105,7 @@ async function ours(url, backend, model) {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
     args: [...FLAGS, ...(backend === 'webgpu' ? WEBGPU : [])] });
   try {
-    const page = await (await browser.newContext({ viewport: { width: viewWidth, height: viewHeight } })).newPage();
+    const page = await (await browser.newContext({ viewport: { width: viewWidth, height: viewHeight }, deviceScaleFactor: scale })).newPage();
     await page.goto(`${url}?backend=${backend}&source=sample&overlay=off&model=${model}${extraQuery ? `&${extraQuery}` : ''}`);
     const state = () => page.evaluate(() => window.backdropState || null);
     const until = async (what, done, limit = 300) => {
@@ -142,7 +144,7 @@ async function ours(url, backend, model) {
     const elapsed = (last.t - first.t) / 1000;
     const gpu = Object.entries(last.s.gpuMs).filter(([, ms]) => ms != null).map(([stage, ms]) => `${stage} ${ms.toFixed(1)}`);
     const result = {
-      what: `ours, ${backend === 'webgpu' ? 'WebGPU' : 'WebGL2'}, ${model} (${last.s.inferenceBackend?.split(' ')[0] ?? 'no model'}), ${viewWidth}×${viewHeight}${extraQuery ? `, ${extraQuery}` : ''}`,
+      what: `ours, ${backend === 'webgpu' ? 'WebGPU' : 'WebGL2'}, ${model} (${last.s.inferenceBackend?.split(' ')[0] ?? 'no model'}), ${viewWidth}×${viewHeight}${scale !== 1 ? ` at ${scale}×` : ''}${extraQuery ? `, ${extraQuery}` : ''}`,
       canvasFps: +((last.canvas - first.canvas) / elapsed).toFixed(2),
       processedFps: +((last.s.framesUploaded - first.s.framesUploaded) / elapsed).toFixed(2),
       inferenceMs: +median(samples.map((s) => s.inferenceMs)).toFixed(1),
@@ -165,7 +167,7 @@ async function main() {
       path.join(volpeer, 'www')], { stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 1500));
   }
-  const { server, url } = await serve(path.join(root, 'web/dist'), 0);
+  const { server, url } = await serve(path.resolve(option('--dist', path.join(root, 'web/dist'))), 0);
   try {
     if (demoServer) {
       rows.push(demo('vs-meet256-webgl2', 'meet', '256x144', 'webgl2'));
