@@ -19,6 +19,7 @@ use bevy_backdrop::capture::{Frame, SourceOptions, SourceSpec, open_source};
 use bevy_backdrop::inference::compare::{
     Candidate, CandidateRunner, ComparerThread, Comparison, RunCandidate, quantile,
 };
+use bevy_backdrop::inference::gpu_network::TensorDevice;
 use bevy_backdrop::inference::models::{ModelRegistry, default_models_dir};
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -52,9 +53,13 @@ fn main() -> anyhow::Result<()> {
         .first()
         .ok_or_else(|| anyhow::anyhow!("--frames must be at least 1"))?;
 
+    // The gpu backend's rows on a device of the example's own (reading each mask back).
+    let gpu = TensorDevice::first_adapter("compare_models");
     let mut table = Comparison::new(&registry);
-    let candidates = table.runnable();
-    let mut runner = CandidateRunner::new(registry.clone());
+    table.offer_gpu(gpu.as_ref().map(|_| false).map_err(Clone::clone));
+    let candidates = table.runnable(true);
+    let gpu = gpu.ok().map(|(device, _)| device);
+    let mut runner = CandidateRunner::new(registry.clone()).with_gpu(gpu.clone());
     // Load every backend and run it once before timing (first runs allocate).
     for candidate in &candidates {
         runner.run(candidate, first).map_err(anyhow::Error::msg)?;
@@ -87,7 +92,7 @@ fn main() -> anyhow::Result<()> {
             .or(candidates.first())
             .cloned()
             .ok_or_else(|| anyhow::anyhow!("no model runs"))?;
-        slowdown(&registry, &candidates, &active, &frames)?;
+        slowdown(&registry, gpu, &candidates, &active, &frames)?;
     }
     Ok(())
 }
@@ -96,6 +101,7 @@ fn main() -> anyhow::Result<()> {
 /// frames (30 fps), medians and their ratio.
 fn slowdown(
     registry: &ModelRegistry,
+    gpu: Option<TensorDevice>,
     candidates: &[Candidate],
     active: &Candidate,
     frames: &[Frame],
@@ -108,7 +114,7 @@ fn slowdown(
         .run(active, &frames[0])
         .map_err(anyhow::Error::msg)?;
     let running = Arc::new(AtomicBool::new(false));
-    let mut comparer_runner = CandidateRunner::new(registry.clone());
+    let mut comparer_runner = CandidateRunner::new(registry.clone()).with_gpu(gpu);
     let run: RunCandidate = Box::new(move |c, f| comparer_runner.run(c, f));
     let comparer = ComparerThread::spawn(run, Arc::clone(&running))?;
     let (mut alone, mut with_comparer) = (Vec::new(), Vec::new());

@@ -22,7 +22,7 @@ use std::time::Instant;
 use bevy_backdrop::capture::Frame;
 use bevy_backdrop::inference::backend::{BackendKind, load_backend};
 use bevy_backdrop::inference::gpu_network::graph::Kernel;
-use bevy_backdrop::inference::gpu_network::{self, GpuSegmenter, Network};
+use bevy_backdrop::inference::gpu_network::{self, GpuSegmenter, Network, TensorDevice};
 use bevy_backdrop::inference::models::{ModelRegistry, default_models_dir};
 use bevy_backdrop::inference::{ort_runtime, run_model};
 
@@ -59,7 +59,10 @@ fn frame(argument: Option<&str>) -> (Frame, String) {
         rgba.width(),
         rgba.height()
     );
-    (Frame::new(0, rgba.width(), rgba.height(), rgba.into_raw()), name)
+    (
+        Frame::new(0, rgba.width(), rgba.height(), rgba.into_raw()),
+        name,
+    )
 }
 
 struct Gpu {
@@ -70,28 +73,19 @@ struct Gpu {
 }
 
 fn gpu() -> Gpu {
-    let instance =
-        wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-    let adapter =
-        bevy::tasks::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
-            .expect("no GPU adapter");
+    let (gpu, name) =
+        TensorDevice::first_adapter("gpu_backend_bench").unwrap_or_else(|e| panic!("{e}"));
     assert!(
-        adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY),
-        "{}: no timestamp queries",
-        adapter.get_info().name
+        gpu.device
+            .features()
+            .contains(wgpu::Features::TIMESTAMP_QUERY),
+        "{name}: no timestamp queries"
     );
-    let (device, queue) = bevy::tasks::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-        label: Some("gpu_backend_bench"),
-        required_features: wgpu::Features::TIMESTAMP_QUERY,
-        required_limits: adapter.limits(),
-        ..Default::default()
-    }))
-    .expect("no device");
-    let period_ns = queue.get_timestamp_period();
+    let period_ns = gpu.queue.get_timestamp_period();
     Gpu {
-        device,
-        queue,
-        name: adapter.get_info().name,
+        device: gpu.device,
+        queue: gpu.queue,
+        name,
         period_ns,
     }
 }
@@ -231,7 +225,14 @@ fn main() {
         }
         for _ in 0..(runs / 3).max(5) {
             let mut encoder = gpu.device.create_command_encoder(&Default::default());
-            segmenter.encode_in_parts(&gpu.device, &mut encoder, &frame_view, &mask_view, &parts.set, 0);
+            segmenter.encode_in_parts(
+                &gpu.device,
+                &mut encoder,
+                &frame_view,
+                &mask_view,
+                &parts.set,
+                0,
+            );
             parts.resolve(&mut encoder);
             gpu.queue.submit([encoder.finish()]);
             for (k, ms) in parts.read_ms(&gpu).into_iter().enumerate() {

@@ -202,10 +202,9 @@ pub fn run_batch(mut config: BatchConfig) -> Result<BatchSummary, BatchError> {
         return Err(BatchError::MaskWithoutModel);
     }
     if config.write_mask
-        && config
-            .inference
-            .as_ref()
-            .is_some_and(|i| i.custom.is_none() && i.backend == crate::inference::BackendChoice::Gpu)
+        && config.inference.as_ref().is_some_and(|i| {
+            i.custom.is_none() && i.backend == crate::inference::BackendChoice::Gpu
+        })
     {
         return Err(BatchError::MaskOnTheGpu);
     }

@@ -86,7 +86,8 @@ impl PageReader {
     }
 
     fn call(target: &JsValue, method: &str, argument: &JsValue) -> Result<JsValue, JsValue> {
-        let function: js_sys::Function = js_sys::Reflect::get(target, &method.into())?.dyn_into()?;
+        let function: js_sys::Function =
+            js_sys::Reflect::get(target, &method.into())?.dyn_into()?;
         function.call1(target, argument)
     }
 

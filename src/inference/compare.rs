@@ -19,6 +19,8 @@ use super::backend::BackendKind;
 #[cfg(feature = "native")]
 use super::backend::load_backend;
 #[cfg(feature = "native")]
+use super::gpu_network::{GpuBackend, TensorDevice};
+#[cfg(feature = "native")]
 use super::models::ModelInfo;
 use super::models::ModelRegistry;
 use super::preprocess::upsample_mask;
@@ -59,7 +61,17 @@ pub struct CandidateStats {
     pub agreement: VecDeque<f64>,
     /// Why it cannot run, if it cannot.
     pub problem: Option<String>,
+    /// Runs only in a benchmark burst ("Benchmark all now"), not in the background rounds: the
+    /// gpu backend on a software adapter.
+    pub only_when_asked: bool,
 }
+
+/// What a row that runs only when asked shows before it has run.
+pub const ONLY_WHEN_ASKED: &str =
+    "runs on Benchmark all (software adapter: each run takes the picture's CPU)";
+
+/// The gpu rows' problem until the app's render device is offered to the comparer.
+const NO_GPU_YET: &str = "no GPU device offered to the comparer";
 
 fn push(window: &mut VecDeque<f64>, value: f64, cap: usize) {
     if window.len() == cap {
@@ -134,11 +146,13 @@ impl Comparison {
         let ort = super::ort_runtime::status();
         let mut rows = BTreeMap::new();
         for info in &registry.models {
-            for backend in [BackendKind::Ort, BackendKind::Tract] {
+            for backend in [BackendKind::Ort, BackendKind::Tract, BackendKind::Gpu] {
                 let problem = match (&ort, backend) {
                     (Err(why), BackendKind::Ort) => {
                         Some(format!("ONNX Runtime unavailable: {why}"))
                     }
+                    // Until a device is offered ([`Comparison::offer_gpu`]).
+                    (_, BackendKind::Gpu) => Some(NO_GPU_YET.to_owned()),
                     _ => None,
                 };
                 rows.insert(
@@ -174,13 +188,34 @@ impl Comparison {
         }
     }
 
-    /// Candidates that can run, in table order.
-    pub fn runnable(&self) -> Vec<Candidate> {
+    /// Candidates that can run, in table order; in a benchmark burst also those that run only
+    /// when asked.
+    pub fn runnable(&self, burst: bool) -> Vec<Candidate> {
         self.rows
             .iter()
-            .filter(|(_, s)| s.problem.is_none())
+            .filter(|(_, s)| s.problem.is_none() && (burst || !s.only_when_asked))
             .map(|(c, _)| c.clone())
             .collect()
+    }
+
+    /// Whether the gpu backend's rows can run, and how: `Ok(software)` for a device with
+    /// compute shaders (on a software adapter they run only when asked, in a benchmark burst:
+    /// each run takes the CPU the picture is drawn with), `Err(why)` for none.
+    pub fn offer_gpu(&mut self, gpu: Result<bool, String>) {
+        for (candidate, stats) in &mut self.rows {
+            if candidate.backend != BackendKind::Gpu {
+                continue;
+            }
+            match &gpu {
+                Ok(software) => {
+                    if stats.problem.as_deref() == Some(NO_GPU_YET) {
+                        stats.problem = None;
+                    }
+                    stats.only_when_asked = *software;
+                }
+                Err(why) => stats.problem = Some(why.clone()),
+            }
+        }
     }
 
     /// Takes one frame's results (every runnable candidate on the same frame).
@@ -241,6 +276,13 @@ impl Comparison {
                 );
                 continue;
             }
+            if stats.only_when_asked && stats.inference_ms.is_empty() {
+                out += &format!(
+                    "| {} | {} | – | – | – | {ONLY_WHEN_ASKED} |\n",
+                    stats.name, candidate.backend
+                );
+                continue;
+            }
             out += &format!(
                 "| {} | {} | {} | {} | {} | {} |\n",
                 stats.name,
@@ -264,6 +306,7 @@ type Loaded = Result<(ModelInfo, Box<dyn super::SegmentationBackend>), String>;
 pub struct CandidateRunner {
     registry: ModelRegistry,
     loaded: BTreeMap<Candidate, Loaded>,
+    gpu: Option<TensorDevice>,
 }
 
 #[cfg(feature = "native")]
@@ -272,18 +315,38 @@ impl CandidateRunner {
         Self {
             registry,
             loaded: BTreeMap::new(),
+            gpu: None,
         }
     }
 
+    /// Runs the gpu backend's candidates on `device` (without one they fail to load).
+    pub fn with_gpu(mut self, device: Option<TensorDevice>) -> Self {
+        self.gpu = device;
+        self
+    }
+
     pub fn run(&mut self, candidate: &Candidate, frame: &Frame) -> Result<Mask, String> {
-        let registry = &self.registry;
+        let (registry, gpu) = (&self.registry, &self.gpu);
         let entry = self.loaded.entry(candidate.clone()).or_insert_with(|| {
             let info = registry
                 .get(&candidate.model)
                 .map_err(|e| e.to_string())?
                 .clone();
-            let backend =
-                load_backend(candidate.backend, registry, &info, 1).map_err(|e| e.to_string())?;
+            let backend: Box<dyn super::SegmentationBackend> = match candidate.backend {
+                BackendKind::Gpu => {
+                    let device = gpu
+                        .clone()
+                        .ok_or("no GPU device to run the gpu backend on")?;
+                    let bytes = registry.read(&info).map_err(|e| e.to_string())?;
+                    let path = registry.path_of(&info);
+                    Box::new(
+                        GpuBackend::load(&path, &bytes, &info)
+                            .map_err(|e| e.to_string())?
+                            .on_device(device),
+                    )
+                }
+                kind => load_backend(kind, registry, &info, 1).map_err(|e| e.to_string())?,
+            };
             Ok((info, backend))
         });
         let (info, backend) = entry.as_mut().map_err(|e| e.clone())?;
@@ -354,8 +417,13 @@ pub struct ComparerThread {
 
 /// What the comparer thread runs a job with.
 pub type RunCandidate = Box<dyn FnMut(&Candidate, &Frame) -> Result<Mask, String> + Send>;
+/// Makes a [`RunCandidate`] on first use, given the device the gpu rows run on (natively, when
+/// the app offered one).
+#[cfg(feature = "native")]
+pub type MakeRunner = Box<dyn FnOnce(Option<TensorDevice>) -> Result<RunCandidate, String> + Send>;
 /// Makes a [`RunCandidate`] on first use.
-pub type MakeRunner = Box<dyn FnOnce() -> Result<RunCandidate, String> + Send>;
+#[cfg(not(feature = "native"))]
+pub type MakeRunner = Box<dyn FnOnce(Option<()>) -> Result<RunCandidate, String> + Send>;
 
 /// Blocks until the active model's job is not running (polling: jobs last milliseconds).
 #[cfg(feature = "native")]
@@ -444,6 +512,9 @@ pub struct ModelComparison {
     /// Makes the runner when the first job needs it (loading models is not free). In a mutex
     /// only because resources must be `Sync`.
     make_runner: std::sync::Mutex<Option<MakeRunner>>,
+    /// The device the gpu rows run on: the app's render device, once offered.
+    #[cfg(feature = "native")]
+    gpu: Option<TensorDevice>,
 }
 
 struct Round {
@@ -466,9 +537,9 @@ impl ModelComparison {
             .unwrap_or_default();
         Self::with_runner(
             table,
-            Box::new(move || {
+            Box::new(move |gpu| {
                 let registry = ModelRegistry::load(&models_dir).map_err(|e| e.to_string())?;
-                let mut runner = CandidateRunner::new(registry);
+                let mut runner = CandidateRunner::new(registry).with_gpu(gpu);
                 Ok(Box::new(move |c: &Candidate, f: &Frame| runner.run(c, f)) as RunCandidate)
             }),
         )
@@ -486,6 +557,8 @@ impl ModelComparison {
             busy: false,
             last_round: None,
             make_runner: std::sync::Mutex::new(Some(make_runner)),
+            #[cfg(feature = "native")]
+            gpu: None,
         }
     }
 }
@@ -509,7 +582,9 @@ impl Plugin for ComparerPlugin {
             .add_message::<BenchmarkAll>()
             .add_systems(
                 Update,
-                (collect_results, dispatch).chain().after(InferenceSystems),
+                (offer_gpu, collect_results, dispatch)
+                    .chain()
+                    .after(InferenceSystems),
             );
     }
 }
@@ -539,6 +614,37 @@ fn collect_results(
         comparison.table.record_round(&round.frame, round.results);
         comparison.burst = comparison.burst.saturating_sub(1);
     }
+}
+
+/// Offers the app's render device to the gpu rows once it is there: they run on it (reading
+/// their masks back, which only the comparer does), or say why they cannot.
+#[cfg(feature = "native")]
+fn offer_gpu(
+    mut comparison: ResMut<ModelComparison>,
+    device: Option<Res<bevy::render::renderer::RenderDevice>>,
+    queue: Option<Res<bevy::render::renderer::RenderQueue>>,
+    adapter: Option<Res<bevy::render::renderer::RenderAdapterInfo>>,
+    mut offered: Local<bool>,
+) {
+    let (Some(device), Some(queue)) = (device, queue) else {
+        return;
+    };
+    if std::mem::replace(&mut *offered, true) {
+        return;
+    }
+    let offer = if super::gpu_network::render::device_runs_compute(&device) {
+        let software = adapter.is_some_and(|a| a.device_type == wgpu::DeviceType::Cpu);
+        let queue: &wgpu::Queue = &queue.0;
+        comparison.gpu = Some(TensorDevice {
+            device: device.wgpu_device().clone(),
+            queue: queue.clone(),
+            software,
+        });
+        Ok(software)
+    } else {
+        Err("this device has no compute shaders (the gpu backend needs them)".to_owned())
+    };
+    comparison.table.offer_gpu(offer);
 }
 
 /// The active model's state, read from the inference engine after this update's job start.
@@ -576,7 +682,7 @@ fn dispatch(
             return;
         };
         let running = std::sync::Arc::clone(&engine.running);
-        match make_runner()
+        match make_runner(comparison.gpu.clone())
             .and_then(|run| ComparerThread::spawn(run, running).map_err(|e| e.to_string()))
         {
             Ok(thread) => comparison.thread = Some(thread),
@@ -590,7 +696,7 @@ fn dispatch(
         let Some(frame) = frame.frame.clone() else {
             return;
         };
-        let pending: VecDeque<Candidate> = comparison.table.runnable().into();
+        let pending: VecDeque<Candidate> = comparison.table.runnable(burst).into();
         if pending.is_empty() {
             return;
         }

@@ -703,8 +703,7 @@ fn gpu_mask_image(size: Extent3d) -> Image {
         TextureFormat::Rgba16Float,
         RenderAssetUsages::RENDER_WORLD,
     );
-    image.texture_descriptor.usage |=
-        bevy::render::render_resource::TextureUsages::STORAGE_BINDING;
+    image.texture_descriptor.usage |= bevy::render::render_resource::TextureUsages::STORAGE_BINDING;
     image
 }
 

@@ -296,6 +296,13 @@ pub(super) fn comparison_panel(
                             ui.label("–");
                             ui.label("–");
                             ui.colored_label(WARNING, "n/a").on_hover_text(problem);
+                        } else if stats.only_when_asked && stats.inference_ms.is_empty() {
+                            ui.label("–");
+                            ui.label("–");
+                            ui.label("–");
+                            ui.label("on request").on_hover_text(
+                                crate::inference::compare::ONLY_WHEN_ASKED,
+                            );
                         } else {
                             ui.label(figure(stats.p50(), 2));
                             ui.label(figure(stats.p95(), 2));

@@ -97,7 +97,7 @@ fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
             Ok(mask)
         })
     };
-    let mut comparison = ModelComparison::with_runner(fake_table(), Box::new(move || Ok(run)));
+    let mut comparison = ModelComparison::with_runner(fake_table(), Box::new(move |_| Ok(run)));
     comparison.policy.round_interval = Duration::from_millis(50);
     app.insert_resource(comparison);
 
@@ -206,4 +206,120 @@ fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
         0,
         "a comparer job started while the active job ran"
     );
+}
+
+/// The comparer in an app with the shipped models: the gpu backend's rows run on the app's render
+/// device (lavapipe here), with GPU ms and a mask that agrees with the CPU backends'. On a software
+/// adapter they run only when asked: the background rounds leave them out.
+#[test]
+fn the_comparer_runs_the_gpu_backend_on_the_render_device() {
+    let _gpu = gpu_lock();
+    let mut app = App::new();
+    app.add_plugins(bevy_backdrop::inference::ModelSourcePlugin::default())
+        .add_plugins(bevy_backdrop::headless_default_plugins(false))
+        .add_plugins(FramePlugin)
+        .insert_resource(InferenceSettings {
+            model: "none".into(),
+            ..default()
+        })
+        .add_plugins((InferencePlugin, ComparerPlugin));
+    make_ready(&mut app);
+    app.world_mut()
+        .resource_mut::<ModelComparison>()
+        .policy
+        .round_interval = Duration::from_millis(50);
+    let photo = crate::inference::load_frame(
+        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/segmentation/astronaut_384x288.png"),
+    );
+    let update = |app: &mut App| {
+        app.world_mut().resource_mut::<IncomingFrame>().0 = Some(photo.clone());
+        app.update();
+        std::thread::sleep(Duration::from_millis(4));
+    };
+    let rows = |app: &App| app.world().resource::<ModelComparison>().table.rows.clone();
+    let gpu_rows = |app: &App| {
+        rows(app)
+            .into_iter()
+            .filter(|(c, _)| c.backend == BackendKind::Gpu)
+            .collect::<Vec<_>>()
+    };
+    let rounds = |app: &App| app.world().resource::<ModelComparison>().table.rounds;
+
+    // A background round.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while rounds(&app) < 1 {
+        assert!(Instant::now() < deadline, "no background round");
+        update(&mut app);
+    }
+    let adapter = app
+        .world()
+        .resource::<bevy::render::renderer::RenderAdapterInfo>();
+    let software = adapter.device_type == wgpu::DeviceType::Cpu;
+    let gpu = gpu_rows(&app);
+    assert_eq!(gpu.len(), 2, "a gpu row per model: {:?}", rows(&app).keys());
+    for (candidate, stats) in &gpu {
+        assert_eq!(stats.problem, None, "{candidate}");
+        assert_eq!(
+            stats.only_when_asked, software,
+            "{candidate} on {:?}",
+            adapter.device_type
+        );
+        if software {
+            assert!(
+                stats.inference_ms.is_empty(),
+                "{candidate} ran in a background round on a software adapter"
+            );
+        }
+    }
+    if software {
+        assert!(
+            app.world()
+                .resource::<ModelComparison>()
+                .table
+                .markdown()
+                .contains(bevy_backdrop::inference::compare::ONLY_WHEN_ASKED)
+        );
+    }
+
+    // No more background rounds; once the comparer is idle, ask: every row runs, the gpu rows
+    // too.
+    app.world_mut()
+        .resource_mut::<ModelComparison>()
+        .policy
+        .round_interval = Duration::from_secs(3600);
+    while !app.world().resource::<ModelComparison>().is_idle() {
+        assert!(
+            Instant::now() < deadline,
+            "the background round did not finish"
+        );
+        update(&mut app);
+    }
+    app.world_mut().write_message(BenchmarkAll(1));
+    let before = rounds(&app);
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while rounds(&app) <= before || !app.world().resource::<ModelComparison>().is_idle() {
+        assert!(Instant::now() < deadline, "the burst did not finish");
+        update(&mut app);
+    }
+    let rows = rows(&app);
+    for (candidate, stats) in gpu_rows(&app) {
+        let p50 = stats
+            .p50()
+            .unwrap_or_else(|| panic!("{candidate} has no timing"));
+        assert!(p50 > 0.0, "{candidate}: {p50} ms");
+        let cpu = rows
+            .iter()
+            .find(|(c, s)| {
+                c.model == candidate.model && c.backend != BackendKind::Gpu && s.problem.is_none()
+            })
+            .map(|(_, s)| s)
+            .expect("a CPU backend for the model");
+        let (gpu_iou, cpu_iou) = (stats.agreement().unwrap(), cpu.agreement().unwrap());
+        // Same model, same frame: the same agreement with the reference as its CPU run.
+        assert!(
+            (gpu_iou - cpu_iou).abs() < 0.005,
+            "{candidate}: IoU {gpu_iou} vs the CPU backend's {cpu_iou}"
+        );
+    }
 }

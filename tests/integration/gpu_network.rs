@@ -15,21 +15,18 @@ use super::inference::load_frame;
 
 /// A device on the first adapter wgpu finds (lavapipe on a machine without a GPU).
 pub fn device() -> (wgpu::Device, wgpu::Queue, String) {
-    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
-    let adapter = bevy::tasks::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
-        .unwrap_or_else(|e| panic!("no GPU adapter for the GPU backend's tests: {e}"));
-    let name = adapter.get_info().name;
-    let (device, queue) = bevy::tasks::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
-        label: Some("gpu_network tests"),
-        required_limits: adapter.limits(),
-        ..Default::default()
-    }))
-    .unwrap_or_else(|e| panic!("no device on {name}: {e}"));
-    (device, queue, name)
+    let (gpu, name) = gpu_network::TensorDevice::first_adapter("gpu_network tests")
+        .unwrap_or_else(|e| panic!("the GPU backend's tests: {e}"));
+    (gpu.device, gpu.queue, name)
 }
 
 /// tract's value of every named tensor for `input` (the ONNX graph's own tensors, NCHW inside).
-fn tract_tensors(bytes: &[u8], shape: [usize; 4], input: &[f32], names: &[String]) -> Vec<Vec<f32>> {
+fn tract_tensors(
+    bytes: &[u8],
+    shape: [usize; 4],
+    input: &[f32],
+    names: &[String],
+) -> Vec<Vec<f32>> {
     let model = tract_onnx::onnx()
         .model_for_read(&mut Cursor::new(bytes))
         .unwrap()
@@ -46,13 +43,23 @@ fn tract_tensors(bytes: &[u8], shape: [usize; 4], input: &[f32], names: &[String
         .run(tvec!(tensor.into()))
         .unwrap()
         .iter()
-        .map(|t| t.try_as_plain_ram().unwrap().as_slice::<f32>().unwrap().to_vec())
+        .map(|t| {
+            t.try_as_plain_ram()
+                .unwrap()
+                .as_slice::<f32>()
+                .unwrap()
+                .to_vec()
+        })
         .collect()
 }
 
 fn max_difference(a: &[f32], b: &[f32]) -> (f32, f32) {
     assert_eq!(a.len(), b.len());
-    let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max);
+    let worst = a
+        .iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max);
     let scale = b.iter().map(|v| v.abs()).fold(0.0, f32::max);
     (worst, scale)
 }
@@ -63,8 +70,14 @@ fn every_node_and_every_mask_matches_tract() {
     println!("adapter: {adapter}");
     let registry = ModelRegistry::load(&default_models_dir()).unwrap();
     for (model_id, fixtures) in [
-        ("landscape", ["astronaut_256x144", "camera_256x144", "coffee_256x144"]),
-        ("general", ["astronaut_256x256", "camera_256x256", "coffee_256x256"]),
+        (
+            "landscape",
+            ["astronaut_256x144", "camera_256x144", "coffee_256x144"],
+        ),
+        (
+            "general",
+            ["astronaut_256x256", "camera_256x256", "coffee_256x256"],
+        ),
     ] {
         let info = registry.get(model_id).unwrap();
         let bytes = registry.read(info).unwrap();
@@ -78,11 +91,23 @@ fn every_node_and_every_mask_matches_tract() {
                     .join(format!("{fixture}.png")),
             );
             let mut input = Vec::new();
-            frame_to_tensor(&frame.rgba, frame.width, frame.height, &info.input, &mut input);
+            frame_to_tensor(
+                &frame.rgba,
+                frame.width,
+                frame.height,
+                &info.input,
+                &mut input,
+            );
             // Every node's output on the first fixture; the mask on all of them.
-            let wanted = if k == 0 { &outputs[..] } else { &[network.output][..] };
-            let wanted_names: Vec<String> =
-                wanted.iter().map(|&t| network.tensors[t].name.clone()).collect();
+            let wanted = if k == 0 {
+                &outputs[..]
+            } else {
+                &[network.output][..]
+            };
+            let wanted_names: Vec<String> = wanted
+                .iter()
+                .map(|&t| network.tensors[t].name.clone())
+                .collect();
             let ours = gpu.run_blocking(&device, &queue, &input, wanted);
             let theirs = tract_tensors(&bytes, info.input_shape(), &input, &wanted_names);
             let mut worst_by_op = std::collections::BTreeMap::<&str, f32>::new();
@@ -91,7 +116,11 @@ fn every_node_and_every_mask_matches_tract() {
                 let (worst, scale) = max_difference(ours, theirs);
                 // Inside the network values reach tens: the bound is relative to the tensor's
                 // largest value there, absolute for the mask (a probability).
-                let bound = if tensor == network.output { 1e-3 } else { 1e-3 * scale.max(1.0) };
+                let bound = if tensor == network.output {
+                    1e-3
+                } else {
+                    1e-3 * scale.max(1.0)
+                };
                 assert!(
                     worst <= bound,
                     "{model_id} {fixture}: node {:?} ({}) max |Δ| {worst:.2e} > {bound:.1e} (largest value {scale:.2})",
@@ -103,7 +132,9 @@ fn every_node_and_every_mask_matches_tract() {
             }
             let mask = &ours[ours.len() - 1];
             let (worst, _) = max_difference(mask, &theirs[theirs.len() - 1]);
-            println!("{model_id} {fixture}: mask max |Δ| {worst:.2e}; worst per op (relative) {worst_by_op:?}");
+            println!(
+                "{model_id} {fixture}: mask max |Δ| {worst:.2e}; worst per op (relative) {worst_by_op:?}"
+            );
             if k == 0 {
                 assert_eq!(worst_by_op.len(), 10, "every op compared: {worst_by_op:?}");
             }
@@ -114,7 +145,8 @@ fn every_node_and_every_mask_matches_tract() {
 /// A model with a node the lowering does not know: the error names the op and the node.
 #[test]
 fn an_unknown_op_is_named_with_its_node() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models/unknown_op.onnx");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/models/unknown_op.onnx");
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let error = Network::from_onnx(&bytes, [1, 4, 4, 3]).unwrap_err();
     assert_eq!(
@@ -125,7 +157,10 @@ fn an_unknown_op_is_named_with_its_node() {
         }
     );
     let message = error.to_string();
-    assert!(message.contains("\"the_odd_one\" is a Softsign"), "{message}");
+    assert!(
+        message.contains("\"the_odd_one\" is a Softsign"),
+        "{message}"
+    );
 }
 
 /// Reads a texture of Rgba16Float texels back: the first channel of each.
@@ -152,7 +187,9 @@ fn read_mask(device: &wgpu::Device, queue: &wgpu::Queue, texture: &wgpu::Texture
         texture.size(),
     );
     queue.submit([encoder.finish()]);
-    buffer.slice(..).map_async(wgpu::MapMode::Read, |r| r.unwrap());
+    buffer
+        .slice(..)
+        .map_async(wgpu::MapMode::Read, |r| r.unwrap());
     device.poll(wgpu::PollType::wait_indefinitely()).unwrap();
     let bytes = buffer.slice(..).get_mapped_range();
     let mut values = Vec::with_capacity((width * height) as usize);
@@ -175,7 +212,8 @@ fn frame_texture_to_mask_texture_matches_the_cpu_path() {
         let info = registry.get(model_id).unwrap();
         let bytes = registry.read(info).unwrap();
         let network = Network::from_onnx(&bytes, info.input_shape()).unwrap();
-        let segmenter = gpu_network::GpuSegmenter::new(&device, std::sync::Arc::new(network), &info.input);
+        let segmenter =
+            gpu_network::GpuSegmenter::new(&device, std::sync::Arc::new(network), &info.input);
         let (w, h) = (info.input.width, info.input.height);
         let mask = gpu_network::mask_texture(&device, w, h);
         for fixture in ["astronaut_384x288", "camera_300x400"] {
@@ -196,16 +234,42 @@ fn frame_texture_to_mask_texture_matches_the_cpu_path() {
             queue.submit([encoder.finish()]);
             // The pre-processed input, read back from the network's input buffer.
             let input_index = segmenter.network.network().input;
-            let gpu_input = segmenter.network.run_blocking_read(&device, &queue, &[input_index]);
+            let gpu_input = segmenter
+                .network
+                .run_blocking_read(&device, &queue, &[input_index]);
             let mut cpu_input = Vec::new();
-            frame_to_tensor(&frame.rgba, frame.width, frame.height, &info.input, &mut cpu_input);
+            frame_to_tensor(
+                &frame.rgba,
+                frame.width,
+                frame.height,
+                &info.input,
+                &mut cpu_input,
+            );
             let (input_worst, _) = max_difference(&gpu_input[0], &cpu_input);
             let gpu_mask = read_mask(&device, &queue, &mask);
-            let cpu_mask = tract_tensors(&bytes, info.input_shape(), &cpu_input, &[segmenter.network.network().tensors[segmenter.network.network().output].name.clone()]);
+            let cpu_mask = tract_tensors(
+                &bytes,
+                info.input_shape(),
+                &cpu_input,
+                &[
+                    segmenter.network.network().tensors[segmenter.network.network().output]
+                        .name
+                        .clone(),
+                ],
+            );
             let (mask_worst, _) = max_difference(&gpu_mask, &cpu_mask[0]);
-            println!("{model_id} {fixture} ({}×{}): input max |Δ| {input_worst:.2e}, mask max |Δ| {mask_worst:.2e}", frame.width, frame.height);
-            assert!(input_worst <= 1e-5, "{model_id} {fixture}: pre-processing max |Δ| {input_worst}");
-            assert!(mask_worst <= 1e-3, "{model_id} {fixture}: mask max |Δ| {mask_worst}");
+            println!(
+                "{model_id} {fixture} ({}×{}): input max |Δ| {input_worst:.2e}, mask max |Δ| {mask_worst:.2e}",
+                frame.width, frame.height
+            );
+            assert!(
+                input_worst <= 1e-5,
+                "{model_id} {fixture}: pre-processing max |Δ| {input_worst}"
+            );
+            assert!(
+                mask_worst <= 1e-3,
+                "{model_id} {fixture}: mask max |Δ| {mask_worst}"
+            );
         }
     }
 }
@@ -233,27 +297,42 @@ fn fixture(name: &str) -> std::path::PathBuf {
 }
 
 /// An app on a still image with the effects chain showing the decoded mask (grey, at frame size).
-fn mask_app(models_dir: std::path::PathBuf, source: &str, model: &str, backend: BackendChoice) -> App {
+fn mask_app(
+    models_dir: std::path::PathBuf,
+    source: &str,
+    model: &str,
+    backend: BackendChoice,
+) -> App {
     let mut app = App::new();
-    app.add_plugins(ModelSourcePlugin { folder: Some(models_dir) })
-        .add_plugins(headless_default_plugins(false))
-        .insert_resource(CaptureSettings {
-            source: SourceSpec::Image(fixture(source)),
-            feed: FeedThread::MainThread,
-            ..default()
-        })
-        .insert_resource(InferenceSettings {
-            model: model.into(),
-            backend,
-            threads: 1,
-            mode: InferenceMode::Lockstep,
-            custom: None,
-        })
-        .add_plugins(BackdropPlugins.build().disable::<DisplayPlugin>().disable::<OverlayPlugin>())
-        .add_plugins(bevy_backdrop::effects::gpu_time::ChainGpuTimesPlugin);
+    app.add_plugins(ModelSourcePlugin {
+        folder: Some(models_dir),
+    })
+    .add_plugins(headless_default_plugins(false))
+    .insert_resource(CaptureSettings {
+        source: SourceSpec::Image(fixture(source)),
+        feed: FeedThread::MainThread,
+        ..default()
+    })
+    .insert_resource(InferenceSettings {
+        model: model.into(),
+        backend,
+        threads: 1,
+        mode: InferenceMode::Lockstep,
+        custom: None,
+    })
+    .add_plugins(
+        BackdropPlugins
+            .build()
+            .disable::<DisplayPlugin>()
+            .disable::<OverlayPlugin>(),
+    )
+    .add_plugins(bevy_backdrop::effects::gpu_time::ChainGpuTimesPlugin);
     crate::common::make_ready(&mut app);
     let camera = app.world().resource::<FrameChain>().camera;
-    let settings = BackdropSettings { view: ChainView::DecodedMask, ..default() };
+    let settings = BackdropSettings {
+        view: ChainView::DecodedMask,
+        ..default()
+    };
     app.world_mut().entity_mut(camera).insert(settings);
     app
 }
@@ -281,16 +360,19 @@ fn picture(app: &mut App, backend: BackendKind) -> image::RgbaImage {
         }
         let status = app.world().resource::<InferenceStatus>();
         assert!(status.problems.is_empty(), "{:?}", status.problems);
-        assert!(start.elapsed().as_secs() < 120, "no {backend} mask: {status:?}");
+        assert!(
+            start.elapsed().as_secs() < 120,
+            "no {backend} mask: {status:?}"
+        );
     }
     let target = app.world().resource::<FrameChain>().target.clone();
     let shot: Arc<Mutex<Option<Image>>> = Arc::default();
     let into = Arc::clone(&shot);
-    app.world_mut()
-        .spawn(Screenshot::image(target))
-        .observe(move |captured: On<ScreenshotCaptured>| {
+    app.world_mut().spawn(Screenshot::image(target)).observe(
+        move |captured: On<ScreenshotCaptured>| {
             *into.lock().unwrap() = Some(captured.image.clone());
-        });
+        },
+    );
     while shot.lock().unwrap().is_none() {
         app.update();
         assert!(start.elapsed().as_secs() < 120, "no screenshot");
@@ -310,13 +392,20 @@ fn grey(picture: &image::RgbaImage) -> Vec<f32> {
 #[test]
 fn the_gpu_backend_segments_the_frame_texture_without_a_cpu_copy() {
     let _gpu = crate::common::gpu_lock();
-    for (model, source) in [("landscape", "astronaut_384x288"), ("general", "camera_300x400")] {
+    for (model, source) in [
+        ("landscape", "astronaut_384x288"),
+        ("general", "camera_300x400"),
+    ] {
         let run = |backend: BackendChoice, poisoned: bool| {
             let mut app = mask_app(default_models_dir(), source, model, backend);
             if poisoned {
                 app.add_systems(PreUpdate, poison.after(FrameSystems::Upload));
             }
-            let kind = if backend == BackendChoice::Gpu { BackendKind::Gpu } else { BackendKind::Tract };
+            let kind = if backend == BackendChoice::Gpu {
+                BackendKind::Gpu
+            } else {
+                BackendKind::Tract
+            };
             let shot = picture(&mut app, kind);
             if backend == BackendChoice::Gpu {
                 // Its GPU ms: timestamps on its compute pass, through the chain's timer.
@@ -331,14 +420,22 @@ fn the_gpu_backend_segments_the_frame_texture_without_a_cpu_copy() {
                         assert!(ms > 0.0);
                         break;
                     }
-                    assert!(start.elapsed().as_secs() < 60, "no GPU ms for the gpu network");
+                    assert!(
+                        start.elapsed().as_secs() < 60,
+                        "no GPU ms for the gpu network"
+                    );
                     app.update();
                 }
             }
             let age = {
                 let world = app.world();
                 world.resource::<CurrentFrame>().uploaded
-                    - world.resource::<CurrentMask>().mask.as_ref().unwrap().frame_seq
+                    - world
+                        .resource::<CurrentMask>()
+                        .mask
+                        .as_ref()
+                        .unwrap()
+                        .frame_seq
             };
             (shot, age)
         };
@@ -354,10 +451,19 @@ fn the_gpu_backend_segments_the_frame_texture_without_a_cpu_copy() {
              vs tract max |Δ| {gpu_vs_tract}/255, mask age {gpu_age}; tract on the poisoned copy vs \
              tract: max |Δ| {control}/255"
         );
-        assert!(gpu_vs_reference >= 0.995, "{model} {source}: IoU {gpu_vs_reference}");
-        assert!(gpu_vs_tract <= 2, "{model} {source}: gpu vs tract max |Δ| {gpu_vs_tract}");
+        assert!(
+            gpu_vs_reference >= 0.995,
+            "{model} {source}: IoU {gpu_vs_reference}"
+        );
+        assert!(
+            gpu_vs_tract <= 2,
+            "{model} {source}: gpu vs tract max |Δ| {gpu_vs_tract}"
+        );
         assert_eq!(gpu_age, 0, "{model}: the gpu mask is not the frame's own");
-        assert!(control > 128, "negative control: tract did not see the poisoned copy ({control})");
+        assert!(
+            control > 128,
+            "negative control: tract did not see the poisoned copy ({control})"
+        );
     }
 }
 
@@ -367,9 +473,14 @@ fn the_gpu_backend_segments_the_frame_texture_without_a_cpu_copy() {
 fn an_unknown_op_keeps_the_previous_backend() {
     let dir = tempfile::tempdir().unwrap();
     let models = default_models_dir();
-    std::fs::copy(models.join("selfie_landscape.onnx"), dir.path().join("selfie_landscape.onnx")).unwrap();
     std::fs::copy(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models/unknown_op.onnx"),
+        models.join("selfie_landscape.onnx"),
+        dir.path().join("selfie_landscape.onnx"),
+    )
+    .unwrap();
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/models/unknown_op.onnx"),
         dir.path().join("unknown_op.onnx"),
     )
     .unwrap();
@@ -385,21 +496,46 @@ fn an_unknown_op_keeps_the_previous_backend() {
     )
     .unwrap();
     let _gpu = crate::common::gpu_lock();
-    let mut app = mask_app(dir.path().to_owned(), "astronaut_384x288", "landscape", BackendChoice::Gpu);
+    let mut app = mask_app(
+        dir.path().to_owned(),
+        "astronaut_384x288",
+        "landscape",
+        BackendChoice::Gpu,
+    );
     let _ = picture(&mut app, BackendKind::Gpu);
     app.world_mut().write_message(SwitchModel("odd".into()));
     let start = std::time::Instant::now();
-    while app.world().resource::<InferenceStatus>().problems.is_empty() {
+    while app
+        .world()
+        .resource::<InferenceStatus>()
+        .problems
+        .is_empty()
+    {
         app.update();
         assert!(start.elapsed().as_secs() < 60, "no error for the odd model");
     }
     let message = app.world().resource::<InferenceStatus>().problems[0].clone();
     println!("{message}");
-    assert!(message.contains("unknown_op.onnx: not a usable ONNX model (gpu)"), "{message}");
-    assert!(message.contains("node \"the_odd_one\" is a Softsign"), "{message}");
-    assert!(message.contains("keeping MediaPipe selfie, landscape"), "{message}");
+    assert!(
+        message.contains("unknown_op.onnx: not a usable ONNX model (gpu)"),
+        "{message}"
+    );
+    assert!(
+        message.contains("node \"the_odd_one\" is a Softsign"),
+        "{message}"
+    );
+    assert!(
+        message.contains("keeping MediaPipe selfie, landscape"),
+        "{message}"
+    );
     // Masks keep coming from the GPU backend and the model that ran.
-    let seq = app.world().resource::<CurrentMask>().mask.as_ref().unwrap().frame_seq;
+    let seq = app
+        .world()
+        .resource::<CurrentMask>()
+        .mask
+        .as_ref()
+        .unwrap()
+        .frame_seq;
     let start = std::time::Instant::now();
     loop {
         app.update();
@@ -408,6 +544,9 @@ fn an_unknown_op_keeps_the_previous_backend() {
         if mask.frame_seq > seq + 2 {
             break;
         }
-        assert!(start.elapsed().as_secs() < 60, "no newer masks after the failed switch");
+        assert!(
+            start.elapsed().as_secs() < 60,
+            "no newer masks after the failed switch"
+        );
     }
 }

@@ -149,7 +149,11 @@ fn pass_timestamps_agree_with_bevys_spans_and_the_pool_stays_bounded() {
             "pass timestamps disagree with Bevy's spans: {line}"
         );
     }
-    assert_eq!(report.len(), GPU_SPANS.len() - 2, "every stage that ran was compared");
+    assert_eq!(
+        report.len(),
+        GPU_SPANS.len() - 2,
+        "every stage that ran was compared"
+    );
 
     let timer = app
         .sub_app(RenderApp)

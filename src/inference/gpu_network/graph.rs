@@ -17,7 +17,11 @@ pub enum LowerError {
     /// An op the GPU backend has no kernel for.
     UnknownOp { node: String, op: String },
     /// A node the kernels cannot run as written (an attribute value, a shape, a missing input).
-    Unsupported { node: String, op: String, problem: String },
+    Unsupported {
+        node: String,
+        op: String,
+        problem: String,
+    },
     /// The graph's input or output is not what a segmentation model has.
     Graph(String),
 }
@@ -78,7 +82,10 @@ pub enum Unary {
     Relu,
     Sigmoid,
     /// max(0, min(1, alpha·x + beta)).
-    HardSigmoid { alpha: f32, beta: f32 },
+    HardSigmoid {
+        alpha: f32,
+        beta: f32,
+    },
 }
 
 /// An element-wise op on two tensors (numpy broadcasting over the 4 dimensions).
@@ -115,7 +122,9 @@ pub enum Kernel {
     /// Bilinear resize, ONNX's `half_pixel` coordinates (sources clamped to the edge).
     ResizeBilinear,
     /// out[i0, i1, i2, i3] = in[..] with in's axis `perm[k]` = out's axis `k`.
-    Transpose { perm: [usize; 4] },
+    Transpose {
+        perm: [usize; 4],
+    },
 }
 
 impl Kernel {
@@ -318,9 +327,7 @@ impl Lowering {
             let [output_name] = &node.output[..] else {
                 return Err(unsupported(format!("{} outputs", node.output.len())));
             };
-            let (kernel, inputs, shape) = self
-                .lower(node)
-                .map_err(unsupported)?;
+            let (kernel, inputs, shape) = self.lower(node).map_err(unsupported)?;
             let output = self.add(output_name, shape);
             steps.push(Step {
                 node: name,
@@ -365,11 +372,11 @@ impl Lowering {
     fn constant(&self, node: &pb::NodeProto, index: usize) -> Result<Option<&Constant>, String> {
         match node.input.get(index).filter(|n| !n.is_empty()) {
             None => Ok(None),
-            Some(name) => self
-                .constants
-                .get(name)
-                .map(Some)
-                .ok_or_else(|| format!("input {name:?} is not a constant (the kernel needs one)")),
+            Some(name) => {
+                self.constants.get(name).map(Some).ok_or_else(|| {
+                    format!("input {name:?} is not a constant (the kernel needs one)")
+                })
+            }
         }
     }
 
@@ -416,8 +423,7 @@ impl Lowering {
                     return Err(format!("pads {pads:?} (4 values expected)"));
                 };
                 let (top, left) = (top as usize, left as usize);
-                let (padded_h, padded_w) =
-                    (h + top + bottom as usize, wd + left + right as usize);
+                let (padded_h, padded_w) = (h + top + bottom as usize, wd + left + right as usize);
                 if stride.contains(&0) || padded_h < kh || padded_w < kw {
                     return Err(format!("a {kh}×{kw} kernel does not fit {h}×{wd} padded"));
                 }
@@ -447,7 +453,10 @@ impl Lowering {
                     return Err("groups (only 1)".into());
                 }
                 for name in ["pads", "output_padding", "output_shape"] {
-                    if attributes.ints(name).is_some_and(|v| v.iter().any(|&p| p != 0)) {
+                    if attributes
+                        .ints(name)
+                        .is_some_and(|v| v.iter().any(|&p| p != 0))
+                    {
                         return Err(format!("{name} (only none)"));
                     }
                 }
@@ -496,9 +505,7 @@ impl Lowering {
                         (1, b) => b,
                         (a, 1) => a,
                         _ => {
-                            return Err(format!(
-                                "shapes {shape:?} and {other:?} do not broadcast"
-                            ));
+                            return Err(format!("shapes {shape:?} and {other:?} do not broadcast"));
                         }
                     };
                 }
@@ -521,7 +528,10 @@ impl Lowering {
                         attributes.string("mode").unwrap_or("nearest".into())
                     ));
                 }
-                match attributes.string("coordinate_transformation_mode").as_deref() {
+                match attributes
+                    .string("coordinate_transformation_mode")
+                    .as_deref()
+                {
                     None | Some("half_pixel") => {}
                     Some(other) => {
                         return Err(format!(

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use super::backend::{SegmentationBackend, check_shape};
 use super::models::{InputRange, Layout, ModelError, ModelInfo, ModelInput};
 
-pub use graph::{LowerError, Network, SUPPORTED_OPS};
 use graph::{Binary, Kernel, Unary};
+pub use graph::{LowerError, Network, SUPPORTED_OPS};
 
 /// The kernels' WGSL (the same file the shader folder holds).
 pub const SHADER: &str = include_str!("../../../shaders/gpu_network.wgsl");
@@ -260,15 +260,13 @@ impl GpuNetwork {
                     usage: wgpu::BufferUsages::UNIFORM,
                 });
                 let weights = match &step.kernel {
-                    Kernel::Conv { weights, .. } | Kernel::ConvTranspose { weights, .. } => {
-                        Some(
-                            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                                label: Some(&step.node),
-                                contents: &f32_bytes(weights),
-                                usage: wgpu::BufferUsages::STORAGE,
-                            }),
-                        )
-                    }
+                    Kernel::Conv { weights, .. } | Kernel::ConvTranspose { weights, .. } => Some(
+                        device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                            label: Some(&step.node),
+                            contents: &f32_bytes(weights),
+                            usage: wgpu::BufferUsages::STORAGE,
+                        }),
+                    ),
                     _ => None,
                 };
                 let second = step.inputs.get(1).map(|&t| &tensors[t]);
@@ -423,10 +421,154 @@ impl GpuNetwork {
 }
 
 /// The GPU backend as the app holds it: the lowered network, which the render world turns into
-/// a [`GpuSegmenter`] (`render`). It runs no CPU tensors.
+/// a [`GpuSegmenter`] (`render`). It runs CPU tensors only when given a device of its own
+/// ([`GpuBackend::on_device`]: the model comparer's way).
 pub struct GpuBackend {
     path: PathBuf,
     network: Arc<Network>,
+    #[cfg(feature = "native")]
+    on_device: Option<OnDevice>,
+}
+
+/// A device the GPU backend runs CPU tensors on, reading the mask back: how the model comparer
+/// times it beside the CPU backends (the app's own path never reads back). Handles to the app's
+/// render device and queue, or to a device of a tool's own.
+#[derive(Clone)]
+pub struct TensorDevice {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    /// The adapter runs on the CPU (lavapipe, SwiftShader): a run then takes the same CPU the
+    /// picture is drawn with.
+    pub software: bool,
+}
+
+#[cfg(feature = "native")]
+impl TensorDevice {
+    /// A device of its own on the first adapter wgpu finds (lavapipe on a machine without a
+    /// GPU), with its limits and, where it has them, timestamp queries: for tools and tests.
+    /// Also the adapter's name.
+    pub fn first_adapter(label: &str) -> Result<(Self, String), String> {
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let adapter = bevy::tasks::block_on(
+            instance.request_adapter(&wgpu::RequestAdapterOptions::default()),
+        )
+        .map_err(|e| format!("no GPU adapter: {e}"))?;
+        let info = adapter.get_info();
+        let (device, queue) =
+            bevy::tasks::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+                label: Some(label),
+                required_features: adapter.features() & wgpu::Features::TIMESTAMP_QUERY,
+                required_limits: adapter.limits(),
+                ..Default::default()
+            }))
+            .map_err(|e| format!("no device on {}: {e}", info.name))?;
+        let software = info.device_type == wgpu::DeviceType::Cpu;
+        Ok((
+            Self {
+                device,
+                queue,
+                software,
+            },
+            info.name,
+        ))
+    }
+}
+
+/// The network on a [`TensorDevice`], with a pair of timestamp queries where the device has
+/// them (its GPU ms; else the caller's clock times the whole run).
+#[cfg(feature = "native")]
+struct OnDevice {
+    device: TensorDevice,
+    network: GpuNetwork,
+    timestamps: Option<(wgpu::QuerySet, wgpu::Buffer, wgpu::Buffer)>,
+    last_ms: Option<f64>,
+}
+
+#[cfg(feature = "native")]
+impl OnDevice {
+    fn new(device: TensorDevice, network: Arc<Network>) -> Self {
+        let gpu = &device.device;
+        let timestamps = gpu
+            .features()
+            .contains(wgpu::Features::TIMESTAMP_QUERY)
+            .then(|| {
+                let buffer = |label, usage| {
+                    gpu.create_buffer(&wgpu::BufferDescriptor {
+                        label: Some(label),
+                        size: 16,
+                        usage,
+                        mapped_at_creation: false,
+                    })
+                };
+                (
+                    gpu.create_query_set(&wgpu::QuerySetDescriptor {
+                        label: Some("gpu_network comparer timestamps"),
+                        ty: wgpu::QueryType::Timestamp,
+                        count: 2,
+                    }),
+                    buffer(
+                        "gpu_network comparer resolve",
+                        wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                    ),
+                    buffer(
+                        "gpu_network comparer timestamps read",
+                        wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                    ),
+                )
+            });
+        Self {
+            network: GpuNetwork::new(gpu, network),
+            device,
+            timestamps,
+            last_ms: None,
+        }
+    }
+
+    /// The network on `input`: its output, read back; the pass's GPU ms kept for `last_ms`.
+    fn run(&mut self, input: &[f32]) -> Vec<f32> {
+        let (device, queue) = (&self.device.device, &self.device.queue);
+        queue.write_buffer(self.network.input(), 0, &f32_bytes(input));
+        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
+            label: Some("gpu_network comparer run"),
+        });
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("gpu_network"),
+                timestamp_writes: self.timestamps.as_ref().map(|(queries, _, _)| {
+                    wgpu::ComputePassTimestampWrites {
+                        query_set: queries,
+                        beginning_of_pass_write_index: Some(0),
+                        end_of_pass_write_index: Some(1),
+                    }
+                }),
+            });
+            self.network.encode(&mut pass);
+        }
+        if let Some((queries, resolve, read)) = &self.timestamps {
+            encoder.resolve_query_set(queries, 0..2, resolve, 0);
+            encoder.copy_buffer_to_buffer(resolve, 0, read, 0, 16);
+        }
+        let output = self.network.network.output;
+        // Submits, and waits for the GPU: the timestamps are written by then too.
+        let mut values = self.network.read(device, queue, encoder, &[output]);
+        self.last_ms = self.timestamps.as_ref().and_then(|(_, _, read)| {
+            read.slice(..).map_async(wgpu::MapMode::Read, |_| {});
+            device.poll(wgpu::PollType::wait_indefinitely()).ok()?;
+            let ticks: Vec<u64> = read
+                .slice(..)
+                .get_mapped_range()
+                .chunks_exact(8)
+                .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+                .collect();
+            read.unmap();
+            let period_ns = f64::from(queue.get_timestamp_period());
+            let elapsed = ticks[1].checked_sub(ticks[0])?;
+            // No tick at all: the device does not really time passes (the caller's clock does).
+            (elapsed > 0).then(|| elapsed as f64 * period_ns / 1e6)
+        });
+        values.pop().unwrap_or_default()
+    }
 }
 
 impl GpuBackend {
@@ -438,8 +580,8 @@ impl GpuBackend {
             backend: "gpu",
             message,
         };
-        let network = Network::from_onnx(bytes, model.input_shape())
-            .map_err(|e| corrupt(e.to_string()))?;
+        let network =
+            Network::from_onnx(bytes, model.input_shape()).map_err(|e| corrupt(e.to_string()))?;
         let output = network.tensors[network.output].shape;
         check_shape(
             path,
@@ -456,7 +598,17 @@ impl GpuBackend {
         Ok(Self {
             path: path.to_owned(),
             network: Arc::new(network),
+            #[cfg(feature = "native")]
+            on_device: None,
         })
+    }
+
+    /// The backend running CPU tensors on `device` (the model comparer's way: a tensor in, the
+    /// mask read back, GPU ms from timestamp queries where the device has them).
+    #[cfg(feature = "native")]
+    pub fn on_device(mut self, device: TensorDevice) -> Self {
+        self.on_device = Some(OnDevice::new(device, Arc::clone(&self.network)));
+        self
     }
 }
 
@@ -465,7 +617,12 @@ impl SegmentationBackend for GpuBackend {
         "gpu"
     }
 
-    fn run(&mut self, _input: &[f32]) -> Result<Vec<f32>, ModelError> {
+    fn run(&mut self, input: &[f32]) -> Result<Vec<f32>, ModelError> {
+        #[cfg(feature = "native")]
+        if let Some(on_device) = &mut self.on_device {
+            return Ok(on_device.run(input));
+        }
+        let _ = input;
         Err(ModelError::Run {
             path: self.path.clone(),
             backend: "gpu",
@@ -473,6 +630,14 @@ impl SegmentationBackend for GpuBackend {
                       CPU tensor"
                 .into(),
         })
+    }
+
+    fn last_run_ms(&self) -> Option<f64> {
+        #[cfg(feature = "native")]
+        if let Some(on_device) = &self.on_device {
+            return on_device.last_ms;
+        }
+        None
     }
 
     fn gpu_network(&self) -> Option<Arc<Network>> {
@@ -675,13 +840,14 @@ impl GpuSegmenter {
         frame: &wgpu::TextureView,
         mask: &wgpu::TextureView,
     ) -> [wgpu::BindGroup; 4] {
-        let group = |pipeline: &wgpu::ComputePipeline, index: u32, entries: &[wgpu::BindGroupEntry]| {
-            device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some("gpu_network frame io"),
-                layout: &pipeline.get_bind_group_layout(index),
-                entries,
-            })
-        };
+        let group =
+            |pipeline: &wgpu::ComputePipeline, index: u32, entries: &[wgpu::BindGroupEntry]| {
+                device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("gpu_network frame io"),
+                    layout: &pipeline.get_bind_group_layout(index),
+                    entries,
+                })
+            };
         fn buffer(binding: u32, buffer: &wgpu::Buffer) -> wgpu::BindGroupEntry<'_> {
             wgpu::BindGroupEntry {
                 binding,

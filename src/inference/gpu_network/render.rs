@@ -20,8 +20,8 @@ use bevy::render::{RenderApp, RenderStartup};
 
 use super::{GpuSegmenter, Network};
 use crate::capture::FrameImage;
-use crate::effects::gpu_time::ChainGpuTimer;
 use crate::effects::chain::ChainIo;
+use crate::effects::gpu_time::ChainGpuTimer;
 use crate::inference::models::ModelInput;
 
 /// The pass's time span: its GPU ms from timestamps on the pass (`backdrop/gpu/<span>`, the
@@ -148,8 +148,11 @@ fn segment(
         .as_ref()
         .is_none_or(|(generation, _)| *generation != request.generation)
     {
-        let segmenter =
-            GpuSegmenter::new(device.wgpu_device(), Arc::clone(&request.network), &request.input);
+        let segmenter = GpuSegmenter::new(
+            device.wgpu_device(),
+            Arc::clone(&request.network),
+            &request.input,
+        );
         segmenters.current = Some((request.generation, segmenter));
     }
     let Some((_, segmenter)) = &segmenters.current else {
