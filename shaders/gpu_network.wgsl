@@ -137,6 +137,52 @@ fn conv4(@builtin(global_invocation_id) id: vec3<u32>) {
     }
 }
 
+// A 1 × 1 convolution (stride 1, no padding, one group) is a matrix product over the plane's
+// pixels p: out[oc, p] = bias[oc] + Σ_ic w[oc, ic] · a[ic, p]. Each invocation computes four
+// output channels at four neighbouring pixels, 16 sums in registers: each input value it reads
+// serves four channels and each weight four pixels (conv4 reads a weight per sum). id.x: a block
+// of four pixels of the flattened plane, id.z: a block of four output channels. The lowering uses
+// it where the plane and the output channels come in whole blocks of four. Sums in input-channel
+// order, as conv's. On lavapipe it made the 1 × 1 convolutions 2.9× faster than conv4 and the
+// whole network 1.5×.
+@compute @workgroup_size(64, 1, 1)
+fn pointwise(@builtin(global_invocation_id) id: vec3<u32>) {
+    let plane = params.out_shape.z * params.out_shape.w;
+    let p = id.x * 4u;
+    if p >= plane || id.z * 4u >= params.out_shape.y {
+        return;
+    }
+    let first_out = id.z * 4u;
+    let channels = params.a_shape.y;
+    var s0 = vec4<f32>(0.0);
+    var s1 = vec4<f32>(0.0);
+    var s2 = vec4<f32>(0.0);
+    var s3 = vec4<f32>(0.0);
+    for (var i = 0u; i < channels; i++) {
+        let at = i * plane + p;
+        let x = vec4<f32>(a[at], a[at + 1u], a[at + 2u], a[at + 3u]);
+        let tap = first_out * channels + i;
+        s0 += w[tap] * x;
+        s1 += w[tap + channels] * x;
+        s2 += w[tap + 2u * channels] * x;
+        s3 += w[tap + 3u * channels] * x;
+    }
+    let biases = params.out_shape.y * channels + first_out;
+    let o = first_out * plane + p;
+    write4(o, s0 + w[biases]);
+    write4(o + plane, s1 + w[biases + 1u]);
+    write4(o + 2u * plane, s2 + w[biases + 2u]);
+    write4(o + 3u * plane, s3 + w[biases + 3u]);
+}
+
+// Four neighbouring output elements.
+fn write4(at: u32, values: vec4<f32>) {
+    out[at] = values.x;
+    out[at + 1u] = values.y;
+    out[at + 2u] = values.z;
+    out[at + 3u] = values.w;
+}
+
 // ONNX ConvTranspose, one group, no padding: out[oc, y, x] = bias[oc] +
 // Σ over ic and the taps (ky, kx) with y = iy·sy + ky, x = ix·sx + kx of a[ic, iy, ix]·w[ic, oc, ky, kx].
 @compute @workgroup_size(8, 8, 1)

@@ -29,9 +29,10 @@ pub const SHADER: &str = include_str!("../../../shaders/gpu_network.wgsl");
 const TILE: u32 = 8;
 
 /// The kernels' entry points, in the order of [`GpuNetwork`]'s pipelines.
-const ENTRY_POINTS: [&str; 8] = [
+const ENTRY_POINTS: [&str; 9] = [
     "conv",
     "conv4",
+    "pointwise",
     "conv_transpose",
     "unary",
     "binary",
@@ -42,16 +43,42 @@ const ENTRY_POINTS: [&str; 8] = [
 
 fn entry_index(kernel: &Kernel, out: [usize; 4]) -> usize {
     match kernel {
+        Kernel::Conv { .. } if pointwise(kernel, out) => 2,
         Kernel::Conv { .. } if blocks_of_four(kernel, out) => 1,
         Kernel::Conv { .. } => 0,
-        Kernel::ConvTranspose { .. } => 2,
-        Kernel::Unary(_) => 3,
-        Kernel::Binary(_) => 4,
-        Kernel::GlobalAveragePool => 5,
-        Kernel::ResizeBilinear => 6,
-        Kernel::Transpose { .. } => 7,
+        Kernel::ConvTranspose { .. } => 3,
+        Kernel::Unary(_) => 4,
+        Kernel::Binary(_) => 5,
+        Kernel::GlobalAveragePool => 6,
+        Kernel::ResizeBilinear => 7,
+        Kernel::Transpose { .. } => 8,
     }
 }
+
+/// Whether a convolution is a matrix product in blocks of four (`pointwise`): 1 × 1, stride 1,
+/// no padding, one group, and the output's channels and plane in whole blocks of four.
+fn pointwise(kernel: &Kernel, out: [usize; 4]) -> bool {
+    match kernel {
+        Kernel::Conv {
+            groups,
+            kernel,
+            stride,
+            pad,
+            ..
+        } => {
+            *groups == 1
+                && *kernel == [1, 1]
+                && *stride == [1, 1]
+                && *pad == [0, 0]
+                && out[1].is_multiple_of(4)
+                && (out[2] * out[3]).is_multiple_of(4)
+        }
+        _ => false,
+    }
+}
+
+/// Invocations of `pointwise` a workgroup runs (its `workgroup_size`).
+const POINTWISE_GROUP: u32 = 64;
 
 /// Whether a convolution runs four output channels an invocation (`conv4`): more than one input
 /// channel a group (not depthwise) and whole blocks of four output channels in each group.
@@ -169,6 +196,11 @@ fn tiles(width: usize, height: usize, planes: usize) -> [u32; 3] {
 fn workgroups(kernel: &Kernel, out: [usize; 4]) -> [u32; 3] {
     match kernel {
         Kernel::GlobalAveragePool => [1, 1, out[1] as u32],
+        _ if pointwise(kernel, out) => [
+            ((out[2] * out[3] / 4) as u32).div_ceil(POINTWISE_GROUP),
+            1,
+            (out[1] / 4) as u32,
+        ],
         _ if blocks_of_four(kernel, out) => tiles(out[3], out[2], out[1] / 4),
         _ => tiles(out[3], out[2], out[1]),
     }
@@ -916,6 +948,31 @@ mod tests {
         );
     }
 
+    fn conv(kernel: usize, stride: usize, groups: usize) -> Kernel {
+        Kernel::Conv {
+            weights: Vec::new(),
+            groups,
+            kernel: [kernel; 2],
+            stride: [stride; 2],
+            pad: [0; 2],
+        }
+    }
+
+    #[test]
+    fn only_whole_blocks_of_1x1_convolutions_are_matrix_products() {
+        // 72 × 128 pixels in blocks of four, 64 to a workgroup; 16 channels in blocks of four.
+        let out = [1, 16, 72, 128];
+        assert!(pointwise(&conv(1, 1, 1), out));
+        assert_eq!(workgroups(&conv(1, 1, 1), out), [36, 1, 4]);
+        assert_eq!(entry_index(&conv(1, 1, 1), out), 2);
+        // A plane of 5 × 9 = 45 pixels, 6 channels, a stride, a group, a 3 × 3 window: no.
+        assert!(!pointwise(&conv(1, 1, 1), [1, 16, 5, 9]));
+        assert!(!pointwise(&conv(1, 1, 1), [1, 6, 8, 8]));
+        assert!(!pointwise(&conv(1, 2, 1), out));
+        assert!(!pointwise(&conv(1, 1, 2), out));
+        assert!(!pointwise(&conv(3, 1, 1), out));
+    }
+
     #[test]
     fn every_kernel_has_its_entry_point_in_the_wgsl() {
         for entry in ENTRY_POINTS {
@@ -926,5 +983,8 @@ mod tests {
         }
         assert!(SHADER.contains(&format!("const TILE: u32 = {TILE}u;")));
         assert!(SHADER.contains("var<workgroup> partial: array<f32, 64>;"));
+        assert!(SHADER.contains(&format!(
+            "@workgroup_size({POINTWISE_GROUP}, 1, 1)\nfn pointwise("
+        )));
     }
 }
