@@ -2,7 +2,9 @@
 // kind of ONNX node, one invocation per output element (a tensor in a storage buffer, f32, NCHW
 // inside the network, row-major, batch 1), dispatched as x = column, y = row, z = channel in
 // 8 × 8 tiles: the element's coordinates are the invocation's id, no integer division per element
-// (on lavapipe this alone changed nothing measurable; the four-channel convolution `conv4` did). The lowering (graph.rs) fixes every shape at load time; each
+// (on lavapipe this alone changed nothing measurable). The convolutions compute several outputs
+// an invocation where the shapes allow (conv4, depthwise4, pointwise), each read serving several
+// sums: that is what made them faster. The lowering (graph.rs) fixes every shape at load time; each
 // dispatch gets its own `Params`. Arithmetic in f32 as the CPU engines do; sums in the order
 // ONNX's definitions write them (no reassociation the reference would not do, beyond f32's own).
 //
@@ -134,6 +136,48 @@ fn conv4(@builtin(global_invocation_id) id: vec3<u32>) {
     let index = flat(o, params.out_shape);
     for (var k = 0u; k < 4u; k++) {
         out[index + k * plane] = sum[k] + w[biases + first_out + k];
+    }
+}
+
+// A depthwise convolution (one input channel a group, one output channel a group) for four
+// neighbouring outputs of a row at once (id.x = a block of four columns): each weight is read
+// once for the four, and the window's rows that fall inside the input are found once. Taps
+// beyond the left or right edge add zero. Sums in the window's order, as conv's.
+@compute @workgroup_size(8, 8, 1)
+fn depthwise4(@builtin(global_invocation_id) id: vec3<u32>) {
+    let x0 = id.x * 4u;
+    let o = vec4<u32>(0u, id.z, id.y, x0);
+    if !inside(o) {
+        return;
+    }
+    let in_shape = params.a_shape;
+    let kh = params.window.x;
+    let kw = params.window.y;
+    let stride_x = i32(params.window.w);
+    let top = i32(o.z * params.window.z) - i32(params.misc.x);
+    let left = i32(x0) * stride_x - i32(params.misc.y);
+    let ky_first = u32(max(-top, 0));
+    let ky_end = u32(clamp(i32(in_shape.z) - top, 0, i32(kh)));
+    let width = i32(in_shape.w);
+    let taps = o.y * kh * kw;
+    var sum = vec4<f32>(0.0);
+    for (var ky = ky_first; ky < ky_end; ky++) {
+        let row = (o.y * in_shape.z + u32(top + i32(ky))) * in_shape.w;
+        for (var kx = 0u; kx < kw; kx++) {
+            let weight = w[taps + ky * kw + kx];
+            let column = vec4<i32>(left + i32(kx)) + vec4<i32>(0, 1, 2, 3) * stride_x;
+            let at = vec4<u32>(clamp(column, vec4<i32>(0), vec4<i32>(width - 1))) + row;
+            let value = vec4<f32>(a[at.x], a[at.y], a[at.z], a[at.w]);
+            let within = (column >= vec4<i32>(0)) & (column < vec4<i32>(width));
+            sum += weight * select(vec4<f32>(0.0), value, within);
+        }
+    }
+    let bias = w[params.out_shape.y * kh * kw + o.y];
+    let index = flat(o, params.out_shape);
+    for (var k = 0u; k < 4u; k++) {
+        if x0 + k < params.out_shape.w {
+            out[index + k] = sum[k] + bias;
+        }
     }
 }
 

@@ -29,10 +29,11 @@ pub const SHADER: &str = include_str!("../../../shaders/gpu_network.wgsl");
 const TILE: u32 = 8;
 
 /// The kernels' entry points, in the order of [`GpuNetwork`]'s pipelines.
-const ENTRY_POINTS: [&str; 9] = [
+const ENTRY_POINTS: [&str; 10] = [
     "conv",
     "conv4",
     "pointwise",
+    "depthwise4",
     "conv_transpose",
     "unary",
     "binary",
@@ -44,14 +45,15 @@ const ENTRY_POINTS: [&str; 9] = [
 fn entry_index(kernel: &Kernel, out: [usize; 4]) -> usize {
     match kernel {
         Kernel::Conv { .. } if pointwise(kernel, out) => 2,
+        Kernel::Conv { .. } if depthwise(kernel, out) => 3,
         Kernel::Conv { .. } if blocks_of_four(kernel, out) => 1,
         Kernel::Conv { .. } => 0,
-        Kernel::ConvTranspose { .. } => 3,
-        Kernel::Unary(_) => 4,
-        Kernel::Binary(_) => 5,
-        Kernel::GlobalAveragePool => 6,
-        Kernel::ResizeBilinear => 7,
-        Kernel::Transpose { .. } => 8,
+        Kernel::ConvTranspose { .. } => 4,
+        Kernel::Unary(_) => 5,
+        Kernel::Binary(_) => 6,
+        Kernel::GlobalAveragePool => 7,
+        Kernel::ResizeBilinear => 8,
+        Kernel::Transpose { .. } => 9,
     }
 }
 
@@ -73,6 +75,20 @@ fn pointwise(kernel: &Kernel, out: [usize; 4]) -> bool {
                 && out[1].is_multiple_of(4)
                 && (out[2] * out[3]).is_multiple_of(4)
         }
+        _ => false,
+    }
+}
+
+/// Whether a convolution is depthwise (`depthwise4`): a group per output channel, one input
+/// channel each.
+fn depthwise(kernel: &Kernel, out: [usize; 4]) -> bool {
+    match kernel {
+        Kernel::Conv {
+            weights,
+            groups,
+            kernel,
+            ..
+        } => *groups == out[1] && weights.len() == out[1] * (kernel[0] * kernel[1] + 1),
         _ => false,
     }
 }
@@ -196,6 +212,7 @@ fn tiles(width: usize, height: usize, planes: usize) -> [u32; 3] {
 fn workgroups(kernel: &Kernel, out: [usize; 4]) -> [u32; 3] {
     match kernel {
         Kernel::GlobalAveragePool => [1, 1, out[1] as u32],
+        _ if depthwise(kernel, out) => tiles(out[3].div_ceil(4), out[2], out[1]),
         _ if pointwise(kernel, out) => [
             ((out[2] * out[3] / 4) as u32).div_ceil(POINTWISE_GROUP),
             1,
@@ -971,6 +988,31 @@ mod tests {
         assert!(!pointwise(&conv(1, 2, 1), out));
         assert!(!pointwise(&conv(1, 1, 2), out));
         assert!(!pointwise(&conv(3, 1, 1), out));
+    }
+
+    #[test]
+    fn depthwise_convolutions_run_four_columns_an_invocation() {
+        let depthwise_3x3 = Kernel::Conv {
+            weights: vec![0.0; 16 * (9 + 1)],
+            groups: 16,
+            kernel: [3; 2],
+            stride: [2; 2],
+            pad: [1; 2],
+        };
+        // 72 × 130: 33 blocks of four columns (the last one half outside), in 8 × 8 tiles.
+        let out = [1, 16, 72, 130];
+        assert!(depthwise(&depthwise_3x3, out));
+        assert_eq!(entry_index(&depthwise_3x3, out), 3);
+        assert_eq!(workgroups(&depthwise_3x3, out), [5, 9, 16]);
+        // Two input channels a group: not depthwise.
+        let grouped = Kernel::Conv {
+            weights: vec![0.0; 16 * (2 * 9 + 1)],
+            groups: 16,
+            kernel: [3; 2],
+            stride: [1; 2],
+            pad: [1; 2],
+        };
+        assert!(!depthwise(&grouped, out));
     }
 
     #[test]
