@@ -6,6 +6,8 @@
 //! - **frame → mask ms**: wall clock from handing the frame's pixels to the GPU (a texture
 //!   upload) to the mask being there (the GPU waited for) — for the CPU engines, from the frame's
 //!   pixels to the mask in memory (pre-processing + inference, on this thread);
+//! - the same network node by node as the file has it ("nodes as written": no activation folded
+//!   into the convolutions), side by side with what the backend runs;
 //! - where the GPU time goes: each network step alone (submitted and waited for, wall clock),
 //!   summed per op, beside the steps' count and their output elements.
 //!
@@ -177,7 +179,9 @@ fn main() {
     let mut breakdowns = Vec::new();
     for info in &registry.models {
         let bytes = registry.read(info).expect("model file");
-        let network = Network::from_onnx(&bytes, info.input_shape()).expect("lowered");
+        let as_written = Network::from_onnx(&bytes, info.input_shape()).expect("lowered");
+        // What the backend runs: activations folded into the convolutions.
+        let network = as_written.clone().fused();
         let steps: Vec<(&'static str, usize)> = network
             .steps
             .iter()
@@ -193,60 +197,67 @@ fn main() {
             })
             .collect();
         let segmenter = GpuSegmenter::new(&gpu.device, std::sync::Arc::new(network), &info.input);
+        let unfused = GpuSegmenter::new(&gpu.device, std::sync::Arc::new(as_written), &info.input);
         let texture = gpu_network::frame_texture(&gpu.device, &gpu.queue, &frame);
         let mask = gpu_network::mask_texture(&gpu.device, info.input.width, info.input.height);
         let (frame_view, mask_view) = (
             texture.create_view(&Default::default()),
             mask.create_view(&Default::default()),
         );
-        let whole = Timer::new(&gpu, 1);
-        let parts = Timer::new(&gpu, 3);
-        let (mut gpu_ms, mut latency_ms) = (Vec::new(), Vec::new());
-        let mut part_ms: [Vec<f64>; 3] = Default::default();
-        for run in 0..WARM_UP + runs {
-            let started = Instant::now();
-            gpu_network::write_frame(&gpu.queue, &texture, &frame);
-            let mut encoder = gpu.device.create_command_encoder(&Default::default());
-            segmenter.encode(
-                &gpu.device,
-                &mut encoder,
-                &frame_view,
-                &mask_view,
-                Some(whole.writes(0)),
-            );
-            whole.resolve(&mut encoder);
-            gpu.queue.submit([encoder.finish()]);
-            let ms = whole.read_ms(&gpu)[0];
-            let elapsed = started.elapsed().as_secs_f64() * 1e3;
-            if run >= WARM_UP {
-                gpu_ms.push(ms);
-                latency_ms.push(elapsed);
+        // Side by side: the fused network, and the same one node by node as the file has it.
+        for (form, segmenter) in [
+            (format!("gpu ({})", gpu.name), &segmenter),
+            ("gpu, nodes as written".to_owned(), &unfused),
+        ] {
+            let whole = Timer::new(&gpu, 1);
+            let parts = Timer::new(&gpu, 3);
+            let (mut gpu_ms, mut latency_ms) = (Vec::new(), Vec::new());
+            let mut part_ms: [Vec<f64>; 3] = Default::default();
+            for run in 0..WARM_UP + runs {
+                let started = Instant::now();
+                gpu_network::write_frame(&gpu.queue, &texture, &frame);
+                let mut encoder = gpu.device.create_command_encoder(&Default::default());
+                segmenter.encode(
+                    &gpu.device,
+                    &mut encoder,
+                    &frame_view,
+                    &mask_view,
+                    Some(whole.writes(0)),
+                );
+                whole.resolve(&mut encoder);
+                gpu.queue.submit([encoder.finish()]);
+                let ms = whole.read_ms(&gpu)[0];
+                let elapsed = started.elapsed().as_secs_f64() * 1e3;
+                if run >= WARM_UP {
+                    gpu_ms.push(ms);
+                    latency_ms.push(elapsed);
+                }
             }
-        }
-        for _ in 0..(runs / 3).max(5) {
-            let mut encoder = gpu.device.create_command_encoder(&Default::default());
-            segmenter.encode_in_parts(
-                &gpu.device,
-                &mut encoder,
-                &frame_view,
-                &mask_view,
-                &parts.set,
-                0,
-            );
-            parts.resolve(&mut encoder);
-            gpu.queue.submit([encoder.finish()]);
-            for (k, ms) in parts.read_ms(&gpu).into_iter().enumerate() {
-                part_ms[k].push(ms);
+            for _ in 0..(runs / 3).max(5) {
+                let mut encoder = gpu.device.create_command_encoder(&Default::default());
+                segmenter.encode_in_parts(
+                    &gpu.device,
+                    &mut encoder,
+                    &frame_view,
+                    &mask_view,
+                    &parts.set,
+                    0,
+                );
+                parts.resolve(&mut encoder);
+                gpu.queue.submit([encoder.finish()]);
+                for (k, ms) in parts.read_ms(&gpu).into_iter().enumerate() {
+                    part_ms[k].push(ms);
+                }
             }
+            let [pre, net, write] = part_ms.map(median);
+            println!(
+                "| {} | {} | {:.2} (in three passes: pre-processing {pre:.2}, network {net:.2}, mask write {write:.2}) | {:.2} |",
+                info.id,
+                form,
+                median(gpu_ms),
+                median(latency_ms)
+            );
         }
-        let [pre, net, write] = part_ms.map(median);
-        println!(
-            "| {} | gpu ({}) | {:.2} (in three passes: pre-processing {pre:.2}, network {net:.2}, mask write {write:.2}) | {:.2} |",
-            info.id,
-            gpu.name,
-            median(gpu_ms),
-            median(latency_ms)
-        );
         // CPU engines: the frame's pixels → mask in memory.
         let mut kinds = vec![BackendKind::Tract];
         if ort.is_ok() {

@@ -21,12 +21,12 @@ struct Params {
     b_shape: vec4<u32>,
     // Kernel height, width; stride y, x (Conv, ConvTranspose).
     window: vec4<u32>,
-    // Pad top, left (Conv); the op (w; Unary: 0 Relu, 1 Sigmoid, 2 HardSigmoid; Binary: 0 Add,
-    // 1 Mul).
+    // Pad top, left (Conv); the activation (z; Conv: see `activate`); the op (w; Unary: 0 Relu,
+    // 1 Sigmoid, 2 HardSigmoid; Binary: 0 Add, 1 Mul).
     misc: vec4<u32>,
     // Conv: input channels per group, output channels per group.
     groups: vec4<u32>,
-    // HardSigmoid's alpha, beta.
+    // HardSigmoid's alpha, beta (Unary, and a convolution's activation).
     factors: vec4<f32>,
     // Transpose: the input axis of each output axis.
     perm: vec4<u32>,
@@ -53,6 +53,19 @@ fn inside(o: vec4<u32>) -> bool {
 
 fn flat(at: vec4<u32>, shape: vec4<u32>) -> u32 {
     return ((at.x * shape.y + at.y) * shape.z + at.z) * shape.w + at.w;
+}
+
+// A convolution's activation, folded into it from the nodes that followed it (graph.rs's
+// `Network::fused`): misc.z 0 none, 1 Relu, 2 HardSigmoid, 3 hard-swish x · HardSigmoid(x),
+// 4 Sigmoid; HardSigmoid's alpha, beta in factors. Selects, not branches: no control flow on
+// uniforms.
+fn activate(x: vec4<f32>) -> vec4<f32> {
+    let code = params.misc.z;
+    let hard = clamp(params.factors.x * x + params.factors.y, vec4<f32>(0.0), vec4<f32>(1.0));
+    var y = select(x, max(x, vec4<f32>(0.0)), code == 1u);
+    y = select(y, hard, code == 2u);
+    y = select(y, x * hard, code == 3u);
+    return select(y, 1.0 / (1.0 + exp(-x)), code == 4u);
 }
 
 @compute @workgroup_size(8, 8, 1)
@@ -91,7 +104,7 @@ fn conv(@builtin(global_invocation_id) id: vec3<u32>) {
         }
     }
     let bias = w[params.out_shape.y * in_per_group * kh * kw + o.y];
-    out[index] = sum + bias;
+    out[index] = activate(vec4<f32>(sum + bias)).x;
 }
 
 // The same convolution for four output channels at once (id.z = a block of four; the lowering
@@ -131,11 +144,12 @@ fn conv4(@builtin(global_invocation_id) id: vec3<u32>) {
             }
         }
     }
-    let biases = params.out_shape.y * stride;
+    let biases = params.out_shape.y * stride + first_out;
     let plane = params.out_shape.z * params.out_shape.w;
     let index = flat(o, params.out_shape);
+    let result = activate(sum + vec4<f32>(w[biases], w[biases + 1u], w[biases + 2u], w[biases + 3u]));
     for (var k = 0u; k < 4u; k++) {
-        out[index + k * plane] = sum[k] + w[biases + first_out + k];
+        out[index + k * plane] = result[k];
     }
 }
 
@@ -172,11 +186,11 @@ fn depthwise4(@builtin(global_invocation_id) id: vec3<u32>) {
             sum += weight * select(vec4<f32>(0.0), value, within);
         }
     }
-    let bias = w[params.out_shape.y * kh * kw + o.y];
+    let result = activate(sum + w[params.out_shape.y * kh * kw + o.y]);
     let index = flat(o, params.out_shape);
     for (var k = 0u; k < 4u; k++) {
         if x0 + k < params.out_shape.w {
-            out[index + k] = sum[k] + bias;
+            out[index + k] = result[k];
         }
     }
 }
@@ -213,10 +227,10 @@ fn pointwise(@builtin(global_invocation_id) id: vec3<u32>) {
     }
     let biases = params.out_shape.y * channels + first_out;
     let o = first_out * plane + p;
-    write4(o, s0 + w[biases]);
-    write4(o + plane, s1 + w[biases + 1u]);
-    write4(o + 2u * plane, s2 + w[biases + 2u]);
-    write4(o + 3u * plane, s3 + w[biases + 3u]);
+    write4(o, activate(s0 + w[biases]));
+    write4(o + plane, activate(s1 + w[biases + 1u]));
+    write4(o + 2u * plane, activate(s2 + w[biases + 2u]));
+    write4(o + 3u * plane, activate(s3 + w[biases + 3u]));
 }
 
 // Four neighbouring output elements.

@@ -145,6 +145,26 @@ impl Kernel {
     }
 }
 
+/// What a convolution applies to its sums before it writes them: an activation node that only
+/// followed it, folded into it by [`Network::fused`] (one dispatch and one tensor fewer).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Activation {
+    #[default]
+    None,
+    Relu,
+    Sigmoid,
+    /// max(0, min(1, alpha·x + beta)).
+    HardSigmoid {
+        alpha: f32,
+        beta: f32,
+    },
+    /// x · HardSigmoid(x): a HardSigmoid and the Mul of its input with it.
+    HardSwish {
+        alpha: f32,
+        beta: f32,
+    },
+}
+
 /// One node: its kernel, the tensors it reads (1 or 2) and the one it writes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Step {
@@ -152,6 +172,9 @@ pub struct Step {
     pub kernel: Kernel,
     pub inputs: Vec<usize>,
     pub output: usize,
+    /// Nodes folded into this one ([`Network::fused`]): their activation, applied to the
+    /// output, which is now the last folded node's.
+    pub activation: Activation,
 }
 
 /// The lowered network, in the order its steps run.
@@ -176,6 +199,84 @@ impl Network {
             .as_ref()
             .ok_or_else(|| LowerError::NotOnnx("no graph".into()))?;
         Lowering::new(graph, input_shape)?.run(graph)
+    }
+
+    /// The network with every activation that only follows a convolution folded into it:
+    /// Conv → Relu, Conv → Sigmoid, Conv → HardSigmoid, and hard-swish, Conv → HardSigmoid → Mul of the two. The
+    /// convolution then writes the last folded node's output; the tensors between are no longer
+    /// written (nothing else reads them). Fewer dispatches, and each activation done where the
+    /// value is still in a register.
+    pub fn fused(mut self) -> Self {
+        let mut i = 0;
+        while i < self.steps.len() {
+            if matches!(self.steps[i].kernel, Kernel::Conv { .. })
+                && self.steps[i].activation == Activation::None
+                && let Some((activation, output, folded)) = self.foldable_after(i)
+            {
+                let step = &mut self.steps[i];
+                step.activation = activation;
+                step.output = output;
+                // Later steps first, so the earlier index stays valid.
+                for j in folded.into_iter().rev() {
+                    self.steps.remove(j);
+                }
+            }
+            i += 1;
+        }
+        self
+    }
+
+    /// The steps after step `i` that read its output, as an activation to fold into it: the
+    /// activation, the output it then writes, and the steps folded (ascending).
+    fn foldable_after(&self, i: usize) -> Option<(Activation, usize, Vec<usize>)> {
+        let readers = |tensor: usize| -> Vec<usize> {
+            (0..self.steps.len())
+                .filter(|&j| self.steps[j].inputs.contains(&tensor))
+                .collect()
+        };
+        let conv_out = self.steps[i].output;
+        if conv_out == self.output {
+            return None;
+        }
+        match readers(conv_out)[..] {
+            [j] if self.steps[j].inputs == [conv_out] => match self.steps[j].kernel {
+                Kernel::Unary(Unary::Relu) => {
+                    Some((Activation::Relu, self.steps[j].output, vec![j]))
+                }
+                Kernel::Unary(Unary::Sigmoid) => {
+                    Some((Activation::Sigmoid, self.steps[j].output, vec![j]))
+                }
+                Kernel::Unary(Unary::HardSigmoid { alpha, beta }) => Some((
+                    Activation::HardSigmoid { alpha, beta },
+                    self.steps[j].output,
+                    vec![j],
+                )),
+                _ => None,
+            },
+            [j, k] => {
+                let Kernel::Unary(Unary::HardSigmoid { alpha, beta }) = self.steps[j].kernel else {
+                    return None;
+                };
+                let gate = self.steps[j].output;
+                let mut product = self.steps[k].inputs.clone();
+                product.sort_unstable();
+                let mut expected = vec![conv_out, gate];
+                expected.sort_unstable();
+                let hard_swish = self.steps[j].inputs == [conv_out]
+                    && self.steps[k].kernel == Kernel::Binary(Binary::Mul)
+                    && product == expected
+                    && gate != self.output
+                    && readers(gate) == [k];
+                hard_swish.then(|| {
+                    (
+                        Activation::HardSwish { alpha, beta },
+                        self.steps[k].output,
+                        vec![j, k],
+                    )
+                })
+            }
+            _ => None,
+        }
     }
 
     /// The number of parameters (weights and biases) the steps hold.
@@ -334,6 +435,7 @@ impl Lowering {
                 kernel,
                 inputs,
                 output,
+                activation: Activation::None,
             });
         }
         let [output] = &graph.output[..] else {
@@ -637,6 +739,56 @@ mod tests {
             let ops: std::collections::BTreeSet<_> =
                 network.steps.iter().map(|s| s.kernel.op()).collect();
             assert_eq!(ops.len(), SUPPORTED_OPS.len(), "{file}: {ops:?}");
+            // Folded: in these models every Relu and HardSigmoid reads a convolution's output
+            // that nothing else reads, or is half of a hard-swish: none is left, each became one
+            // convolution's activation, and a hard-swish's Mul went with it. A Sigmoid is folded
+            // where it follows a convolution alone (not the mask's, which follows the
+            // ConvTranspose).
+            let fused = network.clone().fused();
+            let count = |network: &Network, op: &str| {
+                network.steps.iter().filter(|s| s.kernel.op() == op).count()
+            };
+            assert_eq!(count(&fused, "Relu"), 0, "{file}");
+            assert_eq!(count(&fused, "HardSigmoid"), 0, "{file}");
+            assert_eq!(fused.parameters(), network.parameters(), "{file}");
+            assert_eq!(fused.output, network.output, "{file}");
+            let activations = |kind: fn(&Activation) -> bool| {
+                fused.steps.iter().filter(|s| kind(&s.activation)).count()
+            };
+            assert_eq!(
+                activations(|a| matches!(a, Activation::Relu)),
+                count(&network, "Relu"),
+                "{file}"
+            );
+            assert_eq!(
+                activations(|a| matches!(
+                    a,
+                    Activation::HardSigmoid { .. } | Activation::HardSwish { .. }
+                )),
+                count(&network, "HardSigmoid"),
+                "{file}"
+            );
+            let hard_swish = activations(|a| matches!(a, Activation::HardSwish { .. }));
+            let sigmoids = activations(|a| matches!(a, Activation::Sigmoid));
+            assert!(sigmoids > 0, "{file}");
+            assert_eq!(
+                count(&fused, "Sigmoid") + sigmoids,
+                count(&network, "Sigmoid"),
+                "{file}"
+            );
+            assert_eq!(
+                fused.steps.len(),
+                149 - count(&network, "Relu")
+                    - count(&network, "HardSigmoid")
+                    - hard_swish
+                    - sigmoids,
+                "{file}"
+            );
+            println!(
+                "{file}: {} steps fused, {hard_swish} hard-swish, {sigmoids} of {} Sigmoids folded",
+                fused.steps.len(),
+                count(&network, "Sigmoid")
+            );
         }
     }
 

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use super::backend::{SegmentationBackend, check_shape};
 use super::models::{InputRange, Layout, ModelError, ModelInfo, ModelInput};
 
-use graph::{Binary, Kernel, Unary};
+use graph::{Activation, Binary, Kernel, Unary};
 pub use graph::{LowerError, Network, SUPPORTED_OPS};
 
 /// The kernels' WGSL (the same file the shader folder holds).
@@ -148,7 +148,15 @@ fn params(network: &Network, step: &graph::Step) -> Vec<u8> {
             ..
         } => {
             window = [kernel[0], kernel[1], stride[0], stride[1]].map(|v| v as u32);
-            misc = [pad[0] as u32, pad[1] as u32, 0, 0];
+            let (activation, [alpha, beta]) = match step.activation {
+                Activation::None => (0, [0.0; 2]),
+                Activation::Relu => (1, [0.0; 2]),
+                Activation::HardSigmoid { alpha, beta } => (2, [alpha, beta]),
+                Activation::HardSwish { alpha, beta } => (3, [alpha, beta]),
+                Activation::Sigmoid => (4, [0.0; 2]),
+            };
+            misc = [pad[0] as u32, pad[1] as u32, activation, 0];
+            factors = [alpha, beta, 0.0, 0.0];
             grouping = [a[1] / *groups as u32, out[1] / *groups as u32, 0, 0];
         }
         Kernel::ConvTranspose { kernel, stride, .. } => {
@@ -278,13 +286,24 @@ impl GpuNetwork {
                 })
             })
             .collect();
+        // A tensor no step reads or writes (one a fused step no longer writes) gets no memory.
+        let used = |t: usize| {
+            t == network.input
+                || t == network.output
+                || network
+                    .steps
+                    .iter()
+                    .any(|s| s.output == t || s.inputs.contains(&t))
+        };
         let tensors: Vec<wgpu::Buffer> = network
             .tensors
             .iter()
-            .map(|t| {
+            .enumerate()
+            .map(|(index, t)| {
+                let len = if used(index) { t.len() } else { 0 };
                 device.create_buffer(&wgpu::BufferDescriptor {
                     label: Some(&t.name),
-                    size: (t.len().max(1) * 4) as u64,
+                    size: (len.max(1) * 4) as u64,
                     usage: wgpu::BufferUsages::STORAGE
                         | wgpu::BufferUsages::COPY_DST
                         | wgpu::BufferUsages::COPY_SRC,
@@ -629,8 +648,9 @@ impl GpuBackend {
             backend: "gpu",
             message,
         };
-        let network =
-            Network::from_onnx(bytes, model.input_shape()).map_err(|e| corrupt(e.to_string()))?;
+        let network = Network::from_onnx(bytes, model.input_shape())
+            .map_err(|e| corrupt(e.to_string()))?
+            .fused();
         let output = network.tensors[network.output].shape;
         check_shape(
             path,
