@@ -5,8 +5,13 @@
 //! the figures. The last column sums what else Bevy timed on the chain camera (its empty main
 //! pass; a final blit, were the camera to write through Bevy's output).
 //!
+//! With `--gpu-backend MODEL` (`landscape`, `general`) the mask comes from that model on the gpu
+//! backend instead, in the same render graph (a new frame, so a new network pass, every frame):
+//! its "gpu network" column and the total are then the whole pipeline on the GPU, network and
+//! chain, per frame.
+//!
 //! ```text
-//! cargo run --release --example chain_bench -- [FRAMES] [RADIUS …]
+//! cargo run --release --example chain_bench -- [--gpu-backend MODEL] [FRAMES] [RADIUS …]
 //! ```
 //! FRAMES defaults to 60 (after 10 warm-up frames), the radii to 18 and 120.
 //!
@@ -25,8 +30,8 @@ use bevy_backdrop::effects::{
 };
 use bevy_backdrop::inference::models::{InputRange, Layout, ModelInput};
 use bevy_backdrop::inference::{
-    CustomModel, InferenceMode, InferencePlugin, InferenceSettings, ModelError, ModelInfo,
-    OutputKind, SegmentationBackend,
+    BackendChoice, CustomModel, InferenceMode, InferencePlugin, InferenceSettings, ModelError,
+    ModelInfo, ModelSourcePlugin, OutputKind, SegmentationBackend,
 };
 
 const WARM_UP: usize = 10;
@@ -83,6 +88,7 @@ fn measure(
     settings: BackdropSettings,
     size: (u32, u32),
     frames: usize,
+    gpu_model: Option<&str>,
 ) -> (Vec<Option<f64>>, Option<f64>) {
     let portrait = image::load_from_memory(bevy_backdrop::capture::still::SAMPLE_PORTRAIT_JPEG)
         .expect("the sample decodes");
@@ -91,9 +97,19 @@ fn measure(
         .into_rgba8()
         .into_raw();
     let mut app = App::new();
-    app.add_plugins(bevy_backdrop::headless_default_plugins(false))
+    // The `models` asset source exists before the AssetPlugin builds.
+    app.add_plugins(ModelSourcePlugin::default())
+        .add_plugins(bevy_backdrop::headless_default_plugins(false))
         .add_plugins((FramePlugin, RenderDiagnosticsPlugin, ChainGpuTimesPlugin))
-        .insert_resource(model())
+        .insert_resource(match gpu_model {
+            Some(id) => InferenceSettings {
+                model: id.to_owned(),
+                backend: BackendChoice::Gpu,
+                mode: InferenceMode::Lockstep,
+                ..default()
+            },
+            None => model(),
+        })
         .add_plugins((InferencePlugin, EffectsPlugin));
     while app.plugins_state() == bevy::app::PluginsState::Adding {
         bevy::tasks::tick_global_task_pools_on_main_thread();
@@ -118,6 +134,28 @@ fn measure(
         String,
         (Vec<f64>, Option<bevy::platform::time::Instant>),
     > = default();
+    // The gpu backend's model loads as an asset: frames start once its masks do.
+    if gpu_model.is_some() {
+        let started = std::time::Instant::now();
+        let mut k = 0u64;
+        while app
+            .world()
+            .resource::<bevy_backdrop::inference::CurrentMask>()
+            .mask
+            .is_none()
+        {
+            assert!(
+                started.elapsed().as_secs() < 120,
+                "no mask from the gpu backend: {:?}",
+                app.world()
+                    .resource::<bevy_backdrop::inference::InferenceStatus>()
+            );
+            app.world_mut().resource_mut::<IncomingFrame>().0 =
+                Some(Frame::new(k, size.0, size.1, picture.clone()));
+            app.update();
+            k += 1;
+        }
+    }
     for k in 0..WARM_UP + frames {
         let frame = Frame::new(k as u64, size.0, size.1, picture.clone());
         app.world_mut().resource_mut::<IncomingFrame>().0 = Some(frame);
@@ -164,7 +202,16 @@ fn median(mut values: Vec<f64>) -> Option<f64> {
 }
 
 fn main() {
-    let mut args = std::env::args().skip(1);
+    let mut args = std::env::args().skip(1).peekable();
+    let gpu_model = if args.peek().map(String::as_str) == Some("--gpu-backend") {
+        args.next();
+        Some(
+            args.next()
+                .expect("--gpu-backend takes a model id (landscape, general)"),
+        )
+    } else {
+        None
+    };
     let frames: usize = args
         .next()
         .map_or(60, |n| n.parse().expect("FRAMES is a number"));
@@ -176,7 +223,14 @@ fn main() {
     }
     let cell = |ms: Option<f64>| ms.map_or("–".to_owned(), |ms| format!("{ms:.2}"));
     let names: Vec<&str> = GPU_SPANS.iter().map(|(name, _)| *name).collect();
-    println!("GPU ms per pass, median of {frames} frames (lockstep, a new mask every frame)\n");
+    match &gpu_model {
+        Some(id) => println!(
+            "GPU ms per pass, median of {frames} frames (the gpu backend, {id}, a network pass and a new mask every frame)\n"
+        ),
+        None => println!(
+            "GPU ms per pass, median of {frames} frames (lockstep, a new mask every frame)\n"
+        ),
+    }
     println!(
         "| frame | refine | blur radius | {} | chain total | Bevy's passes |",
         names.join(" | ")
@@ -191,7 +245,7 @@ fn main() {
                     blur: BlurSettings { radius },
                     ..default()
                 };
-                let (passes, others) = measure(settings, size, frames);
+                let (passes, others) = measure(settings, size, frames, gpu_model.as_deref());
                 timed_any |= passes.iter().any(Option::is_some);
                 let total = passes.iter().flatten().sum::<f64>();
                 let cells: Vec<String> = passes.into_iter().map(cell).collect();
