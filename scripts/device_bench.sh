@@ -45,7 +45,9 @@ case "${1:-}" in
         echo
         BEVY_ASSET_ROOT="$PWD" /tmp/chain_bench --gpu-backend "$model" 60 18
       done
-    } 2>&1 | tee "$report"
+    } 2>"$report.stderr" | tee "$report"
+    # Warnings and errors apart from the tables (the last lines, where something failed).
+    tail -n 5 "$report.stderr"
     ;;
   *)
     echo "usage: $0 pack|run" >&2
