@@ -59,9 +59,8 @@ fn fake_table() -> Comparison {
     }
 }
 
-#[test]
-fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
-    let _gpu = gpu_lock();
+/// A headless app with no active model and the comparer (its table from the shipped models).
+fn comparer_app() -> App {
     let mut app = App::new();
     app.add_plugins(bevy_backdrop::inference::ModelSourcePlugin::default())
         .add_plugins(bevy_backdrop::headless_default_plugins(false))
@@ -72,6 +71,13 @@ fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
         })
         .add_plugins((InferencePlugin, ComparerPlugin));
     make_ready(&mut app);
+    app
+}
+
+#[test]
+fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
+    let _gpu = gpu_lock();
+    let mut app = comparer_app();
     let (gate, active) = install_fake(&mut app, Duration::from_millis(2), 0.8, true);
     // The comparer's fake runner: counts its starts and notes any that overlap an active job.
     let starts = Arc::new(AtomicUsize::new(0));
@@ -214,16 +220,7 @@ fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
 #[test]
 fn the_comparer_runs_the_gpu_backend_on_the_render_device() {
     let _gpu = gpu_lock();
-    let mut app = App::new();
-    app.add_plugins(bevy_backdrop::inference::ModelSourcePlugin::default())
-        .add_plugins(bevy_backdrop::headless_default_plugins(false))
-        .add_plugins(FramePlugin)
-        .insert_resource(InferenceSettings {
-            model: "none".into(),
-            ..default()
-        })
-        .add_plugins((InferencePlugin, ComparerPlugin));
-    make_ready(&mut app);
+    let mut app = comparer_app();
     app.world_mut()
         .resource_mut::<ModelComparison>()
         .policy
