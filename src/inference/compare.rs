@@ -647,11 +647,20 @@ fn offer_gpu(
     comparison.table.offer_gpu(offer);
 }
 
-/// The active model's state, read from the inference engine after this update's job start.
+/// The active model's state, read from the inference engine after this update's job start. A
+/// model on the gpu backend starts no jobs (the render world segments each frame): no frame
+/// waits for it.
 #[cfg(feature = "native")]
 fn active_state(engine: &Engine, frame: &CurrentFrame) -> ActiveModelState {
+    // While a job runs its backend is out of `active` (on the job): that one runs jobs.
+    let runs_jobs = engine.active.as_ref().is_some_and(|active| {
+        active
+            .backend
+            .as_ref()
+            .is_none_or(|backend| backend.gpu_network().is_none())
+    });
     ActiveModelState {
-        frame_waiting: engine.active.is_some()
+        frame_waiting: runs_jobs
             && frame.frame.is_some()
             && engine.last_started != Some(frame.uploaded),
     }

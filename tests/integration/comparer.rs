@@ -320,3 +320,59 @@ fn the_comparer_runs_the_gpu_backend_on_the_render_device() {
         );
     }
 }
+
+/// With the gpu backend as the active model no frame ever waits for a CPU job: the comparer still
+/// gets its gaps and compares (it once waited for good, every frame counted as waiting).
+#[test]
+fn the_comparer_runs_beside_an_active_gpu_backend() {
+    let _gpu = gpu_lock();
+    let mut app = App::new();
+    app.add_plugins(bevy_backdrop::inference::ModelSourcePlugin::default())
+        .add_plugins(bevy_backdrop::headless_default_plugins(false))
+        .add_plugins(FramePlugin)
+        .insert_resource(InferenceSettings {
+            model: "landscape".into(),
+            backend: bevy_backdrop::inference::BackendChoice::Gpu,
+            ..default()
+        })
+        .add_plugins((
+            InferencePlugin,
+            ComparerPlugin,
+            bevy_backdrop::effects::EffectsPlugin,
+        ));
+    make_ready(&mut app);
+    app.world_mut()
+        .resource_mut::<ModelComparison>()
+        .policy
+        .round_interval = Duration::from_millis(50);
+    let photo = crate::inference::load_frame(
+        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/segmentation/astronaut_384x288.png"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut id = 0;
+    while app.world().resource::<ModelComparison>().table.rounds < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "no comparer round beside the gpu backend: {} rounds, mask {:?}",
+            app.world().resource::<ModelComparison>().table.rounds,
+            app.world()
+                .resource::<bevy_backdrop::inference::CurrentMask>()
+                .mask
+                .as_ref()
+                .map(|m| (m.backend, m.frame_seq))
+        );
+        let mut frame = photo.clone();
+        frame.id = id;
+        id += 1;
+        app.world_mut().resource_mut::<IncomingFrame>().0 = Some(frame);
+        app.update();
+    }
+    let mask = app
+        .world()
+        .resource::<bevy_backdrop::inference::CurrentMask>()
+        .mask
+        .clone()
+        .expect("the gpu backend's mask");
+    assert_eq!(mask.backend, BackendKind::Gpu);
+}
