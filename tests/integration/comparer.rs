@@ -59,25 +59,45 @@ fn fake_table() -> Comparison {
     }
 }
 
-/// A headless app with no active model and the comparer (its table from the shipped models).
-fn comparer_app() -> App {
+/// A headless app with the comparer (its table from the shipped models) beside the active model
+/// `settings` name; with the effects chain, whose render graph the gpu backend runs in.
+fn comparer_app(settings: InferenceSettings, effects: bool) -> App {
     let mut app = App::new();
     app.add_plugins(bevy_backdrop::inference::ModelSourcePlugin::default())
         .add_plugins(bevy_backdrop::headless_default_plugins(false))
         .add_plugins(FramePlugin)
-        .insert_resource(InferenceSettings {
-            model: "none".into(),
-            ..default()
-        })
+        .insert_resource(settings)
         .add_plugins((InferencePlugin, ComparerPlugin));
+    if effects {
+        app.add_plugins(bevy_backdrop::effects::EffectsPlugin);
+    }
     make_ready(&mut app);
+    app.world_mut()
+        .resource_mut::<ModelComparison>()
+        .policy
+        .round_interval = Duration::from_millis(50);
     app
+}
+
+fn no_model() -> InferenceSettings {
+    InferenceSettings {
+        model: "none".into(),
+        ..default()
+    }
+}
+
+/// A fixture photo with a person.
+fn astronaut() -> Frame {
+    crate::inference::load_frame(
+        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/segmentation/astronaut_384x288.png"),
+    )
 }
 
 #[test]
 fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
     let _gpu = gpu_lock();
-    let mut app = comparer_app();
+    let mut app = comparer_app(no_model(), false);
     let (gate, active) = install_fake(&mut app, Duration::from_millis(2), 0.8, true);
     // The comparer's fake runner: counts its starts and notes any that overlap an active job.
     let starts = Arc::new(AtomicUsize::new(0));
@@ -220,15 +240,8 @@ fn the_comparer_runs_in_the_gaps_and_never_ahead_of_the_active_model() {
 #[test]
 fn the_comparer_runs_the_gpu_backend_on_the_render_device() {
     let _gpu = gpu_lock();
-    let mut app = comparer_app();
-    app.world_mut()
-        .resource_mut::<ModelComparison>()
-        .policy
-        .round_interval = Duration::from_millis(50);
-    let photo = crate::inference::load_frame(
-        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/segmentation/astronaut_384x288.png"),
-    );
+    let mut app = comparer_app(no_model(), false);
+    let photo = astronaut();
     let update = |app: &mut App| {
         app.world_mut().resource_mut::<IncomingFrame>().0 = Some(photo.clone());
         app.update();
@@ -326,29 +339,13 @@ fn the_comparer_runs_the_gpu_backend_on_the_render_device() {
 #[test]
 fn the_comparer_runs_beside_an_active_gpu_backend() {
     let _gpu = gpu_lock();
-    let mut app = App::new();
-    app.add_plugins(bevy_backdrop::inference::ModelSourcePlugin::default())
-        .add_plugins(bevy_backdrop::headless_default_plugins(false))
-        .add_plugins(FramePlugin)
-        .insert_resource(InferenceSettings {
-            model: "landscape".into(),
-            backend: bevy_backdrop::inference::BackendChoice::Gpu,
-            ..default()
-        })
-        .add_plugins((
-            InferencePlugin,
-            ComparerPlugin,
-            bevy_backdrop::effects::EffectsPlugin,
-        ));
-    make_ready(&mut app);
-    app.world_mut()
-        .resource_mut::<ModelComparison>()
-        .policy
-        .round_interval = Duration::from_millis(50);
-    let photo = crate::inference::load_frame(
-        &std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/segmentation/astronaut_384x288.png"),
-    );
+    let settings = InferenceSettings {
+        model: "landscape".into(),
+        backend: bevy_backdrop::inference::BackendChoice::Gpu,
+        ..default()
+    };
+    let mut app = comparer_app(settings, true);
+    let photo = astronaut();
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut id = 0;
     while app.world().resource::<ModelComparison>().table.rounds < 2 {
