@@ -59,8 +59,9 @@ pub struct BrowserVideo {
     /// The video time of the last frame read (a new time is a new frame).
     last_time: f64,
     next_id: u64,
-    /// The object URL of a file, revoked when the source goes.
-    url: Option<String>,
+    /// The object URL of a file the element plays, revoked when the source goes (none while the
+    /// frame reader decodes the file: then only the reader holds its bytes).
+    url: Rc<RefCell<Option<String>>>,
 }
 
 /// What a JS exception or rejection says (an `Error`'s message, a string, or its debug form).
@@ -170,29 +171,27 @@ impl BrowserVideo {
                 Err(error) => Opening::Failed(error),
             };
         });
-        Ok(Self::new(Origin::Camera(index), video, state, reader, None))
+        Ok(Self::new(
+            Origin::Camera(index),
+            video,
+            state,
+            reader,
+            Rc::default(),
+        ))
     }
 
     /// A video file the page handed over (its bytes), looped.
     pub fn file(name: &str, bytes: &[u8]) -> Result<Self, CaptureError> {
         let video = new_video()?;
-        let failed = |message: String| CaptureError::Video {
-            path: name.into(),
-            message,
-        };
         let array = js_sys::Uint8Array::from(bytes);
-        let parts = js_sys::Array::of1(&array);
-        let blob = web_sys::Blob::new_with_u8_array_sequence(&parts)
-            .map_err(|e| failed(js_message(&e)))?;
-        let url =
-            web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| failed(js_message(&e)))?;
         let state = Rc::new(RefCell::new(Opening::Pending));
         let reader = Rc::new(RefCell::new(None));
-        let (into, element, file, source, reader_into) = (
+        let url = Rc::new(RefCell::new(None));
+        let (into, element, file, url_into, reader_into) = (
             Rc::clone(&state),
             video.clone(),
             name.to_owned(),
-            url.clone(),
+            Rc::clone(&url),
             Rc::clone(&reader),
         );
         wasm_bindgen_futures::spawn_local(async move {
@@ -204,6 +203,21 @@ impl BrowserVideo {
                 }
                 Err(why) => info!("{file}: {why}; playing it in a video element"),
             }
+            // Only the element needs the file as a Blob behind a URL.
+            let source = web_sys::Blob::new_with_u8_array_sequence(&js_sys::Array::of1(&array))
+                .and_then(|blob| web_sys::Url::create_object_url_with_blob(&blob));
+            drop(array);
+            let source = match source {
+                Ok(source) => source,
+                Err(e) => {
+                    *into.borrow_mut() = Opening::Failed(CaptureError::Video {
+                        path: file.into(),
+                        message: format!("cannot hand it to the video element: {}", js_message(&e)),
+                    });
+                    return;
+                }
+            };
+            *url_into.borrow_mut() = Some(source.clone());
             element.set_loop(true);
             element.set_src(&source);
             let played = match element.play() {
@@ -223,7 +237,7 @@ impl BrowserVideo {
             video,
             state,
             reader,
-            Some(url),
+            url,
         ))
     }
 
@@ -232,7 +246,7 @@ impl BrowserVideo {
         video: HtmlVideoElement,
         state: Rc<RefCell<Opening>>,
         reader: Rc<RefCell<Option<PageReader>>>,
-        url: Option<String>,
+        url: Rc<RefCell<Option<String>>>,
     ) -> Self {
         Self {
             origin,
@@ -324,7 +338,7 @@ impl Drop for BrowserVideo {
             }
         }
         self.video.set_src_object(None);
-        if let Some(url) = &self.url {
+        if let Some(url) = self.url.borrow().as_ref() {
             let _ = web_sys::Url::revoke_object_url(url);
         }
     }

@@ -129,8 +129,16 @@ async function open(backend, url, { fakeUi, y4m, query, cameras, viewport = { wi
   if (fakeUi) flags.push('--use-fake-ui-for-media-stream');
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: flags });
   const context = await browser.newContext({ viewport });
-  // The streams the page opens, so a test can stop a camera as an unplugged one stops.
+  // The streams the page opens, so a test can stop a camera as an unplugged one stops; and the
+  // sizes of the Blobs the page makes URLs for, but the app's own .wasm (a file the app holds as
+  // a Blob is a second copy of its bytes).
   await context.addInitScript(() => {
+    window.testBlobUrls = [];
+    const createObjectURL = URL.createObjectURL.bind(URL);
+    URL.createObjectURL = (blob) => {
+      if (blob?.type !== 'application/wasm') window.testBlobUrls.push(blob?.size ?? -1);
+      return createObjectURL(blob);
+    };
     window.testStreams = [];
     const media = navigator.mediaDevices;
     if (!media?.getUserMedia) return;
@@ -348,8 +356,10 @@ async function videoFileBecomesTheSource(backend, url, fixtures) {
     const later = await waitFor(page, 'the video playing on', (s) => s.app.framesUploaded > first.app.framesUploaded + 10);
     log(`${backend}: video file → ${later.app.source} (${later.app.frameWidth}×${later.app.frameHeight}), ` +
       `${later.app.framesUploaded - first.app.framesUploaded} frames more`);
-    // WebM is not MP4: the frame reader declines it and a <video> element plays it.
+    // WebM is not MP4: the frame reader declines it and a <video> element plays it, from a Blob.
     if (later.frames?.files !== 0) throw new Error(`the WebM file went to the frame reader: ${JSON.stringify(later.frames)}`);
+    const blobs = await page.evaluate(() => window.testBlobUrls);
+    if (!blobs.includes(fs.statSync(fixtures.webm).size)) throw new Error(`no Blob of the WebM file for the element: ${blobs}`);
   } finally {
     await browser.close();
   }
@@ -371,6 +381,9 @@ async function mp4FileIsDecodedByWebCodecs(backend, url, fixtures) {
     if (!(later.frames?.files === 1 && later.frames.copied > 20)) {
       throw new Error(`the MP4 did not come through WebCodecs: ${JSON.stringify(later.frames)}`);
     }
+    // The reader holds the file's bytes; no second copy as a Blob for an element.
+    const blobs = await page.evaluate(() => window.testBlobUrls);
+    if (blobs.length) throw new Error(`the page made Blob URLs (sizes ${blobs}) for a file the reader decodes`);
     const shot = PNG.sync.read(await page.locator('canvas').screenshot({ path: path.join(shots, `${backend}-mp4.png`) }));
     const differences = [];
     for (let fy = 4; fy < frame.height; fy += 8) {
