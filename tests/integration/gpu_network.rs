@@ -12,6 +12,7 @@ use bevy_backdrop::inference::preprocess::frame_to_tensor;
 use tract_onnx::prelude::*;
 
 use super::inference::load_frame;
+use super::inference_app::update_until;
 
 /// A device on the first adapter wgpu finds (lavapipe on a machine without a GPU).
 pub fn device() -> (wgpu::Device, wgpu::Queue, String) {
@@ -513,16 +514,9 @@ fn an_unknown_op_keeps_the_previous_backend() {
     );
     let _ = picture(&mut app, BackendKind::Gpu);
     app.world_mut().write_message(SwitchModel("odd".into()));
-    let start = std::time::Instant::now();
-    while app
-        .world()
-        .resource::<InferenceStatus>()
-        .problems
-        .is_empty()
-    {
-        app.update();
-        assert!(start.elapsed().as_secs() < 60, "no error for the odd model");
-    }
+    update_until(&mut app, "the odd model's error", |w| {
+        !w.resource::<InferenceStatus>().problems.is_empty()
+    });
     let message = app.world().resource::<InferenceStatus>().problems[0].clone();
     println!("{message}");
     assert!(
@@ -545,17 +539,9 @@ fn an_unknown_op_keeps_the_previous_backend() {
         .as_ref()
         .unwrap()
         .frame_seq;
-    let start = std::time::Instant::now();
-    loop {
-        app.update();
-        let mask = app.world().resource::<CurrentMask>().mask.clone().unwrap();
-        assert!(mask.backend == BackendKind::Gpu && mask.model_id == "landscape");
-        if mask.frame_seq > seq + 2 {
-            break;
-        }
-        assert!(
-            start.elapsed().as_secs() < 60,
-            "no newer masks after the failed switch"
-        );
-    }
+    update_until(&mut app, "newer masks after the failed switch", |w| {
+        w.resource::<CurrentMask>().mask.as_ref().unwrap().frame_seq > seq + 2
+    });
+    let mask = app.world().resource::<CurrentMask>().mask.clone().unwrap();
+    assert!(mask.backend == BackendKind::Gpu && mask.model_id == "landscape");
 }

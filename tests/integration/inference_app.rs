@@ -59,7 +59,8 @@ fn app_with(models_dir: std::path::PathBuf, model: &str) -> App {
     app
 }
 
-fn update_until(app: &mut App, what: &str, done: impl Fn(&World) -> bool) -> u32 {
+/// Updates until `done` holds (60 s at most); the updates it took.
+pub fn update_until(app: &mut App, what: &str, done: impl Fn(&World) -> bool) -> u32 {
     let start = Instant::now();
     let mut updates = 0;
     while !done(app.world()) {

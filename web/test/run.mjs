@@ -582,6 +582,21 @@ function backgroundSamples(before, after, was, colour) {
   return { seen, now };
 }
 
+// Types `text` over the preset editor's: a click below the text (the cursor goes to its end),
+// one Backspace per character, then the new text, key by key. The field is in the canvas's own
+// pixels; the click goes where the page shows them (the canvas may be CSS-scaled).
+async function typeIntoEditor(page, text) {
+  const s = await state(page);
+  const [x, y, w, h] = s.app.presetText.field;
+  const canvas = page.locator('canvas');
+  const box = await canvas.boundingBox();
+  const ratio = box.width / await canvas.evaluate((c) => c.clientWidth);
+  await page.mouse.click(box.x + (x + w / 2) * ratio, box.y + (y + h - 8) * ratio);
+  await page.waitForTimeout(800);
+  for (let i = 0; i < [...s.app.presetText.text].length; i += 1) await page.keyboard.press('Backspace');
+  await page.keyboard.type(text, { delay: 30 });
+}
+
 async function presetTextEditing(backend, url, fixtures) {
   const query = 'source=sample&overlay=off&editor=1&background=color:00c800';
   const { browser, page, errors } = await open(backend, url, { fakeUi: true, y4m: fixtures.y4m, query });
@@ -592,17 +607,7 @@ async function presetTextEditing(backend, url, fixtures) {
     return PNG.sync.read(await page.screenshot({ path: path.join(shots, `${backend}-${name}.png`),
       clip: { x: box.x + box.width / 2, y: box.y, width: box.width / 2, height: box.height } }));
   };
-  // Types `text` over the editor's: a click below the text (the cursor goes to its end), one
-  // Backspace per character, then the new text, key by key.
-  const type = async (text) => {
-    const s = await state(page);
-    const [x, y, w, h] = s.app.presetText.field;
-    const box = await canvas().boundingBox();
-    await page.mouse.click(box.x + x + w / 2, box.y + y + h - 8);
-    await page.waitForTimeout(800);
-    for (let i = 0; i < [...s.app.presetText.text].length; i += 1) await page.keyboard.press('Backspace');
-    await page.keyboard.type(text, { delay: 30 });
-  };
+  const type = (text) => typeIntoEditor(page, text);
   try {
     await waitFor(page, 'the editor and a mask', (s) => s.app?.presetText?.field && s.app.maskAge != null
       && s.app.framesUploaded > 5 && !s.app.loading);
@@ -690,13 +695,8 @@ async function canvasAtThePictureSize(backend, url, fixtures) {
     if (right + 12 < green.width && !close(pixel(green, right + 12, top + 12), [0, 0, 0], 12)) {
       throw new Error(`beside the picture: ${pixel(green, right + 12, top + 12)}, not black`);
     }
-    // Click into the editor where it is shown (its field is in the canvas's own pixels) and type.
-    const ratio = box.width / size.width;
-    const [x, y, w, h] = s.app.presetText.field;
-    await page.mouse.click(box.x + (x + w / 2) * ratio, box.y + (y + h - 8) * ratio);
-    await page.waitForTimeout(800);
-    for (let i = 0; i < [...s.app.presetText.text].length; i += 1) await page.keyboard.press('Backspace');
-    await page.keyboard.type('(background: Color("#c80000"))', { delay: 30 });
+    // Click into the editor where it is shown, through the scale, and type.
+    await typeIntoEditor(page, '(background: Color("#c80000"))');
     await waitFor(page, 'the edit applied', (t) => t.app.presetText.text.includes('#c80000')
       && t.app.presetText.problem === null, 30);
     await page.waitForTimeout(1500);

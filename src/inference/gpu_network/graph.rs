@@ -202,10 +202,10 @@ impl Network {
     }
 
     /// The network with every activation that only follows a convolution folded into it:
-    /// Conv → Relu, Conv → Sigmoid, Conv → HardSigmoid, and hard-swish, Conv → HardSigmoid → Mul of the two. The
-    /// convolution then writes the last folded node's output; the tensors between are no longer
-    /// written (nothing else reads them). Fewer dispatches, and each activation done where the
-    /// value is still in a register.
+    /// Conv → Relu, Conv → Sigmoid, Conv → HardSigmoid, and hard-swish (Conv → HardSigmoid → Mul
+    /// of the two). The convolution then writes the last folded node's output; the tensors
+    /// between are no longer written (nothing else reads them). Fewer dispatches, and each
+    /// activation done where the value is still in a register.
     pub fn fused(mut self) -> Self {
         let mut i = 0;
         while i < self.steps.len() {

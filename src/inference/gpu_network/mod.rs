@@ -412,6 +412,19 @@ impl GpuNetwork {
         input: &[f32],
         tensors: &[usize],
     ) -> Vec<Vec<f32>> {
+        let encoder = self.record_run(device, queue, input, None);
+        self.read(device, queue, encoder, tensors)
+    }
+
+    /// Writes `input` into the input buffer and records the whole network, as one compute pass
+    /// (timed where `timestamp_writes` says), into a new encoder.
+    fn record_run(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        input: &[f32],
+        timestamp_writes: Option<wgpu::ComputePassTimestampWrites>,
+    ) -> wgpu::CommandEncoder {
         queue.write_buffer(self.input(), 0, &f32_bytes(input));
         let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
             label: Some("gpu_network run"),
@@ -419,11 +432,11 @@ impl GpuNetwork {
         {
             let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some("gpu_network"),
-                timestamp_writes: None,
+                timestamp_writes,
             });
             self.encode(&mut pass);
         }
-        self.read(device, queue, encoder, tensors)
+        encoder
     }
 
     /// Reads back tensors as they are now (after work already submitted), waiting for the GPU:
@@ -596,23 +609,15 @@ impl OnDevice {
     /// The network on `input`: its output, read back; the pass's GPU ms kept for `last_ms`.
     fn run(&mut self, input: &[f32]) -> Vec<f32> {
         let (device, queue) = (&self.device.device, &self.device.queue);
-        queue.write_buffer(self.network.input(), 0, &f32_bytes(input));
-        let mut encoder = device.create_command_encoder(&wgpu::CommandEncoderDescriptor {
-            label: Some("gpu_network comparer run"),
-        });
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("gpu_network"),
-                timestamp_writes: self.timestamps.as_ref().map(|(queries, _, _)| {
-                    wgpu::ComputePassTimestampWrites {
-                        query_set: queries,
-                        beginning_of_pass_write_index: Some(0),
-                        end_of_pass_write_index: Some(1),
-                    }
-                }),
-            });
-            self.network.encode(&mut pass);
-        }
+        let writes =
+            self.timestamps
+                .as_ref()
+                .map(|(queries, _, _)| wgpu::ComputePassTimestampWrites {
+                    query_set: queries,
+                    beginning_of_pass_write_index: Some(0),
+                    end_of_pass_write_index: Some(1),
+                });
+        let mut encoder = self.network.record_run(device, queue, input, writes);
         if let Some((queries, resolve, read)) = &self.timestamps {
             encoder.resolve_query_set(queries, 0..2, resolve, 0);
             encoder.copy_buffer_to_buffer(resolve, 0, read, 0, 16);
