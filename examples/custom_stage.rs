@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bevy::app::ScheduleRunnerPlugin;
-use bevy::camera::{CameraOutputMode, CompositingSpace};
+use bevy::camera::CameraOutputMode;
 use bevy::core_pipeline::schedule::Core2d;
 use bevy::core_pipeline::{Core2dSystems, FullscreenShader};
 use bevy::prelude::*;
@@ -21,7 +21,7 @@ use bevy::render::extract_component::{ExtractComponent, ExtractComponentPlugin};
 use bevy::render::render_resource::binding_types::texture_2d;
 use bevy::render::render_resource::*;
 use bevy::render::renderer::{RenderContext, RenderDevice, ViewQuery};
-use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::render::view::{ExtractedView, ViewTarget};
 use bevy::render::{Render, RenderApp, RenderStartup, RenderSystems};
 use bevy_backdrop::capture::{
@@ -217,10 +217,9 @@ fn main() -> AppExit {
 /// The chain leaves the frame as it is; the sepia stage runs on its camera. A chain camera writes
 /// its target itself and skips Bevy's final blit; a stage after the composite needs the picture
 /// in the camera's main texture instead, so the camera goes back to Bevy's output mode (the blit
-/// then copies the main texture to the target: one more full-frame pass), with the main texture
-/// holding sRGB-encoded values (`CompositingSpace::Srgb`), as the chain's and this stage's math
-/// expect. (That main texture needs view formats, which WebGL2 does not have: there, leave the
-/// compositing space and work on linear values.)
+/// then copies the main texture to the target: one more full-frame pass). The chain's target is
+/// `Rgba8Unorm` holding sRGB-encoded values, so the main texture (of the target's format) holds
+/// them too, as the chain's and this stage's math expect, and the blit copies them unchanged.
 fn put_the_stage_on_the_chain(
     chain: Res<FrameChain>,
     mut cameras: Query<&mut Camera>,
@@ -228,9 +227,7 @@ fn put_the_stage_on_the_chain(
 ) {
     let mut settings = BackdropSettings::default();
     settings.composite.background = Background::None;
-    commands
-        .entity(chain.camera)
-        .insert((settings, Sepia, CompositingSpace::Srgb));
+    commands.entity(chain.camera).insert((settings, Sepia));
     if let Ok(mut camera) = cameras.get_mut(chain.camera) {
         camera.output_mode = CameraOutputMode::default();
     }
@@ -256,11 +253,19 @@ fn save_when_ready(
     }
     output.requested = true;
     let saved = Arc::clone(&output.saved);
-    let mut save = save_to_disk(output.picture.clone());
+    let path = output.picture.clone();
     commands
         .spawn(Screenshot::image(chain.target.clone()))
         .observe(move |captured: On<ScreenshotCaptured>| {
-            save(captured);
-            saved.store(true, Ordering::Relaxed);
+            // The chain's target holds sRGB-encoded bytes, as a PNG does.
+            let saved_ok = bevy_backdrop::effects::picture_rgba(captured.image.clone())
+                .and_then(|picture| picture.save(&path).map_err(|e| e.to_string()));
+            match saved_ok {
+                Ok(()) => saved.store(true, Ordering::Relaxed),
+                Err(e) => {
+                    eprintln!("{}: {e}", path.display());
+                    std::process::exit(1);
+                }
+            }
         });
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use bevy::app::ScheduleRunnerPlugin;
 use bevy::prelude::*;
-use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
+use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy_backdrop::capture::{CaptureSettings, SourceSpec};
 use bevy_backdrop::display::DisplayPlugin;
 use bevy_backdrop::effects::FrameChain;
@@ -104,11 +104,19 @@ fn read_the_mask(
     );
     output.requested = true;
     let saved = Arc::clone(&output.saved);
-    let mut save = save_to_disk(output.picture.clone());
+    let path = output.picture.clone();
     commands
         .spawn(Screenshot::image(chain.target.clone()))
         .observe(move |captured: On<ScreenshotCaptured>| {
-            save(captured);
-            saved.store(true, Ordering::Relaxed);
+            // The chain's target holds sRGB-encoded bytes, as a PNG does.
+            let saved_ok = bevy_backdrop::effects::picture_rgba(captured.image.clone())
+                .and_then(|picture| picture.save(&path).map_err(|e| e.to_string()));
+            match saved_ok {
+                Ok(()) => saved.store(true, Ordering::Relaxed),
+                Err(e) => {
+                    eprintln!("{}: {e}", path.display());
+                    std::process::exit(1);
+                }
+            }
         });
 }

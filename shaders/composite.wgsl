@@ -16,6 +16,7 @@
 
 #import bevy_core_pipeline::fullscreen_vertex_shader::FullscreenVertexOutput
 #import bevy_backdrop::chain::{linear_sampler, chain, refine_fit, refined_mask, inside_share}
+#import bevy_backdrop::srgb::srgb_decoded
 
 // Inputs: the chain layout's texture slots, named for this stage (see src/effects/chain.rs).
 @group(0) @binding(0) var frame_texture: texture_2d<f32>;
@@ -79,13 +80,6 @@ fn picture(in: FullscreenVertexOutput) -> vec4<f32> {
 fn person_at(uv: vec2<f32>, colour: vec3<f32>) -> f32 {
     let fit = refine_fit(textureSampleLevel(mask_source, linear_sampler, uv, 0.0));
     return refined_mask(fit, colour);
-}
-
-// sRGB-encoded → linear (the sRGB transfer function's inverse, IEC 61966-2-1).
-fn srgb_decoded(encoded: vec3<f32>) -> vec3<f32> {
-    let low = encoded / 12.92;
-    let high = pow((encoded + 0.055) / 1.055, vec3<f32>(2.4));
-    return select(high, low, encoded <= vec3<f32>(0.04045));
 }
 
 // The blurred background at uv: the blur's result (premultiplied colour, weight), colour divided

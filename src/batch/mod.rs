@@ -589,10 +589,8 @@ fn write_frames(
                 format!("frame {k} arrived where frame {expected} was due: frames out of order"),
             ));
         }
-        let rgba = image
-            .try_into_dynamic()
-            .map_err(|e| output_error(output.path(), format!("frame {k}: {e}")))?
-            .into_rgba8();
+        let rgba = crate::effects::picture_rgba(image)
+            .map_err(|e| output_error(output.path(), format!("frame {k}: {e}")))?;
         size = rgba.dimensions();
         match output {
             BatchOutput::Frames(dir) => {

@@ -182,12 +182,17 @@ impl Plugin for ChainRenderPlugin {
             "chain.wgsl",
             include_bytes!("../../shaders/chain.wgsl"),
         );
-        // The shared import must stay loaded for the stages' shaders to resolve it.
-        let library = app
-            .world()
-            .resource::<AssetServer>()
-            .load(crate::shaders::shader_asset_path("chain.wgsl"));
-        app.insert_resource(ChainShaderImport(library))
+        crate::shaders::register_shader(
+            app,
+            "srgb.wgsl",
+            include_bytes!("../../shaders/srgb.wgsl"),
+        );
+        // The shared imports must stay loaded for the stages' shaders (and the window's display
+        // pass, which imports `srgb.wgsl`) to resolve them.
+        let server = app.world().resource::<AssetServer>();
+        let imports = ["chain.wgsl", "srgb.wgsl"]
+            .map(|name| server.load(crate::shaders::shader_asset_path(name)));
+        app.insert_resource(ChainShaderImport(imports))
             .add_plugins(UniformComponentPlugin::<ChainUniform>::default());
         let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
             return;
@@ -222,9 +227,10 @@ impl Plugin for ChainRenderPlugin {
     }
 }
 
-/// The shared WGSL import (`bevy_backdrop::chain`), kept loaded while the app runs.
+/// The shared WGSL imports (`bevy_backdrop::chain`, `bevy_backdrop::srgb`), kept loaded while the
+/// app runs.
 #[derive(Resource)]
-pub struct ChainShaderImport(pub Handle<Shader>);
+pub struct ChainShaderImport(pub [Handle<Shader>; 2]);
 
 /// What every stage's pipeline shares: the bind-group layout, the linear sampler and Bevy's
 /// fullscreen vertex shader.
@@ -817,7 +823,14 @@ impl PassContext<'_> {
                     view,
                     depth_slice: None,
                     resolve_target: None,
-                    ops: Operations::default(),
+                    // Every stage's fullscreen triangle writes every pixel of its target: what
+                    // was there does not matter, and a clear would be one more pass over it
+                    // (wgpu's GL backend clears with a draw of its own; lavapipe and
+                    // SwiftShader write every pixel).
+                    ops: Operations {
+                        load: LoadOp::Load,
+                        store: StoreOp::Store,
+                    },
                 })
             })
             .collect();

@@ -352,11 +352,38 @@ pub fn spawn_chain(
 #[derive(Component, Clone, Debug)]
 pub struct FrameSized(pub Handle<Image>);
 
+/// The format of the chains' targets (and the split view's): `Rgba8Unorm`, holding the
+/// sRGB-encoded values the stages compute. The composite writes them as they are, and what shows
+/// the picture reads them as they are: the window's display pass decodes them for the window's
+/// sRGB view, the split view's camera (on a target of this format) copies them. An sRGB format
+/// here would cost a decode in the composite, an encode on every write and a decode on every
+/// read; on a software rasteriser (SwiftShader, lavapipe) each is a large share of a pass.
+pub const CHAIN_TARGET_FORMAT: TextureFormat = TextureFormat::Rgba8Unorm;
+
 /// A render target of the frame's size. `COPY_SRC` lets the headless mode read it back.
 pub(crate) fn new_chain_target(width: u32, height: u32) -> Image {
-    let mut image = Image::new_target_texture(width, height, TextureFormat::Rgba8UnormSrgb, None);
+    let mut image = Image::new_target_texture(width, height, CHAIN_TARGET_FORMAT, None);
     image.texture_descriptor.usage |= TextureUsages::COPY_SRC;
     image
+}
+
+/// A picture read back from the GPU (a chain's target, as `Screenshot::image` gives it) as an
+/// `RgbaImage` of its bytes: for a chain's target, the sRGB-encoded values the chain computed, as a
+/// PNG holds them. Bevy's own conversion (`Image::try_into_dynamic`, and so `save_to_disk`)
+/// refuses [`CHAIN_TARGET_FORMAT`]; other formats go through it.
+pub fn picture_rgba(image: Image) -> Result<image::RgbaImage, String> {
+    match image.texture_descriptor.format {
+        TextureFormat::Rgba8Unorm | TextureFormat::Rgba8UnormSrgb => {
+            let (width, height) = (image.width(), image.height());
+            let bytes = image.data.ok_or("the image holds no pixels")?;
+            image::RgbaImage::from_raw(width, height, bytes)
+                .ok_or_else(|| format!("the pixels do not make a {width}×{height} RGBA picture"))
+        }
+        _ => image
+            .try_into_dynamic()
+            .map(|picture| picture.into_rgba8())
+            .map_err(|e| e.to_string()),
+    }
 }
 
 /// Keeps the chain's targets at the frame's size, so output pixels are frame pixels.

@@ -388,7 +388,7 @@ fn picture(app: &mut App, backend: BackendKind) -> image::RgbaImage {
         assert!(start.elapsed().as_secs() < 120, "no screenshot");
     }
     let image = shot.lock().unwrap().take().unwrap();
-    image.try_into_dynamic().unwrap().to_rgba8()
+    bevy_backdrop::effects::picture_rgba(image).unwrap()
 }
 
 fn grey(picture: &image::RgbaImage) -> Vec<f32> {

@@ -9,6 +9,7 @@ mod cli;
 mod common;
 mod comparer;
 mod diagnostics;
+mod display;
 mod effects;
 mod examples;
 mod gpu_network;

@@ -1,0 +1,293 @@
+//! The display pass (`shaders/display.wgsl`): writes every pixel of a [`WindowCamera`]'s target
+//! once — the shown image in its letterbox rectangle, black around it, the overlay's layer over
+//! both — after egui has drawn into the camera's main texture.
+
+use bevy::core_pipeline::FullscreenShader;
+use bevy::core_pipeline::schedule::Core2d;
+use bevy::core_pipeline::upscaling::upscaling;
+use bevy::prelude::*;
+use bevy::render::camera::ExtractedCamera;
+use bevy::render::diagnostic::RecordDiagnostics;
+use bevy::render::extract_component::{
+    ComponentUniforms, DynamicUniformIndex, UniformComponentPlugin,
+};
+use bevy::render::render_asset::RenderAssets;
+use bevy::render::render_resource::binding_types::{sampler, texture_2d, uniform_buffer};
+use bevy::render::render_resource::*;
+use bevy::render::renderer::{RenderContext, ViewQuery};
+use bevy::render::sync_world::RenderEntity;
+use bevy::render::texture::{FallbackImageZero, GpuImage};
+use bevy::render::view::ViewTarget;
+use bevy::render::{Extract, ExtractSchedule, Render, RenderApp, RenderStartup, RenderSystems};
+use bevy_egui::EguiRenderOutput;
+
+use super::{WindowCamera, picture_rect};
+use crate::effects::split::ShownImage;
+
+/// The span of the display pass in Bevy's render diagnostics.
+pub const SPAN: &str = "backdrop/display";
+
+const SHADER: &str = "display.wgsl";
+
+/// Where the picture goes on the camera's target (layout mirrors `shaders/display.wgsl`).
+#[derive(Component, Clone, Copy, Debug, Default, PartialEq, ShaderType)]
+pub struct DisplayUniform {
+    pub picture_min: Vec2,
+    pub picture_size: Vec2,
+}
+
+/// What a window camera's view shows this frame.
+#[derive(Component, Clone, Copy)]
+struct DisplayedPicture {
+    image: AssetId<Image>,
+    /// egui drew into the camera's main texture this frame.
+    overlay: bool,
+}
+
+#[derive(Component)]
+struct DisplayPipelineId(CachedRenderPipelineId);
+
+/// The window cameras as extraction reads them.
+type WindowCameras<'w, 's> = Query<
+    'w,
+    's,
+    (
+        RenderEntity,
+        &'static Camera,
+        Option<&'static EguiRenderOutput>,
+    ),
+    With<WindowCamera>,
+>;
+
+/// The display pass's bind group, and what it was made of (picture, overlay layer, uniform
+/// buffer).
+type CachedBindGroup = Option<((TextureViewId, TextureViewId, Option<BufferId>), BindGroup)>;
+
+#[derive(Resource)]
+struct DisplayPipeline {
+    layout: BindGroupLayoutDescriptor,
+    sampler: Sampler,
+    shader: Handle<Shader>,
+    fullscreen_shader: FullscreenShader,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+struct DisplayKey {
+    format: TextureFormat,
+    overlay: bool,
+}
+
+/// Whether egui draws anything on this camera this frame.
+pub(super) fn overlay_drawn(output: Option<&EguiRenderOutput>) -> bool {
+    output.is_some_and(|output| !output.paint_jobs.is_empty())
+}
+
+pub(super) struct DisplayPassPlugin;
+
+impl Plugin for DisplayPassPlugin {
+    fn build(&self, app: &mut App) {
+        crate::shaders::register_shader(app, SHADER, include_bytes!("../../shaders/display.wgsl"));
+        app.add_plugins(UniformComponentPlugin::<DisplayUniform>::default());
+        let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
+            return;
+        };
+        render_app
+            .init_resource::<SpecializedRenderPipelines<DisplayPipeline>>()
+            .add_systems(RenderStartup, init_display_pipeline)
+            .add_systems(ExtractSchedule, extract_display)
+            .add_systems(Render, prepare_display.in_set(RenderSystems::Prepare))
+            .add_systems(
+                Core2d,
+                display_pass
+                    .after(bevy_egui::render::egui_pass)
+                    .before(upscaling),
+            );
+    }
+}
+
+impl SpecializedRenderPipeline for DisplayPipeline {
+    type Key = DisplayKey;
+
+    fn specialize(&self, key: DisplayKey) -> RenderPipelineDescriptor {
+        let mut shader_defs = Vec::new();
+        if key.format.is_srgb() {
+            shader_defs.push("TARGET_SRGB".into());
+        }
+        if key.overlay {
+            shader_defs.push("OVERLAY".into());
+        }
+        RenderPipelineDescriptor {
+            label: Some("backdrop_display".into()),
+            layout: vec![self.layout.clone()],
+            vertex: self.fullscreen_shader.to_vertex_state(),
+            fragment: Some(FragmentState {
+                shader: self.shader.clone(),
+                shader_defs,
+                targets: vec![Some(ColorTargetState {
+                    format: key.format,
+                    blend: None,
+                    write_mask: ColorWrites::ALL,
+                })],
+                ..default()
+            }),
+            ..default()
+        }
+    }
+}
+
+fn init_display_pipeline(
+    mut commands: Commands,
+    device: Res<bevy::render::renderer::RenderDevice>,
+    fullscreen_shader: Res<FullscreenShader>,
+    server: Res<AssetServer>,
+) {
+    let layout = BindGroupLayoutDescriptor::new(
+        "backdrop_display_layout",
+        &BindGroupLayoutEntries::sequential(
+            ShaderStages::FRAGMENT,
+            (
+                texture_2d(TextureSampleType::Float { filterable: true }),
+                sampler(SamplerBindingType::Filtering),
+                texture_2d(TextureSampleType::Float { filterable: true }),
+                uniform_buffer::<DisplayUniform>(true),
+            ),
+        ),
+    );
+    let sampler = device.create_sampler(&SamplerDescriptor {
+        label: Some("backdrop_display_linear_clamp"),
+        mag_filter: FilterMode::Linear,
+        min_filter: FilterMode::Linear,
+        ..default()
+    });
+    commands.insert_resource(DisplayPipeline {
+        layout,
+        sampler,
+        shader: server.load(crate::shaders::shader_asset_path(SHADER)),
+        fullscreen_shader: fullscreen_shader.clone(),
+    });
+}
+
+fn extract_display(
+    mut commands: Commands,
+    shown: Extract<Option<Res<ShownImage>>>,
+    images: Extract<Res<Assets<Image>>>,
+    cameras: Extract<WindowCameras>,
+) {
+    for (entity, camera, output) in &cameras {
+        let picture = shown.as_ref().map(|shown| shown.0.id());
+        let (Some(image), Some(target)) = (picture, camera.physical_target_size()) else {
+            commands
+                .entity(entity)
+                .remove::<(DisplayedPicture, DisplayUniform)>();
+            continue;
+        };
+        let rect = images.get(image).map_or(Rect::default(), |picture| {
+            picture_rect(picture.size_f32(), target.as_vec2())
+        });
+        commands.entity(entity).insert((
+            DisplayedPicture {
+                image,
+                overlay: overlay_drawn(output),
+            },
+            DisplayUniform {
+                picture_min: rect.min,
+                picture_size: rect.size(),
+            },
+        ));
+    }
+}
+
+fn prepare_display(
+    mut commands: Commands,
+    cache: Res<PipelineCache>,
+    mut specialized: ResMut<SpecializedRenderPipelines<DisplayPipeline>>,
+    pipeline: Res<DisplayPipeline>,
+    views: Query<(Entity, &ViewTarget, &DisplayedPicture)>,
+) {
+    for (entity, target, shown) in &views {
+        let Some(format) = target.out_texture_view_format() else {
+            continue;
+        };
+        let key = DisplayKey {
+            format,
+            overlay: shown.overlay,
+        };
+        let id = specialized.specialize(&cache, &pipeline, key);
+        commands.entity(entity).insert(DisplayPipelineId(id));
+    }
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "a Bevy system reads what it needs"
+)]
+fn display_pass(
+    view: ViewQuery<(
+        &ExtractedCamera,
+        &ViewTarget,
+        &DisplayedPicture,
+        &DisplayPipelineId,
+        &DynamicUniformIndex<DisplayUniform>,
+    )>,
+    cache: Res<PipelineCache>,
+    pipeline: Res<DisplayPipeline>,
+    images: Res<RenderAssets<GpuImage>>,
+    no_picture: Res<FallbackImageZero>,
+    uniforms: Res<ComponentUniforms<DisplayUniform>>,
+    mut bind_group: Local<CachedBindGroup>,
+    mut ctx: RenderContext,
+) {
+    let (camera, target, shown, id, offset) = view.into_inner();
+    let (Some(render_pipeline), Some(uniform), Some(attachment)) = (
+        cache.get_render_pipeline(id.0),
+        uniforms.binding(),
+        // Every pixel is written: nothing to clear or load.
+        target.out_texture_color_attachment(None),
+    ) else {
+        return;
+    };
+    // Until the picture is on the GPU, the rectangle shows black.
+    let picture = images
+        .get(shown.image)
+        .map_or(&no_picture.texture_view, |image| &image.texture_view);
+    let overlay = target.main_texture_view();
+    let key = (
+        picture.id(),
+        overlay.id(),
+        uniforms.buffer().map(Buffer::id),
+    );
+    let group = match &mut *bind_group {
+        Some((cached, group)) if *cached == key => group,
+        slot => {
+            let group = ctx.render_device().create_bind_group(
+                "backdrop_display_bind_group",
+                &cache.get_bind_group_layout(&pipeline.layout),
+                &BindGroupEntries::sequential((picture, &pipeline.sampler, overlay, uniform)),
+            );
+            &mut slot.insert((key, group)).1
+        }
+    };
+    let recorder = ctx.diagnostic_recorder();
+    let recorder = recorder.as_deref();
+    let time_span = recorder.time_span(ctx.command_encoder(), SPAN);
+    {
+        let mut pass = ctx
+            .command_encoder()
+            .begin_render_pass(&RenderPassDescriptor {
+                label: Some("backdrop_display"),
+                color_attachments: &[Some(attachment)],
+                depth_stencil_attachment: None,
+                timestamp_writes: None,
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+        if let Some(viewport) = &camera.viewport {
+            let (position, size) = (viewport.physical_position, viewport.physical_size);
+            pass.set_scissor_rect(position.x, position.y, size.x, size.y);
+        }
+        pass.set_pipeline(render_pipeline);
+        pass.set_bind_group(0, group, &[offset.index()]);
+        pass.draw(0..3, 0..1);
+    }
+    time_span.end(ctx.command_encoder());
+}
