@@ -2,9 +2,9 @@
 //! the overlay over it, on a camera of its own so the chain's passes never touch the window.
 //!
 //! The window is written by one pass ([`pass`]): the picture, the bars and the overlay's layer,
-//! each window pixel once. The camera's own output (Bevy's final blit of its main texture) is
-//! skipped; the main texture holds only what egui draws, and is cleared only on frames where egui
-//! draws something. Drawn the usual way — a sprite into the main texture, then Bevy's blit into
+//! each window pixel once. The camera runs a render schedule of its own: no main 2D passes, no
+//! final blit of its main texture; the main texture holds only what egui draws, and is cleared
+//! (by egui's pass) only on frames where egui draws something. Drawn the usual way — a sprite into the main texture, then Bevy's blit into
 //! the window — the window costs two full-window passes and two clears; on a software rasteriser
 //! (the browser's SwiftShader here) those were the largest part of a frame.
 
@@ -18,7 +18,7 @@ use bevy_egui::{EguiPostUpdateSet, EguiRenderOutput, PrimaryEguiContext};
 use crate::capture::CurrentFrame;
 use crate::effects::split::SplitView;
 
-pub use pass::DisplayUniform;
+pub use pass::{DisplayUniform, WindowView};
 
 pub struct DisplayPlugin;
 
@@ -50,13 +50,15 @@ fn window_camera() -> impl Bundle {
         Camera {
             // After the chains (−1) and the split view (0), whose images it shows.
             order: 1,
-            // The display pass writes the window; Bevy's blit of the main texture would be one
-            // more full-window pass.
-            output_mode: CameraOutputMode::Skip,
+            // Bevy acquires a window's swapchain texture for cameras that write their output;
+            // the blit that writes it is in Core2d's schedule, which this camera does not run
+            // (`pass::WindowView`): the display pass writes the window.
+            output_mode: CameraOutputMode::default(),
             // Set each frame by `clear_the_overlay_layer_when_drawn`.
             clear_color: ClearColorConfig::None,
             ..default()
         },
+        pass::window_view_graph(),
         Msaa::Off,
     )
 }

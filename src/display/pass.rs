@@ -1,12 +1,14 @@
-//! The display pass (`shaders/display.wgsl`): writes every pixel of a [`WindowCamera`]'s target
-//! once — the shown image in its letterbox rectangle, black around it, the overlay's layer over
-//! both — after egui has drawn into the camera's main texture.
+//! The window camera's rendering: a schedule of its own ([`WindowView`]) in which egui draws into
+//! the camera's main texture and then the display pass (`shaders/display.wgsl`) writes every
+//! pixel of the camera's target once — the shown image in its letterbox rectangle, black around
+//! it, the overlay's layer over both. Core2d's schedule, which 2D cameras run, would add its main
+//! passes (a clear of the main texture and of a depth buffer) and Bevy's blit of the main texture
+//! to the target.
 
 use bevy::core_pipeline::FullscreenShader;
-use bevy::core_pipeline::schedule::Core2d;
-use bevy::core_pipeline::upscaling::upscaling;
+use bevy::ecs::schedule::{ScheduleBuildSettings, ScheduleLabel};
 use bevy::prelude::*;
-use bevy::render::camera::ExtractedCamera;
+use bevy::render::camera::{CameraRenderGraph, ExtractedCamera};
 use bevy::render::diagnostic::RecordDiagnostics;
 use bevy::render::extract_component::{
     ComponentUniforms, DynamicUniformIndex, UniformComponentPlugin,
@@ -19,7 +21,7 @@ use bevy::render::sync_world::RenderEntity;
 use bevy::render::texture::{FallbackImageZero, GpuImage};
 use bevy::render::view::ViewTarget;
 use bevy::render::{Extract, ExtractSchedule, Render, RenderApp, RenderStartup, RenderSystems};
-use bevy_egui::EguiRenderOutput;
+use bevy_egui::{EguiPlugin, EguiRenderOutput};
 
 use super::{WindowCamera, picture_rect};
 use crate::effects::split::ShownImage;
@@ -28,6 +30,16 @@ use crate::effects::split::ShownImage;
 pub const SPAN: &str = "backdrop/display";
 
 const SHADER: &str = "display.wgsl";
+
+/// The render schedule a [`WindowCamera`] runs (its [`CameraRenderGraph`]): egui's pass, then the
+/// display pass.
+#[derive(ScheduleLabel, Debug, Clone, PartialEq, Eq, Hash)]
+pub struct WindowView;
+
+/// The window camera's render schedule, as a component.
+pub fn window_view_graph() -> CameraRenderGraph {
+    CameraRenderGraph::new(WindowView)
+}
 
 /// Where the picture goes on the camera's target (layout mirrors `shaders/display.wgsl`).
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq, ShaderType)]
@@ -91,17 +103,36 @@ impl Plugin for DisplayPassPlugin {
         let Some(render_app) = app.get_sub_app_mut(RenderApp) else {
             return;
         };
+        let mut schedule = Schedule::new(WindowView);
+        schedule.set_build_settings(ScheduleBuildSettings {
+            auto_insert_apply_deferred: false,
+            ..default()
+        });
         render_app
+            .add_schedule(schedule)
             .init_resource::<SpecializedRenderPipelines<DisplayPipeline>>()
             .add_systems(RenderStartup, init_display_pipeline)
             .add_systems(ExtractSchedule, extract_display)
             .add_systems(Render, prepare_display.in_set(RenderSystems::Prepare))
-            .add_systems(
-                Core2d,
-                display_pass
-                    .after(bevy_egui::render::egui_pass)
-                    .before(upscaling),
+            .add_systems(WindowView, display_pass);
+    }
+
+    fn finish(&self, app: &mut App) {
+        // egui's pass, where egui is (the overlay adds it after this plugin is built).
+        if !app.is_plugin_added::<EguiPlugin>() {
+            return;
+        }
+        if let Some(render_app) = app.get_sub_app_mut(RenderApp) {
+            render_app.add_systems(
+                WindowView,
+                (
+                    bevy_egui::render::prepare_egui_pass,
+                    bevy_egui::render::egui_pass,
+                )
+                    .chain()
+                    .before(display_pass),
             );
+        }
     }
 }
 
