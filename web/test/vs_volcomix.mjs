@@ -5,6 +5,8 @@
 //   node web/test/vs_volcomix.mjs [--seconds 30] [--clip ../shared/media/doctor-26732.mp4]
 //        [--backends webgl2,webgpu] [--models landscape,general] [--viewport 1600x900] [--scale 1] [--skip-demo]
 //        [--query background=color:00c800]   (more of the page's options, e.g. to take a stage out)
+//        [--baseline DIR [--baseline-label TEXT]]   (another build, e.g. main's before a change: each
+//        of our rows is run on it too, right after, so the two are measured side by side)
 //
 // Needs web/dist (web/build.sh) and, for the demo, $VOLPEER (default ~/volpeer) prepared as the
 // harness's README says: $VOLPEER/www/virtual-background (the demo's build), $VOLPEER/harness (a
@@ -101,7 +103,7 @@ function demoOnce(label, model, resolution, pipeline) {
   };
 }
 
-async function ours(url, backend, model) {
+async function ours(url, backend, model, label = '') {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
     args: [...FLAGS, ...(backend === 'webgpu' ? WEBGPU : [])] });
   try {
@@ -144,7 +146,7 @@ async function ours(url, backend, model) {
     const elapsed = (last.t - first.t) / 1000;
     const gpu = Object.entries(last.s.gpuMs).filter(([, ms]) => ms != null).map(([stage, ms]) => `${stage} ${ms.toFixed(1)}`);
     const result = {
-      what: `ours, ${backend === 'webgpu' ? 'WebGPU' : 'WebGL2'}, ${model} (${last.s.inferenceBackend?.split(' ')[0] ?? 'no model'}), ${viewWidth}×${viewHeight}${scale !== 1 ? ` at ${scale}×` : ''}${extraQuery ? `, ${extraQuery}` : ''}`,
+      what: `ours${label}, ${backend === 'webgpu' ? 'WebGPU' : 'WebGL2'}, ${model} (${last.s.inferenceBackend?.split(' ')[0] ?? 'no model'}), ${viewWidth}×${viewHeight}${scale !== 1 ? ` at ${scale}×` : ''}${extraQuery ? `, ${extraQuery}` : ''}`,
       canvasFps: +((last.canvas - first.canvas) / elapsed).toFixed(2),
       processedFps: +((last.s.framesUploaded - first.s.framesUploaded) / elapsed).toFixed(2),
       inferenceMs: +median(samples.map((s) => s.inferenceMs)).toFixed(1),
@@ -168,6 +170,9 @@ async function main() {
     await new Promise((r) => setTimeout(r, 1500));
   }
   const { server, url } = await serve(path.resolve(option('--dist', path.join(root, 'web/dist'))), 0);
+  const baseline = option('--baseline', null)
+    ? { ...(await serve(path.resolve(option('--baseline')), 0)), label: ` (${option('--baseline-label', 'baseline')})` }
+    : null;
   try {
     if (demoServer) {
       rows.push(demo('vs-meet256-webgl2', 'meet', '256x144', 'webgl2'));
@@ -177,11 +182,16 @@ async function main() {
       for (const model of models) {
         log(`ours ${backend} ${model} …`);
         rows.push(await ours(url, backend, model));
+        if (baseline) {
+          log(`ours${baseline.label} ${backend} ${model} …`);
+          rows.push(await ours(baseline.url, backend, model, baseline.label));
+        }
       }
     }
     if (demoServer) rows.push(demo('vs-mlkit256-canvas2d', 'mlkit', '256x256', 'canvas2dCpu'));
   } finally {
     server.kill();
+    baseline?.server.kill();
     demoServer?.kill();
   }
   console.log(`Doctor clip (${path.basename(clip)}), ${seconds} s each, headless Chromium, ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}; viewport ${viewWidth}×${viewHeight} for ours\n`);
