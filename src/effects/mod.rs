@@ -27,7 +27,7 @@ pub use guided::GuidedSettings;
 pub use temporal::TemporalSettings;
 
 use bevy::camera::visibility::RenderLayers;
-use bevy::camera::{CameraOutputMode, ClearColorConfig, RenderTarget};
+use bevy::camera::{CameraOutputMode, ClearColorConfig, Hdr, RenderTarget};
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureFormat, TextureUsages};
 
@@ -341,6 +341,12 @@ pub fn spawn_chain(
             RenderTarget::Image(target.clone().into()),
             RenderLayers::layer(FRAME_LAYER),
             Msaa::Off,
+            // Bevy gives every camera a main texture. Of the target's format (Rgba8Unorm), it
+            // would be made with an sRGB view format, which WebGL2 cannot make; a camera with
+            // `Hdr` gets an Rgba16Float one instead. The chain never draws into it (the
+            // composite writes the target), unless the camera is switched to Bevy's output mode
+            // for stages of one's own (examples/custom_stage.rs), where it holds the picture.
+            Hdr,
             FrameSized(target.clone()),
             settings,
         ))

@@ -6,7 +6,7 @@
 //! ([`ShownImage`]) while the split is on.
 
 use bevy::camera::visibility::RenderLayers;
-use bevy::camera::{ClearColorConfig, RenderTarget};
+use bevy::camera::{ClearColorConfig, Hdr, RenderTarget};
 use bevy::prelude::*;
 
 use super::{
@@ -97,6 +97,10 @@ impl Plugin for SplitViewPlugin {
                 RenderTarget::Image(target.clone().into()),
                 RenderLayers::layer(SPLIT_LAYER),
                 Msaa::Off,
+                // A main texture of the target's format (Rgba8Unorm) needs an sRGB view format,
+                // which WebGL2 cannot make (see `spawn_chain`); Rgba16Float holds the sRGB-encoded
+                // values the sprites copy just as well.
+                Hdr,
                 FrameSized(target.clone()),
             ))
             .id();

@@ -3,12 +3,13 @@
 // rasteriser threads in the GPU process are most of it on a machine without a GPU).
 //
 //   node web/test/cpu_profile.mjs [--dist web/dist] [--backend webgl2|webgpu] [--model landscape]
-//        [--query background=color:00c800] [--seconds 10] [--viewport 1600x900]
+//        [--query background=color:00c800] [--preset FILE.preset.ron] [--seconds 10] [--viewport 1600x900]
 //
 // Prints frames to the canvas per second (counted as vs_volcomix.mjs counts them), the page's
 // GPU ms per stage where it has them (WebGPU), then one line per thread name: CPU ms per
-// delivered frame and share of one core. Compare runs with one stage taken out (--query) to see
-// what a stage costs in CPU.
+// delivered frame and share of one core. Compare runs with one stage taken out (--query) or set
+// otherwise (--preset: the page starts with that preset, as if it were the last one edited) to
+// see what a stage costs in CPU.
 
 import { chromium } from 'playwright-core';
 import { spawn } from 'node:child_process';
@@ -27,6 +28,7 @@ const dist = path.resolve(option('--dist', path.join(root, 'web/dist')));
 const backend = option('--backend', 'webgl2');
 const model = option('--model', 'landscape');
 const query = option('--query', '');
+const preset = option('--preset', null);
 const seconds = Number(option('--seconds', '10'));
 const [viewWidth, viewHeight] = option('--viewport', '1600x900').split('x').map(Number);
 const clip = path.resolve(option('--clip', path.join(root, '../shared/media/doctor-26732.mp4')));
@@ -81,6 +83,11 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', hea
   args: [...FLAGS, ...(backend === 'webgpu' ? WEBGPU : [])] });
 try {
   const page = await (await browser.newContext({ viewport: { width: viewWidth, height: viewHeight } })).newPage();
+  if (preset) {
+    // What the page keeps of the last edited preset (web/loader.js), restored at start.
+    const stored = JSON.stringify({ name: path.basename(preset, '.preset.ron'), text: fs.readFileSync(preset, 'utf8') });
+    await page.addInitScript((value) => localStorage.setItem('backdrop.preset', value), stored);
+  }
   await page.goto(`${url}?backend=${backend}&source=sample&overlay=off&model=${model}${query ? `&${query}` : ''}`);
   const state = () => page.evaluate(() => window.backdropState || null);
   const until = async (what, done) => {
@@ -121,7 +128,7 @@ try {
     if (spent > 0) byName.set(name, (byName.get(name) ?? 0) + spent);
   }
   const gpu = Object.entries(s.gpuMs || {}).filter(([, ms]) => ms != null).map(([k, ms]) => `${k} ${ms.toFixed(1)}`);
-  console.log(`${backend} ${model}${query ? ` ${query}` : ''}: ${(frames / elapsed).toFixed(2)} frames to the canvas /s; ` +
+  console.log(`${backend} ${model}${query ? ` ${query}` : ''}${preset ? ` ${path.basename(preset)}` : ''}: ${(frames / elapsed).toFixed(2)} frames to the canvas /s; ` +
     `GPU ms per stage: ${gpu.length ? gpu.join(', ') : 'n/a'}`);
   let total = 0;
   for (const [name, ticks] of [...byName].sort((a, b) => b[1] - a[1])) {
