@@ -258,12 +258,10 @@ fn save_when_ready(
         .spawn(Screenshot::image(chain.target.clone()))
         .observe(move |captured: On<ScreenshotCaptured>| {
             // The chain's target holds sRGB-encoded bytes, as a PNG does.
-            let saved_ok = bevy_backdrop::effects::picture_rgba(captured.image.clone())
-                .and_then(|picture| picture.save(&path).map_err(|e| e.to_string()));
-            match saved_ok {
+            match bevy_backdrop::effects::save_picture(captured.image.clone(), &path) {
                 Ok(()) => saved.store(true, Ordering::Relaxed),
                 Err(e) => {
-                    eprintln!("{}: {e}", path.display());
+                    eprintln!("{e}");
                     std::process::exit(1);
                 }
             }

@@ -109,12 +109,10 @@ fn read_the_mask(
         .spawn(Screenshot::image(chain.target.clone()))
         .observe(move |captured: On<ScreenshotCaptured>| {
             // The chain's target holds sRGB-encoded bytes, as a PNG does.
-            let saved_ok = bevy_backdrop::effects::picture_rgba(captured.image.clone())
-                .and_then(|picture| picture.save(&path).map_err(|e| e.to_string()));
-            match saved_ok {
+            match bevy_backdrop::effects::save_picture(captured.image.clone(), &path) {
                 Ok(()) => saved.store(true, Ordering::Relaxed),
                 Err(e) => {
-                    eprintln!("{}: {e}", path.display());
+                    eprintln!("{e}");
                     std::process::exit(1);
                 }
             }

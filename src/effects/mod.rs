@@ -392,6 +392,13 @@ pub fn picture_rgba(image: Image) -> Result<image::RgbaImage, String> {
     }
 }
 
+/// Saves a read-back picture (see [`picture_rgba`]) to `path`, in the format its extension names.
+pub fn save_picture(image: Image, path: &std::path::Path) -> Result<(), String> {
+    picture_rgba(image)?
+        .save(path)
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// Keeps the chain's targets at the frame's size, so output pixels are frame pixels.
 fn fit_chain_to_frame(
     current: Res<CurrentFrame>,

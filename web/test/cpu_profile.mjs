@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { countCanvasFrames, pageState, playClip } from './clip_page.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -89,36 +90,14 @@ try {
     await page.addInitScript((value) => localStorage.setItem('backdrop.preset', value), stored);
   }
   await page.goto(`${url}?backend=${backend}&source=sample&overlay=off&model=${model}${query ? `&${query}` : ''}`);
-  const state = () => page.evaluate(() => window.backdropState || null);
-  const until = async (what, done) => {
-    const start = Date.now();
-    for (;;) {
-      const s = await state();
-      if (s && done(s)) return s;
-      if (Date.now() - start > 300_000) throw new Error(`no ${what}: ${JSON.stringify(s)}`);
-      await page.waitForTimeout(500);
-    }
-  };
-  await until('app', (s) => s.framesUploaded > 0);
-  await page.setInputFiles('#file', clip);
-  await until('the clip', (s) => s.source.startsWith('video') && (model === 'none' || s.maskAge != null) && !s.loading);
+  await playClip(page, clip, model);
   await page.waitForTimeout(4000);
-  await page.evaluate(() => {
-    const counter = (window.profileCounter = { canvas: 0 });
-    const video = document.createElement('video');
-    video.muted = true;
-    video.style.cssText = 'position:fixed;left:0;top:0;width:2px;height:2px;opacity:0.01';
-    video.srcObject = document.querySelector('canvas').captureStream();
-    document.body.appendChild(video);
-    video.play();
-    const onFrame = () => { counter.canvas += 1; video.requestVideoFrameCallback(onFrame); };
-    video.requestVideoFrameCallback(onFrame);
-  });
+  const canvasFrames = await countCanvasFrames(page);
   await page.waitForTimeout(1000);
-  const before = { threads: chromiumThreads(), canvas: await page.evaluate(() => window.profileCounter.canvas), t: Date.now() };
+  const before = { threads: chromiumThreads(), canvas: await canvasFrames(), t: Date.now() };
   await page.waitForTimeout(seconds * 1000);
-  const after = { threads: chromiumThreads(), canvas: await page.evaluate(() => window.profileCounter.canvas), t: Date.now() };
-  const s = await state();
+  const after = { threads: chromiumThreads(), canvas: await canvasFrames(), t: Date.now() };
+  const s = await pageState(page);
   const elapsed = (after.t - before.t) / 1000;
   const frames = after.canvas - before.canvas;
   const tickMs = 10; // USER_HZ = 100 on Linux

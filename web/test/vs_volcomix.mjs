@@ -23,6 +23,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { countCanvasFrames, pageState, playClip } from './clip_page.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -109,40 +110,18 @@ async function ours(url, backend, model, label = '') {
   try {
     const page = await (await browser.newContext({ viewport: { width: viewWidth, height: viewHeight }, deviceScaleFactor: scale })).newPage();
     await page.goto(`${url}?backend=${backend}&source=sample&overlay=off&model=${model}${extraQuery ? `&${extraQuery}` : ''}`);
-    const state = () => page.evaluate(() => window.backdropState || null);
-    const until = async (what, done, limit = 300) => {
-      const start = Date.now();
-      for (;;) {
-        const s = await state();
-        if (s && done(s)) return s;
-        if (Date.now() - start > limit * 1000) throw new Error(`no ${what}: ${JSON.stringify(s)}`);
-        await page.waitForTimeout(500);
-      }
-    };
-    await until('app', (s) => s.framesUploaded > 0);
-    await page.setInputFiles('#file', clip);
-    const name = path.basename(clip);
-    await until('the clip with masks', (s) => s.source === `video ${name}` && (model === 'none' || s.maskAge != null) && !s.loading);
+    const state = () => pageState(page);
+    await playClip(page, clip, model);
     await page.waitForTimeout(5000);
-    await page.evaluate(() => {
-      const counter = (window.benchCounter = { canvas: 0 });
-      const video = document.createElement('video');
-      video.muted = true;
-      video.style.cssText = 'position:fixed;left:0;top:0;width:2px;height:2px;opacity:0.01';
-      video.srcObject = document.querySelector('canvas').captureStream();
-      document.body.appendChild(video);
-      video.play();
-      const onFrame = () => { counter.canvas += 1; video.requestVideoFrameCallback(onFrame); };
-      video.requestVideoFrameCallback(onFrame);
-    });
+    const canvasFrames = await countCanvasFrames(page);
     await page.waitForTimeout(1000);
-    const first = { s: await state(), canvas: await page.evaluate(() => window.benchCounter.canvas), t: Date.now() };
+    const first = { s: await state(), canvas: await canvasFrames(), t: Date.now() };
     const samples = [];
     while (Date.now() - first.t < seconds * 1000) {
       await page.waitForTimeout(1000);
       samples.push(await state());
     }
-    const last = { s: await state(), canvas: await page.evaluate(() => window.benchCounter.canvas), t: Date.now() };
+    const last = { s: await state(), canvas: await canvasFrames(), t: Date.now() };
     const elapsed = (last.t - first.t) / 1000;
     const gpu = Object.entries(last.s.gpuMs).filter(([, ms]) => ms != null).map(([stage, ms]) => `${stage} ${ms.toFixed(1)}`);
     const result = {
