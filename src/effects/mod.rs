@@ -29,7 +29,8 @@ pub use temporal::TemporalSettings;
 use bevy::camera::visibility::RenderLayers;
 use bevy::camera::{CameraOutputMode, ClearColorConfig, Hdr, RenderTarget};
 use bevy::prelude::*;
-use bevy::render::render_resource::{Extent3d, TextureFormat, TextureUsages};
+use bevy::render::render_resource::{DownlevelFlags, Extent3d, TextureFormat, TextureUsages};
+use bevy::render::renderer::RenderAdapter;
 
 use crate::capture::{CurrentFrame, FrameSystems};
 
@@ -310,6 +311,7 @@ impl Plugin for EffectsPlugin {
             .insert_resource(FrameChain { camera, target })
             .configure_sets(PreUpdate, FitChainToFrame.after(FrameSystems::Upload))
             .add_systems(PreUpdate, fit_chain_to_frame.in_set(FitChainToFrame))
+            .add_systems(PostUpdate, main_textures_the_device_can_make)
             .add_plugins(split::SplitViewPlugin);
     }
 }
@@ -341,17 +343,38 @@ pub fn spawn_chain(
             RenderTarget::Image(target.clone().into()),
             RenderLayers::layer(FRAME_LAYER),
             Msaa::Off,
-            // Bevy gives every camera a main texture. Of the target's format (Rgba8Unorm), it
-            // would be made with an sRGB view format, which WebGL2 cannot make; a camera with
-            // `Hdr` gets an Rgba16Float one instead. The chain never draws into it (the
-            // composite writes the target), unless the camera is switched to Bevy's output mode
-            // for stages of one's own (examples/custom_stage.rs), where it holds the picture.
-            Hdr,
             FrameSized(target.clone()),
             settings,
         ))
         .id();
     FrameChain { camera, target }
+}
+
+/// Bevy gives every camera a main texture of its target's format; for [`CHAIN_TARGET_FORMAT`]
+/// it makes that texture with an sRGB view format, which a device without view formats (WebGL2)
+/// refuses. There the frame-sized cameras (the chains', the split view's) get `Hdr`, so their
+/// main texture is Rgba16Float; elsewhere they keep one of the target's format, half the memory.
+/// A chain never draws into it (the composite writes the target) unless its camera is switched to
+/// Bevy's output mode for stages of one's own (examples/custom_stage.rs).
+fn main_textures_the_device_can_make(
+    adapter: Option<Res<RenderAdapter>>,
+    cameras: Query<Entity, (With<FrameSized>, Without<Hdr>)>,
+    mut commands: Commands,
+) {
+    let Some(adapter) = adapter else {
+        return;
+    };
+    if cameras.is_empty()
+        || adapter
+            .get_downlevel_capabilities()
+            .flags
+            .contains(DownlevelFlags::VIEW_FORMATS)
+    {
+        return;
+    }
+    for camera in &cameras {
+        commands.entity(camera).insert(Hdr);
+    }
 }
 
 /// A camera target that follows the frame's size.

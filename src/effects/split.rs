@@ -6,7 +6,7 @@
 //! ([`ShownImage`]) while the split is on.
 
 use bevy::camera::visibility::RenderLayers;
-use bevy::camera::{ClearColorConfig, Hdr, RenderTarget};
+use bevy::camera::{ClearColorConfig, RenderTarget};
 use bevy::prelude::*;
 
 use super::{
@@ -96,11 +96,9 @@ impl Plugin for SplitViewPlugin {
                 },
                 RenderTarget::Image(target.clone().into()),
                 RenderLayers::layer(SPLIT_LAYER),
+                // (On a device without view formats, `Hdr` too: see
+                // `main_textures_the_device_can_make`.)
                 Msaa::Off,
-                // A main texture of the target's format (Rgba8Unorm) needs an sRGB view format,
-                // which WebGL2 cannot make (see `spawn_chain`); Rgba16Float holds the sRGB-encoded
-                // values the sprites copy just as well.
-                Hdr,
                 FrameSized(target.clone()),
             ))
             .id();
