@@ -4,9 +4,10 @@
 //! The window is written by one pass ([`pass`]): the picture, the bars and the overlay's layer,
 //! each window pixel once. The camera runs a render schedule of its own: no main 2D passes, no
 //! final blit of its main texture; the main texture holds only what egui draws, and is cleared
-//! (by egui's pass) only on frames where egui draws something. Drawn the usual way — a sprite into the main texture, then Bevy's blit into
-//! the window — the window costs two full-window passes and two clears; on a software rasteriser
-//! (the browser's SwiftShader here) those were the largest part of a frame.
+//! (by egui's pass) only on frames where egui draws something. Drawn the usual way (a sprite into
+//! the main texture, then Bevy's blit into the window) the window costs two full-window passes
+//! and two clears; on a software rasteriser (the browser's SwiftShader here) those were the
+//! largest part of a frame.
 
 mod pass;
 
@@ -18,7 +19,7 @@ use bevy_egui::{EguiPostUpdateSet, EguiRenderOutput, PrimaryEguiContext};
 use crate::capture::CurrentFrame;
 use crate::effects::split::SplitView;
 
-pub use pass::{DisplayUniform, WindowView};
+pub use pass::WindowView;
 
 pub struct DisplayPlugin;
 

@@ -8,7 +8,7 @@
 use bevy::core_pipeline::FullscreenShader;
 use bevy::ecs::schedule::{ScheduleBuildSettings, ScheduleLabel};
 use bevy::prelude::*;
-use bevy::render::camera::{CameraRenderGraph, ExtractedCamera};
+use bevy::render::camera::CameraRenderGraph;
 use bevy::render::diagnostic::RecordDiagnostics;
 use bevy::render::extract_component::{
     ComponentUniforms, DynamicUniformIndex, UniformComponentPlugin,
@@ -43,7 +43,7 @@ pub fn window_view_graph() -> CameraRenderGraph {
 
 /// Where the picture goes on the camera's target (layout mirrors `shaders/display.wgsl`).
 #[derive(Component, Clone, Copy, Debug, Default, PartialEq, ShaderType)]
-pub struct DisplayUniform {
+pub(super) struct DisplayUniform {
     pub picture_min: Vec2,
     pub picture_size: Vec2,
 }
@@ -254,7 +254,6 @@ fn prepare_display(
 )]
 fn display_pass(
     view: ViewQuery<(
-        &ExtractedCamera,
         &ViewTarget,
         &DisplayedPicture,
         &DisplayPipelineId,
@@ -268,7 +267,7 @@ fn display_pass(
     mut bind_group: Local<CachedBindGroup>,
     mut ctx: RenderContext,
 ) {
-    let (camera, target, shown, id, offset) = view.into_inner();
+    let (target, shown, id, offset) = view.into_inner();
     let (Some(render_pipeline), Some(uniform), Some(attachment)) = (
         cache.get_render_pipeline(id.0),
         uniforms.binding(),
@@ -312,10 +311,6 @@ fn display_pass(
                 occlusion_query_set: None,
                 multiview_mask: None,
             });
-        if let Some(viewport) = &camera.viewport {
-            let (position, size) = (viewport.physical_position, viewport.physical_size);
-            pass.set_scissor_rect(position.x, position.y, size.x, size.y);
-        }
         pass.set_pipeline(render_pipeline);
         pass.set_bind_group(0, group, &[offset.index()]);
         pass.draw(0..3, 0..1);

@@ -824,9 +824,8 @@ impl PassContext<'_> {
                     depth_slice: None,
                     resolve_target: None,
                     // Every stage's fullscreen triangle writes every pixel of its target: what
-                    // was there does not matter, and a clear would be one more pass over it
-                    // (wgpu's GL backend clears with a draw of its own; lavapipe and
-                    // SwiftShader write every pixel).
+                    // was there does not matter, and a clear would be one more write of every
+                    // pixel on a software rasteriser (lavapipe, SwiftShader).
                     ops: Operations {
                         load: LoadOp::Load,
                         store: StoreOp::Store,

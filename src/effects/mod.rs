@@ -359,17 +359,21 @@ pub fn spawn_chain(
 fn main_textures_the_device_can_make(
     adapter: Option<Res<RenderAdapter>>,
     cameras: Query<Entity, (With<FrameSized>, Without<Hdr>)>,
+    mut needs_hdr: Local<Option<bool>>,
     mut commands: Commands,
 ) {
-    let Some(adapter) = adapter else {
-        return;
+    // Asked of the adapter once, when the renderer is up.
+    let needs_hdr = match (*needs_hdr, adapter) {
+        (Some(known), _) => known,
+        (None, Some(adapter)) => *needs_hdr.insert(
+            !adapter
+                .get_downlevel_capabilities()
+                .flags
+                .contains(DownlevelFlags::VIEW_FORMATS),
+        ),
+        (None, None) => return,
     };
-    if cameras.is_empty()
-        || adapter
-            .get_downlevel_capabilities()
-            .flags
-            .contains(DownlevelFlags::VIEW_FORMATS)
-    {
+    if !needs_hdr {
         return;
     }
     for camera in &cameras {

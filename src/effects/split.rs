@@ -96,9 +96,9 @@ impl Plugin for SplitViewPlugin {
                 },
                 RenderTarget::Image(target.clone().into()),
                 RenderLayers::layer(SPLIT_LAYER),
-                // (On a device without view formats, `Hdr` too: see
-                // `main_textures_the_device_can_make`.)
                 Msaa::Off,
+                // On a device without view formats this camera gets `Hdr` too (see
+                // `main_textures_the_device_can_make`).
                 FrameSized(target.clone()),
             ))
             .id();
