@@ -1,20 +1,23 @@
 // Mask-weighted background blur whose cost does not grow with the radius: a pyramid of the frame
-// premultiplied by the background weight w = 1 − person, (colour·w, w), halved level by level
-// with a 4-tap binomial filter, a small separable Gaussian at the coarsest level, and that level
-// read back up to level 2 (a quarter of the frame; level 1 for the narrowest blurs) with a cubic
-// B-spline. The composite samples that level and divides colour by weight (normalised convolution: the person never bleeds into the
-// blurred background). The variances of the steps add up to the radius's Gaussian
+// premultiplied by the background weight w = 1 − person, (colour·w, w), halved first with a 2×2
+// box, then level by level with a 4-tap binomial filter, a small separable Gaussian at the
+// coarsest level, and that level read back up to level 2 (a quarter of the frame; level 1 for
+// the narrowest blurs) with a cubic B-spline. The composite samples that level and divides
+// colour by weight (normalised convolution: the person never bleeds into the blurred
+// background). The variances of the steps add up to the radius's Gaussian
 // (σ = radius / 3); src/effects/blur/mod.rs plans them. Nothing lies beyond the frame's edge:
 // samples there are zero (no weight), so the division renormalises near the edge instead of
 // repeating the edge's pixels.
 // One shader, five passes (pipeline specialisations):
-//   BLUR_DOWN_FROM_FRAME: the frame (colour_source) → level 1 (half size), the weight from the
-//     refined mask at each tap: the refine's model read once at the level-1 texel's centre
-//     (mask_source: the guided coefficients or the bilateral's mask, see chain.wgsl's
-//     refine_fit), applied to each tap's colour.
+//   BLUR_DOWN_FROM_FRAME: the frame (colour_source) → level 1 (half size): each 2×2 block of
+//     frame texels averaged by one bilinear sample at its centre (a fetch per frame texel, the
+//     cheapest way over the biggest level), its weight from the refined mask there: the refine's
+//     model (mask_source: the guided coefficients or the bilateral's mask, see chain.wgsl's
+//     refine_fit) applied to the block's colour.
 //   BLUR_DOWN: level j − 1 (colour_source) → level j.
 //   BLUR_GAUSSIAN (+ BLUR_VERTICAL): the Gaussian at the coarsest level, one direction,
-//     BLUR_TAPS texels each side (a constant loop bound), σ in the chain uniform.
+//     BLUR_TAPS texels each side (a constant loop bound), σ in the chain uniform, its weights by
+//     products (no exp per tap).
 //   BLUR_UP: the coarsest level (colour_source) read at level 2's texels with a cubic B-spline
 //     (four bilinear samples).
 
@@ -31,18 +34,14 @@ const DOWN_OFFSET: f32 = 0.75;
 #ifdef BLUR_DOWN_FROM_FRAME
 @fragment
 fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
-    let step = DOWN_OFFSET / vec2<f32>(textureDimensions(colour_source));
+    // One bilinear sample at the level-1 texel's centre: the 2×2 block of frame texels under it,
+    // averaged (a box, [1 1] / 2 each way). The refine's model there, applied to that colour,
+    // gives the block's weight.
     let fit = refine_fit(textureSampleLevel(mask_source, linear_sampler, in.uv, 0.0));
-    let frame_size = vec2<f32>(textureDimensions(colour_source));
-    var sum = vec4<f32>(0.0);
-    for (var k = 0; k < 4; k++) {
-        let uv = in.uv + step * vec2<f32>(f32(k & 1) * 2.0 - 1.0, f32(k >> 1u) * 2.0 - 1.0);
-        let colour = textureSampleLevel(colour_source, linear_sampler, uv, 0.0).rgb;
-        let inside = inside_share(uv, frame_size);
-        let weight = (1.0 - refined_mask(fit, colour)) * inside;
-        sum += vec4<f32>(colour * weight, weight);
-    }
-    return sum * 0.25;
+    let colour = textureSampleLevel(colour_source, linear_sampler, in.uv, 0.0).rgb;
+    let inside = inside_share(in.uv, vec2<f32>(textureDimensions(colour_source)));
+    let weight = (1.0 - refined_mask(fit, colour)) * inside;
+    return vec4<f32>(colour * weight, weight);
 }
 #endif
 
@@ -72,19 +71,27 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
 #endif
     let centre = vec2<i32>(in.position.xy);
     let size = vec2<i32>(textureDimensions(colour_source));
-    let inv_two_var = 1.0 / (2.0 * chain.blur_sigma * chain.blur_sigma);
-    var total = 0.0;
-    var sum = vec4<f32>(0.0);
-    for (var k = -TAPS; k <= TAPS; k++) {
-        let g = exp(-f32(k * k) * inv_two_var);
-        let texel = centre + direction * k;
-        // Beyond the edge: no weight (the loaded value is replaced, the kernel's total is not).
-        let inside = all(texel >= vec2<i32>(0)) && all(texel < size);
-        let value = textureLoad(colour_source, clamp(texel, vec2<i32>(0), size - 1), 0);
-        sum += g * select(vec4<f32>(0.0), value, inside);
-        total += g;
+    // g(k) = exp(−k² / 2σ²) = r^(k²) with r = g(1), by products alone (an exp per tap costs
+    // more than the tap on a software rasteriser): g(k + 1) = g(k) · r^(2k + 1).
+    let r = exp(-1.0 / (2.0 * chain.blur_sigma * chain.blur_sigma));
+    var g = 1.0;
+    var step = r;
+    var total = 1.0;
+    var sum = tap(centre, size);
+    for (var k = 1; k <= TAPS; k++) {
+        g *= step;
+        step *= r * r;
+        sum += g * (tap(centre + direction * k, size) + tap(centre - direction * k, size));
+        total += 2.0 * g;
     }
     return sum / total;
+}
+
+// colour_source's texel, zero beyond its edge (the kernel's total is not changed there).
+fn tap(texel: vec2<i32>, size: vec2<i32>) -> vec4<f32> {
+    let inside = all(texel >= vec2<i32>(0)) && all(texel < size);
+    let value = textureLoad(colour_source, clamp(texel, vec2<i32>(0), size - 1), 0);
+    return select(vec4<f32>(0.0), value, inside);
 }
 #endif
 

@@ -1,6 +1,6 @@
 //! Mask-weighted background blur whose cost does not grow with the radius (`shaders/blur.wgsl`):
 //! the frame premultiplied by the background weight `w = 1 − person`, `(colour·w, w)`, halved
-//! into a pyramid with a 4-tap binomial filter, a small separable Gaussian at the coarsest level,
+//! into a pyramid (a 2×2 box for the first halving, a 4-tap binomial filter after it), a small separable Gaussian at the coarsest level,
 //! that level read back up to level 2 (a quarter of the frame) with a cubic B-spline, and (in
 //! the composite) that level sampled bilinearly, its colour divided by its weight — normalised
 //! convolution, so the person does not bleed into the blurred background (no
@@ -32,7 +32,9 @@ pub const MAX_LEVELS: u32 = 6;
 /// wider one means one more level instead, so its taps (3σ each side) stay few.
 pub const MAX_LEVEL_SIGMA: f32 = 2.5;
 
-/// Variance (in level-(j) pixels², per axis) of one halving: the binomial [1 3 3 1] / 8.
+/// Variance (in frame pixels², per axis) of the first halving: the box [1 1] / 2.
+const FIRST_DOWN_VARIANCE: f32 = 0.25;
+/// Variance (in level-(j) pixels², per axis) of each further halving: the binomial [1 3 3 1] / 8.
 const DOWN_VARIANCE: f32 = 0.75;
 /// The level the composite reads (bilinearly): level 2 (a quarter of the frame) once the pyramid
 /// is that deep, level 1 for the narrowest blurs. Deeper levels are read back up to it.
@@ -55,7 +57,7 @@ pub struct BlurPlan {
 
 impl BlurPlan {
     /// `None` when the radius is too small to blur anything. Radii beyond [`MAX_RADIUS`] are
-    /// drawn at [`MAX_RADIUS`]; below ≈ 3.6 px the pyramid alone is wider than asked for, and that
+    /// drawn at [`MAX_RADIUS`]; below ≈ 2.9 px the pyramid alone is wider than asked for, and that
     /// is what is drawn.
     pub fn for_radius(radius: f32) -> Option<Self> {
         if !radius.is_finite() || radius < 1.0 {
@@ -81,8 +83,8 @@ impl BlurPlan {
     }
 
     /// The variance (frame pixels², per axis) the halvings to `levels` and the reads back add,
-    /// without the Gaussian: Σ_j<k 0.75·4^j, + 4^k/3 for the B-spline up to the read level (when
-    /// deeper), + 4^r/6 for the composite's bilinear read of level r.
+    /// without the Gaussian: 1/4 + Σ_0<j<k 0.75·4^j, + 4^k/3 for the B-spline up to the read
+    /// level (when deeper), + 4^r/6 for the composite's bilinear read of level r.
     pub fn pyramid_variance(levels: u32) -> f32 {
         let scale = 4f32.powi(levels as i32);
         let read = Self::read_level_of(levels);
@@ -92,7 +94,8 @@ impl BlurPlan {
             0.0
         };
         let read_scale = 4f32.powi(read as i32);
-        DOWN_VARIANCE * (scale - 1.0) / 3.0 + up + BILINEAR_VARIANCE * read_scale
+        let halvings = FIRST_DOWN_VARIANCE + DOWN_VARIANCE * (scale - 4.0) / 3.0;
+        halvings + up + BILINEAR_VARIANCE * read_scale
     }
 
     /// The level the composite reads for a pyramid this deep.

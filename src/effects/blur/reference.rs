@@ -39,26 +39,18 @@ fn down_taps(u: f32, v: f32, size: (u32, u32)) -> [(f32, f32); 4] {
     [(-du, -dv), (du, -dv), (-du, dv), (du, dv)].map(|(x, y)| (u + x, v + y))
 }
 
-/// Level 1: the frame's colour premultiplied by the background weight, and the weight (none
-/// beyond the frame's edge).
+/// Level 1: each 2×2 block of frame texels averaged (the shader's one bilinear sample at the
+/// level-1 texel's centre), premultiplied by the block's background weight: the refine's model
+/// at that centre applied to the block's colour (no weight beyond the frame's edge).
 fn down_from_frame(frame: &Picture, mask: &MaskSource, size: (u32, u32)) -> Rgba {
     let data = (0..size.1)
         .flat_map(|y| (0..size.0).map(move |x| (x, y)))
         .map(|(x, y)| {
-            let (cu, cv) = (centre(x, size.0), centre(y, size.1));
-            // The refine's model once at the texel's centre, applied to each tap's colour.
-            let fit = mask.fit(cu, cv);
-            let mut sum = [0.0f32; 4];
-            for (u, v) in down_taps(cu, cv, (frame.width, frame.height)) {
-                let colour = frame.sample(u, v);
-                let inside = inside_share(u, v, frame.width, frame.height);
-                let weight = (1.0 - guided::mask_from_fit(fit, colour)) * inside;
-                for c in 0..3 {
-                    sum[c] += colour[c] * weight;
-                }
-                sum[3] += weight;
-            }
-            sum.map(|s| s * 0.25)
+            let (u, v) = (centre(x, size.0), centre(y, size.1));
+            let colour = frame.sample(u, v);
+            let inside = inside_share(u, v, frame.width, frame.height);
+            let weight = (1.0 - mask.at(u, v, colour)) * inside;
+            [colour[0] * weight, colour[1] * weight, colour[2] * weight, weight]
         })
         .collect();
     Rgba::new(size.0, size.1, data).stored()
@@ -223,7 +215,8 @@ mod tests {
         // The narrowest blur the pyramid draws.
         let tiny = BlurPlan::for_radius(1.0).unwrap();
         assert_eq!((tiny.levels, tiny.taps), (1, 0));
-        assert!((tiny.drawn_sigma() * 3.0 - 3.57).abs() < 0.01, "{tiny:?}");
+        // σ² = 1/4 (the box) + 4/6 (the composite's bilinear read of level 1), in frame pixels².
+        assert!((tiny.drawn_sigma() - (0.25f32 + 4.0 / 6.0).sqrt()).abs() < 1e-4, "{tiny:?}");
     }
 
     #[test]
