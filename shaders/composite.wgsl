@@ -56,6 +56,11 @@ fn picture(in: FullscreenVertexOutput) -> vec4<f32> {
     return frame;
 #else ifdef VIEW_FINAL
     let person = person_at(in.uv, frame.rgb);
+    // All person: neither the background nor the light it wraps shows (coverage 1, wrap 0), so
+    // the pixel is the frame's, and the background is not read.
+    if person >= 1.0 {
+        return frame;
+    }
 #ifdef BACKGROUND_BLUR
     let background = blurred_background(in.uv, frame.rgb);
 #else ifdef BACKGROUND_COLOR
