@@ -1,12 +1,12 @@
 //! Mask-weighted background blur whose cost does not grow with the radius (`shaders/blur.wgsl`):
 //! the frame premultiplied by the background weight `w = 1 − person`, `(colour·w, w)`, halved
-//! into a pyramid (a 2×2 box for the first halving, a 4-tap binomial filter after it), a small separable Gaussian at the coarsest level,
-//! that level read back up to level 2 (a quarter of the frame) with a cubic B-spline, and (in
-//! the composite) that level sampled bilinearly, its colour divided by its weight — normalised
-//! convolution, so the person does not bleed into the blurred background (no
-//! halo). The level and the Gaussian are chosen so that the variances of the steps add up to the
-//! radius's Gaussian; a wider radius only adds a smaller level, so radius 200 costs about what
-//! radius 18 does.
+//! into a pyramid (a 2×2 box for the first halving, a 4-tap binomial filter after it), a small
+//! separable Gaussian at the coarsest level, that level read back up to level 2 (a quarter of the
+//! frame) with a cubic B-spline, and (in the composite) that level sampled bilinearly, its colour
+//! divided by its weight — normalised convolution, so the person does not bleed into the blurred
+//! background (no halo). The level and the Gaussian are chosen so that the variances of the steps
+//! add up to the radius's Gaussian; a wider radius only adds a smaller level, so radius 200 costs
+//! about what radius 18 does.
 
 mod pipeline;
 mod reference;
@@ -32,7 +32,9 @@ pub const MAX_LEVELS: u32 = 6;
 /// wider one means one more level instead, so its taps (3σ each side) stay few.
 pub const MAX_LEVEL_SIGMA: f32 = 2.5;
 
-/// Variance (in frame pixels², per axis) of the first halving: the box [1 1] / 2.
+/// Variance (in frame pixels², per axis) of the first halving: the box [1 1] / 2 (exactly that
+/// where the frame's side is even; an odd side shifts the bilinear sample a little off the
+/// block's centre, and the CPU reference samples where the shader does).
 const FIRST_DOWN_VARIANCE: f32 = 0.25;
 /// Variance (in level-(j) pixels², per axis) of each further halving: the binomial [1 3 3 1] / 8.
 const DOWN_VARIANCE: f32 = 0.75;

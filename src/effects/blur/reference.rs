@@ -50,7 +50,12 @@ fn down_from_frame(frame: &Picture, mask: &MaskSource, size: (u32, u32)) -> Rgba
             let colour = frame.sample(u, v);
             let inside = inside_share(u, v, frame.width, frame.height);
             let weight = (1.0 - mask.at(u, v, colour)) * inside;
-            [colour[0] * weight, colour[1] * weight, colour[2] * weight, weight]
+            [
+                colour[0] * weight,
+                colour[1] * weight,
+                colour[2] * weight,
+                weight,
+            ]
         })
         .collect();
     Rgba::new(size.0, size.1, data).stored()
@@ -216,7 +221,10 @@ mod tests {
         let tiny = BlurPlan::for_radius(1.0).unwrap();
         assert_eq!((tiny.levels, tiny.taps), (1, 0));
         // σ² = 1/4 (the box) + 4/6 (the composite's bilinear read of level 1), in frame pixels².
-        assert!((tiny.drawn_sigma() - (0.25f32 + 4.0 / 6.0).sqrt()).abs() < 1e-4, "{tiny:?}");
+        assert!(
+            (tiny.drawn_sigma() - (0.25f32 + 4.0 / 6.0).sqrt()).abs() < 1e-4,
+            "{tiny:?}"
+        );
     }
 
     #[test]
