@@ -1,7 +1,7 @@
 import './frames.js';
 
-// The page's loader: picks the WebGPU build when the browser gives a WebGPU adapter, the WebGL2
-// build otherwise (`?backend=webgl2|webgpu` forces one), says on the page which runs and on what
+// The page's loader: picks the WebGPU build when the browser gives a hardware WebGPU adapter, the
+// WebGL2 build otherwise (`?backend=webgl2|webgpu` forces one), says on the page which runs and on what
 // adapter, shows the download's progress, and wires the page's controls to the app
 // (src/web/mod.rs: backdrop_use_camera, backdrop_open_file, backdrop_set_mirror). The app writes
 // its state to `window.backdropState`; the status line shows it.
@@ -18,17 +18,26 @@ function say(text, problem = false) {
 }
 
 // Which build: WebGPU needs an adapter (not just `navigator.gpu`), and the app needs half-float
-// render targets on WebGL2 (EXT_color_buffer_float or EXT_color_buffer_half_float).
+// render targets on WebGL2 (EXT_color_buffer_float or EXT_color_buffer_half_float). A software
+// WebGPU adapter (SwiftShader's, a fallback adapter) is passed over for WebGL2 when WebGL2 can run
+// the app: on this repository's SwiftShader the same page delivered 8.3 frames a second on WebGL2
+// and 5.3 on WebGPU (web/test/vs_volcomix.mjs, landscape model), and WebGL2 there is software
+// too. `why` says so on the page.
 async function pickBackend() {
   const forced = params.get('backend');
-  let adapterName = '';
   if (forced !== 'webgl2' && navigator.gpu) {
     try {
       const adapter = await navigator.gpu.requestAdapter();
       if (adapter) {
         const info = adapter.info || {};
-        adapterName = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ');
-        return { backend: 'webgpu', adapterName: adapterName || 'WebGPU adapter' };
+        const adapterName = [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'WebGPU adapter';
+        const software = Boolean(info.isFallbackAdapter || adapter.isFallbackAdapter) || SOFTWARE_RENDERER.test(adapterName);
+        if (forced === 'webgpu' || !software) return { backend: 'webgpu', adapterName };
+        const webgl2 = webgl2Choice();
+        if (!webgl2.error) {
+          return { ...webgl2, why: `WebGPU's adapter (${adapterName}) is a software one; WebGL2 is faster there` };
+        }
+        return { backend: 'webgpu', adapterName };
       }
     } catch (e) {
       console.info('WebGPU adapter request failed:', e);
@@ -37,12 +46,17 @@ async function pickBackend() {
   if (forced === 'webgpu') {
     return { error: 'WebGPU was asked for (?backend=webgpu), but this browser gives no WebGPU adapter.' };
   }
+  return webgl2Choice();
+}
+
+// The WebGL2 build, where this browser's WebGL2 can run it.
+function webgl2Choice() {
   const gl = document.createElement('canvas').getContext('webgl2');
   if (!gl) {
     return { error: 'This browser has neither WebGPU nor WebGL2: the playground cannot draw here.' };
   }
   const debug = gl.getExtension('WEBGL_debug_renderer_info');
-  adapterName = debug ? gl.getParameter(debug.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
+  const adapterName = debug ? gl.getParameter(debug.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
   const halfFloat = gl.getExtension('EXT_color_buffer_float') || gl.getExtension('EXT_color_buffer_half_float');
   if (!halfFloat) {
     return {
@@ -207,6 +221,7 @@ function showState(app, backend, adapterName) {
     document.getElementById('mirror').checked = Boolean(state.mirror);
   }
   const parts = [`${backend === 'webgpu' ? 'WebGPU' : 'WebGL2'} on ${state.adapter || adapterName}`];
+  if (window.backdropPage.why) parts.push(window.backdropPage.why);
   if (state.source) parts.push(state.source);
   if (state.fps != null) parts.push(`${state.fps.toFixed(1)} fps`);
   if (state.loading) parts.push(`loading ${state.loading}`);
@@ -217,12 +232,13 @@ function showState(app, backend, adapterName) {
 
 async function main() {
   const choice = await pickBackend();
-  window.backdropPage = { backend: choice.backend || null, adapter: choice.adapterName || '', error: choice.error || null };
+  window.backdropPage = { backend: choice.backend || null, adapter: choice.adapterName || '', error: choice.error || null,
+    why: choice.why || null };
   if (choice.error) {
     say(choice.error, true);
     return;
   }
-  say(`${choice.backend === 'webgpu' ? 'WebGPU' : 'WebGL2'} on ${choice.adapterName}: loading…`);
+  say(`${choice.backend === 'webgpu' ? 'WebGPU' : 'WebGL2'} on ${choice.adapterName}${choice.why ? ` (${choice.why})` : ''}: loading…`);
   const app = await import(`./${choice.backend}/backdrop.js`);
   const wasm = await fetchWithProgress(`./${choice.backend}/backdrop_bg.wasm`, `the ${choice.backend} build`);
   // The app's page functions, for the browser tests and the console (backdrop_last_inference…).

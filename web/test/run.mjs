@@ -122,7 +122,9 @@ async function serve() {
 }
 
 // `cameras: N` gives Chromium's N generated fake cameras instead of the one playing `y4m`.
-async function open(backend, url, { fakeUi, y4m, query, cameras, viewport = { width: 800, height: 600 } }) {
+// `pick`: the page picks its build itself (no `backend=` in the URL; the browser is still started
+// with `backend`'s flags).
+async function open(backend, url, { fakeUi, y4m, query, cameras, pick, viewport = { width: 800, height: 600 } }) {
   const flags = [...FLAGS.common, ...FLAGS[backend]];
   if (cameras) flags.push(`--use-fake-device-for-media-stream=device-count=${cameras}`);
   else flags.push('--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${y4m}`);
@@ -153,7 +155,7 @@ async function open(backend, url, { fakeUi, y4m, query, cameras, viewport = { wi
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   page.on('pageerror', (e) => errors.push(String(e)));
-  await page.goto(`${url}?backend=${backend}&${query}`);
+  await page.goto(pick ? `${url}?${query}` : `${url}?backend=${backend}&${query}`);
   return { browser, page, errors };
 }
 
@@ -566,6 +568,25 @@ async function frameTimeStaysLowWhileInferenceRuns(backend, url, fixtures) {
   }
 }
 
+// Left to pick its build, the page passes over a software WebGPU adapter (SwiftShader's, in the
+// webgpu run) for WebGL2, and says why; where the browser gives no WebGPU adapter (the webgl2 run)
+// it takes WebGL2 with nothing to explain. Either way the app runs.
+async function softwareWebGpuGivesWayToWebGl2(backend, url, fixtures) {
+  const { browser, page, errors } = await open(backend, url, { fakeUi: true, y4m: fixtures.y4m, query: 'source=sample&overlay=off', pick: true });
+  try {
+    const s = await waitFor(page, 'the app', (t) => t.app?.framesUploaded > 0);
+    const status = await page.locator('#status').textContent();
+    log(`${backend} flags, no ?backend: ${s.page.backend} on ${s.page.adapter}; status "${status}"`);
+    if (s.page.backend !== 'webgl2') throw new Error(`the page picked ${s.page.backend} on ${s.page.adapter}`);
+    if (backend === 'webgpu' && !/software/.test(s.page.why || '')) throw new Error(`no reason given: ${s.page.why}`);
+    if (backend === 'webgpu' && !status.includes(s.page.why)) throw new Error(`the status line does not say why: ${status}`);
+    if (backend === 'webgl2' && s.page.why) throw new Error(`a reason where there was no choice: ${s.page.why}`);
+    if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+  } finally {
+    await browser.close();
+  }
+}
+
 const RED = [200, 0, 0];
 
 // Canvas samples that show `colour`, of those that showed `was` in `before` (the background).
@@ -731,6 +752,7 @@ async function main() {
       for (const test of [colourBehindThePerson, deniedCameraFallsBack, fileInputBecomesTheSource,
         videoFileBecomesTheSource, mp4FileIsDecodedByWebCodecs, droppedImageBecomesTheSource, stoppedCameraFallsBack,
         pickerChoosesTheSecondCamera, engineMatchesNativeOrt, presetTextEditing, canvasAtThePictureSize, gpuEngine,
+        softwareWebGpuGivesWayToWebGl2,
         ...(args.includes('--goals') ? GOALS : [])].filter((t) => !only || only.includes(t.name))) {
         const started = Date.now();
         try {
