@@ -1,8 +1,8 @@
 import './frames.js';
 
 // The page's loader: picks the WebGPU build when the browser gives a hardware WebGPU adapter, the
-// WebGL2 build otherwise (`?backend=webgl2|webgpu` forces one), says on the page which runs and on what
-// adapter, shows the download's progress, and wires the page's controls to the app
+// WebGL2 build otherwise (`?backend=webgl2|webgpu` forces one), says on the page which runs and on
+// what adapter, shows the download's progress, and wires the page's controls to the app
 // (src/web/mod.rs: backdrop_use_camera, backdrop_open_file, backdrop_set_mirror). The app writes
 // its state to `window.backdropState`; the status line shows it.
 
@@ -20,7 +20,7 @@ function say(text, problem = false) {
 // Which build: WebGPU needs an adapter (not just `navigator.gpu`), and the app needs half-float
 // render targets on WebGL2 (EXT_color_buffer_float or EXT_color_buffer_half_float). A software
 // WebGPU adapter (SwiftShader's, a fallback adapter) is passed over for WebGL2 when WebGL2 can run
-// the app: on this repository's SwiftShader the same page delivered 8.3 frames a second on WebGL2
+// the app: on a 2-core machine's SwiftShader the same page delivered 8.3 frames a second on WebGL2
 // and 5.3 on WebGPU (web/test/vs_volcomix.mjs, landscape model), and WebGL2 there is software
 // too. `why` says so on the page.
 async function pickBackend() {
