@@ -421,8 +421,8 @@ pub fn picture_rgba(image: Image) -> Result<image::RgbaImage, String> {
 
 /// Saves a read-back picture (see [`picture_rgba`]) to `path`, in the format its extension names.
 pub fn save_picture(image: Image, path: &std::path::Path) -> Result<(), String> {
-    picture_rgba(image)?
-        .save(path)
+    picture_rgba(image)
+        .and_then(|picture| picture.save(path).map_err(|e| e.to_string()))
         .map_err(|e| format!("{}: {e}", path.display()))
 }
 

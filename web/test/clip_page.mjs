@@ -1,7 +1,15 @@
-// What the benchmark scripts (vs_volcomix.mjs, cpu_profile.mjs) do to a page of ours: play the clip
-// through the page's file input, and count the frames that reach its canvas.
+// What the benchmark scripts (vs_volcomix.mjs, cpu_profile.mjs) share: reading their options, and
+// what they do to a page of ours: play the clip through the page's file input, and count the
+// frames that reach its canvas.
 
 import path from 'node:path';
+
+// The value after `name` on the command line (`--seconds 20`), or `fallback` when it is not there.
+export function option(name, fallback) {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+}
 
 // The app's state as the page publishes it (`window.backdropState`).
 export const pageState = (page) => page.evaluate(() => window.backdropState || null);

@@ -16,15 +16,10 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { countCanvasFrames, pageState, playClip } from './clip_page.mjs';
+import { countCanvasFrames, option, pageState, playClip } from './clip_page.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
-const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const dist = path.resolve(option('--dist', path.join(root, 'web/dist')));
 const backend = option('--backend', 'webgl2');
 const model = option('--model', 'landscape');

@@ -23,15 +23,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { countCanvasFrames, pageState, playClip } from './clip_page.mjs';
+import { countCanvasFrames, option, pageState, playClip } from './clip_page.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
 const args = process.argv.slice(2);
-const option = (name, fallback) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : fallback;
-};
 const seconds = Number(option('--seconds', '30'));
 const clip = path.resolve(option('--clip', path.join(root, '../shared/media/doctor-26732.mp4')));
 const backends = option('--backends', 'webgl2,webgpu').split(',');
