@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the web playground into web/dist/ (`make web`; `make web-serve` serves it):
 #   web/dist/index.html, loader.js      the page and the loader that picks a build
+#   web/dist/present.js                 the WebGL2 window's present without a second sRGB conversion
 #   web/dist/webgl2/, web/dist/webgpu/  each build: backdrop.js + backdrop_bg.wasm (wasm-bindgen)
 #   web/dist/assets/, web/dist/models/  presets, backgrounds, the sample, the models (over HTTP)
 #   web/dist/worker.js, web/dist/ort/   the inference worker and its engine (onnxruntime-web, npm)
@@ -67,7 +68,7 @@ for build in $builds; do
   rm -f "$dist/$build.opt.wasm"
 done
 
-cp web/index.html web/loader.js web/worker.js web/frames.js "$dist/"
+cp web/index.html web/loader.js web/present.js web/worker.js web/frames.js "$dist/"
 # The inference worker's engine: onnxruntime-web's WebAssembly build (SIMD, no JSEP/WebGPU), at
 # the version web/package-lock.json pins, with its licence.
 if [ ! -f web/node_modules/onnxruntime-web/package.json ] || [ ! -f web/node_modules/mp4box/package.json ]; then

@@ -1,4 +1,5 @@
 import './frames.js';
+import { presentDirectly } from './present.js';
 
 // The page's loader: picks the WebGPU build when the browser gives a hardware WebGPU adapter, the
 // WebGL2 build otherwise (`?backend=webgl2|webgpu` forces one), says on the page which runs and on
@@ -239,6 +240,11 @@ async function main() {
     return;
   }
   say(`${choice.backend === 'webgpu' ? 'WebGPU' : 'WebGL2'} on ${choice.adapterName}${choice.why ? ` (${choice.why})` : ''}: loading…`);
+  // WebGL2: the window's texture without the sRGB round trip wgpu adds to every present
+  // (web/present.js); `?present=wgpu` keeps wgpu's own.
+  if (choice.backend === 'webgl2' && params.get('present') !== 'wgpu') {
+    presentDirectly(document.getElementById('backdrop-canvas'));
+  }
   const app = await import(`./${choice.backend}/backdrop.js`);
   const wasm = await fetchWithProgress(`./${choice.backend}/backdrop_bg.wasm`, `the ${choice.backend} build`);
   // The app's page functions, for the browser tests and the console (backdrop_last_inference…).

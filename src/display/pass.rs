@@ -5,6 +5,7 @@
 //! passes (a clear of the main texture and of a depth buffer) and Bevy's blit of the main texture
 //! to the target.
 
+use bevy::camera::RenderTarget;
 use bevy::core_pipeline::FullscreenShader;
 use bevy::ecs::schedule::{ScheduleBuildSettings, ScheduleLabel};
 use bevy::prelude::*;
@@ -54,6 +55,8 @@ struct DisplayedPicture {
     image: AssetId<Image>,
     /// egui drew into the camera's main texture this frame.
     overlay: bool,
+    /// The camera draws into a window (not an image).
+    on_window: bool,
 }
 
 #[derive(Component)]
@@ -66,6 +69,7 @@ type WindowCameras<'w, 's> = Query<
     (
         RenderEntity,
         &'static Camera,
+        &'static RenderTarget,
         Option<&'static EguiRenderOutput>,
     ),
     With<WindowCamera>,
@@ -86,7 +90,22 @@ struct DisplayPipeline {
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct DisplayKey {
     format: TextureFormat,
+    /// The target encodes what it is handed (an sRGB target that does its own encoding).
+    target_encodes: bool,
+    /// egui drew into the camera's main texture this frame.
     overlay: bool,
+    /// The main texture (egui's layer) is an sRGB one: its values read back linear.
+    overlay_linear: bool,
+}
+
+/// Whether the window's texture keeps the values the display pass writes as they are, though
+/// its format says sRGB: the WebGL2 page's present without a second sRGB conversion
+/// (`web/present.js`, read through `window.backdropPresent`). Never elsewhere.
+fn window_stores_encoded() -> bool {
+    #[cfg(all(feature = "web", target_arch = "wasm32"))]
+    return crate::web::window_stores_encoded();
+    #[cfg(not(all(feature = "web", target_arch = "wasm32")))]
+    false
 }
 
 /// Whether egui draws anything on this camera this frame.
@@ -141,11 +160,14 @@ impl SpecializedRenderPipeline for DisplayPipeline {
 
     fn specialize(&self, key: DisplayKey) -> RenderPipelineDescriptor {
         let mut shader_defs = Vec::new();
-        if key.format.is_srgb() {
+        if key.target_encodes {
             shader_defs.push("TARGET_SRGB".into());
         }
         if key.overlay {
             shader_defs.push("OVERLAY".into());
+        }
+        if key.overlay_linear {
+            shader_defs.push("OVERLAY_LINEAR".into());
         }
         RenderPipelineDescriptor {
             label: Some("backdrop_display".into()),
@@ -204,7 +226,7 @@ fn extract_display(
     images: Extract<Res<Assets<Image>>>,
     cameras: Extract<WindowCameras>,
 ) {
-    for (entity, camera, output) in &cameras {
+    for (entity, camera, render_target, output) in &cameras {
         let picture = shown.as_ref().map(|shown| shown.0.id());
         let (Some(image), Some(target)) = (picture, camera.physical_target_size()) else {
             commands
@@ -219,6 +241,7 @@ fn extract_display(
             DisplayedPicture {
                 image,
                 overlay: overlay_drawn(output),
+                on_window: matches!(render_target, RenderTarget::Window(_)),
             },
             DisplayUniform {
                 picture_min: rect.min,
@@ -235,13 +258,16 @@ fn prepare_display(
     pipeline: Res<DisplayPipeline>,
     views: Query<(Entity, &ViewTarget, &DisplayedPicture)>,
 ) {
+    let stores_encoded = window_stores_encoded();
     for (entity, target, shown) in &views {
         let Some(format) = target.out_texture_view_format() else {
             continue;
         };
         let key = DisplayKey {
             format,
+            target_encodes: format.is_srgb() && !(stores_encoded && shown.on_window),
             overlay: shown.overlay,
+            overlay_linear: shown.overlay && target.main_texture_format().is_srgb(),
         };
         let id = specialized.specialize(&cache, &pipeline, key);
         commands.entity(entity).insert(DisplayPipelineId(id));

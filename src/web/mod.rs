@@ -250,6 +250,19 @@ fn name_the_adapter(adapter: Option<ResMut<RenderAdapterInfo>>) {
     adapter.name = from_page.unwrap_or_else(|| "browser WebGPU adapter (name hidden)".into());
 }
 
+/// Whether the WebGL2 window's texture keeps the values the display pass writes as they are,
+/// though its format says sRGB: `window.backdropPresent.direct`, which `web/present.js` sets while
+/// it has given the window's texture a plain format (and presents it with a copy). False where
+/// the page did not install it (WebGPU, `?present=wgpu`) or it recognised nothing.
+pub fn window_stores_encoded() -> bool {
+    web_sys::window()
+        .and_then(|w| js_sys::Reflect::get(&w, &"backdropPresent".into()).ok())
+        .filter(JsValue::is_object)
+        .and_then(|present| js_sys::Reflect::get(&present, &"direct".into()).ok())
+        .and_then(|direct| direct.as_bool())
+        .unwrap_or(false)
+}
+
 fn set(object: &js_sys::Object, key: &str, value: impl Into<JsValue>) {
     let _ = js_sys::Reflect::set(object, &key.into(), &value.into());
 }

@@ -23,6 +23,8 @@
 // 10. The preset text editor: an edit typed into it changes the picture (one background colour →
 //    another); a broken edit shows line:column and the picture stays; after a reload the last
 //    good edit is back.
+// 11. WebGL2's present without a second sRGB conversion (web/present.js) is on, and the page shows
+//    the same pixels (the overlay too) as with wgpu's own present.
 // Test 1 also checks the GPU ms per stage: numbers on WebGPU (timestamps on the passes), null on
 // WebGL2 (no timestamp queries).
 
@@ -587,6 +589,54 @@ async function softwareWebGpuGivesWayToWebGl2(backend, url, fixtures) {
   }
 }
 
+// WebGL2's present without wgpu's second sRGB conversion (web/present.js): the page shows the
+// same pixels with it as with wgpu's own present (`?present=wgpu`), egui's overlay included (the
+// display pass blends it in linear light, then encodes), and it is on; WebGPU's page leaves it out.
+async function presentWithoutSecondConversion(backend, url, fixtures) {
+  const query = 'source=sample&background=color:00c800';
+  const shot = {}, present = {};
+  for (const how of ['direct', 'wgpu']) {
+    const { browser, page, errors } = await open(backend, url, { fakeUi: true, y4m: fixtures.y4m,
+      query: how === 'wgpu' ? `${query}&present=wgpu` : query });
+    try {
+      await waitFor(page, 'a mask on the sample', (s) => s.app?.maskAge != null && s.app.framesUploaded > 5 && !s.app.loading);
+      // The temporal smoothing settles on the still picture.
+      await page.waitForTimeout(2500);
+      present[how] = await page.evaluate(() => window.backdropPresent ?? null);
+      shot[how] = PNG.sync.read(await page.locator('canvas').screenshot({ path: path.join(shots, `${backend}-present-${how}.png`) }));
+      if (errors.length) throw new Error(`console errors (${how}): ${errors.join(' | ')}`);
+    } finally {
+      await browser.close();
+    }
+  }
+  log(`${backend}: present state ${JSON.stringify(present.direct)}; with ?present=wgpu ${JSON.stringify(present.wgpu)}`);
+  if (backend === 'webgl2') {
+    if (!present.direct?.direct || !(present.direct.plainTextures >= 1)) {
+      throw new Error(`the window's texture was not made a plain one: ${JSON.stringify(present.direct)}`);
+    }
+  } else if (present.direct !== null) {
+    throw new Error(`the WebGPU page installed the WebGL2 present: ${JSON.stringify(present.direct)}`);
+  }
+  if (present.wgpu !== null) throw new Error(`?present=wgpu still installed it: ${JSON.stringify(present.wgpu)}`);
+  const [a, b] = [shot.direct, shot.wgpu];
+  if (a.width !== b.width || a.height !== b.height) throw new Error(`screenshots of ${a.width}×${a.height} and ${b.width}×${b.height}`);
+  // The overlay's figures (fps, ms) differ between the two runs: a few glyphs. Everything else
+  // is the same picture.
+  let total = 0, far = 0, sum = 0;
+  for (let y = 0; y < a.height; y += 1) {
+    for (let x = 0; x < a.width; x += 1) {
+      const d = Math.max(...pixel(a, x, y).map((v, i) => Math.abs(v - pixel(b, x, y)[i])));
+      total += 1;
+      sum += d;
+      if (d > 8) far += 1;
+    }
+  }
+  log(`${backend}: direct present vs wgpu's: mean |Δ| ${(sum / total).toFixed(2)}, ${(100 * far / total).toFixed(2)}% of pixels over 8 levels`);
+  if (sum / total > 1 || far / total > 0.02) {
+    throw new Error(`the direct present shows other pixels than wgpu's: mean |Δ| ${(sum / total).toFixed(2)}, ${far} of ${total} over 8 levels`);
+  }
+}
+
 const RED = [200, 0, 0];
 
 // Canvas samples that show `colour`, of those that showed `was` in `before` (the background).
@@ -752,7 +802,7 @@ async function main() {
       for (const test of [colourBehindThePerson, deniedCameraFallsBack, fileInputBecomesTheSource,
         videoFileBecomesTheSource, mp4FileIsDecodedByWebCodecs, droppedImageBecomesTheSource, stoppedCameraFallsBack,
         pickerChoosesTheSecondCamera, engineMatchesNativeOrt, presetTextEditing, canvasAtThePictureSize, gpuEngine,
-        softwareWebGpuGivesWayToWebGl2,
+        softwareWebGpuGivesWayToWebGl2, presentWithoutSecondConversion,
         ...(args.includes('--goals') ? GOALS : [])].filter((t) => !only || only.includes(t.name))) {
         const started = Date.now();
         try {
