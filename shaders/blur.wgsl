@@ -1,25 +1,28 @@
 // Mask-weighted background blur whose cost does not grow with the radius: a pyramid of the frame
-// premultiplied by the background weight w = 1 − person, (colour·w, w), halved first with a 2×2
-// box, then level by level with a 4-tap binomial filter, a small separable Gaussian at the
-// coarsest level, and that level read back up to level 2 (a quarter of the frame; level 1 for
-// the narrowest blurs) with a cubic B-spline. The composite samples that level and divides
-// colour by weight (normalised convolution: the person never bleeds into the blurred
-// background). The variances of the steps add up to the radius's Gaussian
-// (σ = radius / 3); src/effects/blur/mod.rs plans them. Nothing lies beyond the frame's edge:
-// samples there are zero (no weight), so the division renormalises near the edge instead of
-// repeating the edge's pixels.
-// One shader, five passes (pipeline specialisations):
-//   BLUR_DOWN_FROM_FRAME: the frame (colour_source) → level 1 (half size): each 2×2 block of
-//     frame texels averaged by one bilinear sample at its centre (a fetch per frame texel, the
-//     cheapest way over the biggest level), its weight from the refined mask there: the refine's
-//     model (mask_source: the guided coefficients or the bilateral's mask, see chain.wgsl's
-//     refine_fit) applied to the block's colour.
+// premultiplied by the background weight w = 1 − person, (colour·w, w), made straight from the
+// frame at the level the composite reads (level 2, a quarter of the frame, with a 4×4 box; level
+// 1 with a 2×2 box for the narrowest blurs), halved further level by level with a 4-tap binomial
+// filter, a small separable Gaussian at the coarsest level, and that level read back up to the
+// first with a cubic B-spline. The composite samples the first level and divides colour by
+// weight (normalised convolution: the person never bleeds into the blurred background). The
+// variances of the steps add up to the radius's Gaussian (σ = radius / 3);
+// src/effects/blur/mod.rs plans them. Nothing lies beyond the frame's edge: samples there are
+// zero (no weight), so the division renormalises near the edge instead of repeating the edge's
+// pixels.
+// One shader, six passes (pipeline specialisations):
+//   BLUR_QUARTER_FROM_FRAME: the frame (colour_source) → level 2 (quarter size): each 4×4 block
+//     of frame texels as four bilinear samples, one at the centre of each 2×2 quarter (a fetch
+//     per frame texel, and no level-1 texture written and read again), each weighted by the
+//     refine's model at the level-2 texel (mask_source: the guided coefficients or the
+//     bilateral's mask, see chain.wgsl's refine_fit) applied to the quarter's colour.
+//   BLUR_DOWN_FROM_FRAME: the frame → level 1 (half size), for the narrowest blurs: each 2×2
+//     block averaged by one bilinear sample at its centre, weighted the same way.
 //   BLUR_DOWN: level j − 1 (colour_source) → level j.
 //   BLUR_GAUSSIAN (+ BLUR_VERTICAL): the Gaussian at the coarsest level, one direction,
 //     BLUR_TAPS texels each side (a constant loop bound), σ in the chain uniform, its weights by
 //     products (no exp per tap).
-//   BLUR_UP: the coarsest level (colour_source) read at level 2's texels with a cubic B-spline
-//     (four bilinear samples).
+//   BLUR_UP: the coarsest level (colour_source) read at the first level's texels with a cubic
+//     B-spline (four bilinear samples).
 
 #import bevy_core_pipeline::fullscreen_vertex_shader::FullscreenVertexOutput
 #import bevy_backdrop::chain::{linear_sampler, chain, refine_fit, refined_mask, inside_share}
@@ -42,6 +45,25 @@ fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
     let inside = inside_share(in.uv, vec2<f32>(textureDimensions(colour_source)));
     let weight = (1.0 - refined_mask(fit, colour)) * inside;
     return vec4<f32>(colour * weight, weight);
+}
+#endif
+
+#ifdef BLUR_QUARTER_FROM_FRAME
+@fragment
+fn fragment(in: FullscreenVertexOutput) -> @location(0) vec4<f32> {
+    // The refine's model at the level-2 texel (the model varies at about this resolution),
+    // applied to each quarter's colour.
+    let fit = refine_fit(textureSampleLevel(mask_source, linear_sampler, in.uv, 0.0));
+    let size = vec2<f32>(textureDimensions(colour_source));
+    let step = 1.0 / size;
+    var sum = vec4<f32>(0.0);
+    for (var k = 0; k < 4; k++) {
+        let uv = in.uv + step * vec2<f32>(f32(k & 1) * 2.0 - 1.0, f32(k >> 1u) * 2.0 - 1.0);
+        let colour = textureSampleLevel(colour_source, linear_sampler, uv, 0.0).rgb;
+        let weight = (1.0 - refined_mask(fit, colour)) * inside_share(uv, size);
+        sum += vec4<f32>(colour * weight, weight);
+    }
+    return sum * 0.25;
 }
 #endif
 

@@ -27,7 +27,7 @@ use bevy::shader::ShaderDefVal;
 use std::marker::PhantomData;
 
 use super::background::BackgroundPicture;
-use super::blur::{BlurPlan, level_sizes};
+use super::blur::BlurPlan;
 use super::composite::{Background, BackgroundKind, WrapMode};
 use super::gpu_time::ChainGpuTimer;
 use super::{BackdropSettings, ChainCamera, ChainView, FrameSized, RefineMethod, TemporalReset};
@@ -132,8 +132,8 @@ impl Default for ShaderModes {
 #[derive(Component, Clone, Copy, Debug)]
 pub(crate) struct ChainPasses {
     pub modes: ShaderModes,
-    /// Blur pyramid levels (0: no blur).
-    pub blur_levels: u32,
+    /// How the blur is drawn (none: no blur).
+    pub blur_plan: Option<BlurPlan>,
     /// The composite shows the decoded mask (it binds that texture instead of the blur).
     pub shows_decoded: bool,
     /// False when the settings leave the frame as it is (no background, final view): then no
@@ -532,7 +532,7 @@ fn extract_chains(
                     refine: settings.refine,
                     guided_radius: settings.guided.radius,
                 },
-                blur_levels: plan.map_or(0, |p| p.levels),
+                blur_plan: plan,
                 shows_decoded: settings.view == ChainView::DecodedMask,
                 active: view != ChainView::Final || background != BackgroundKind::None,
                 temporal: settings.temporal.smoothing > 0.0,
@@ -571,7 +571,8 @@ pub(crate) struct ChainTextures {
     pub coefficients: TextureView,
     /// Frame resolution: the joint bilateral's mask (only when the view refines with it).
     pub refined: Option<TextureView>,
-    /// The blur pyramid, level 1 (half the frame) first (empty without a blur).
+    /// The blur pyramid's levels drawn, the read level first (level 2, a quarter of the frame;
+    /// level 1 for the narrowest blurs), empty without a blur.
     pub blur_levels: Vec<TextureView>,
     /// The Gaussian's intermediate, the size of the coarsest level.
     pub blur_scratch: TextureView,
@@ -580,8 +581,7 @@ pub(crate) struct ChainTextures {
 impl ChainTextures {
     /// The blur's result, the level the composite reads (none without a blur).
     pub fn blur_result(&self) -> Option<&TextureView> {
-        let read = self.blur_levels.len().min(super::blur::READ_LEVEL as usize);
-        read.checked_sub(1).map(|i| &self.blur_levels[i])
+        self.blur_levels.first()
     }
 
     /// What the frame-resolution passes read the refined mask from (see `refined_mask_at` in
@@ -648,7 +648,9 @@ fn prepare_textures(
         };
         let guide_size = raw.texture_descriptor.size;
         let (mask_width, mask_height) = (guide_size.width, guide_size.height);
-        let levels = level_sizes(size.width, size.height, passes.blur_levels);
+        let levels = passes.blur_plan.map_or(Vec::new(), |plan| {
+            plan.drawn_level_sizes(size.width, size.height)
+        });
         let coarsest = levels.last().copied().unwrap_or((1, 1));
         let textures = ChainTextures {
             guide: texture("backdrop_guide", mask_width, mask_height, GUIDE_FORMAT),

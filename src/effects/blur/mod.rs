@@ -1,12 +1,13 @@
 //! Mask-weighted background blur whose cost does not grow with the radius (`shaders/blur.wgsl`):
-//! the frame premultiplied by the background weight `w = 1 − person`, `(colour·w, w)`, halved
-//! into a pyramid (a 2×2 box for the first halving, a 4-tap binomial filter after it), a small
-//! separable Gaussian at the coarsest level, that level read back up to level 2 (a quarter of the
-//! frame) with a cubic B-spline, and (in the composite) that level sampled bilinearly, its colour
-//! divided by its weight — normalised convolution, so the person does not bleed into the blurred
-//! background (no halo). The level and the Gaussian are chosen so that the variances of the steps
-//! add up to the radius's Gaussian; a wider radius only adds a smaller level, so radius 200 costs
-//! about what radius 18 does.
+//! the frame premultiplied by the background weight `w = 1 − person`, `(colour·w, w)`, made into
+//! a pyramid straight from the frame at the level the composite reads (a 4×4 box for level 2, a
+//! quarter of the frame; a 2×2 box for level 1 in the narrowest blurs), halved further with a
+//! 4-tap binomial filter, a small separable Gaussian at the coarsest level, that level read back
+//! up to level 2 with a cubic B-spline, and (in the composite) level 2 sampled bilinearly, its
+//! colour divided by its weight — normalised convolution, so the person does not bleed into the
+//! blurred background (no halo). The level and the Gaussian are chosen so that the variances of
+//! the steps add up to the radius's Gaussian; a wider radius only adds a smaller level, so radius
+//! 200 costs about what radius 18 does.
 
 mod pipeline;
 mod reference;
@@ -32,14 +33,18 @@ pub const MAX_LEVELS: u32 = 6;
 /// wider one means one more level instead, so its taps (3σ each side) stay few.
 pub const MAX_LEVEL_SIGMA: f32 = 2.5;
 
-/// Variance (in frame pixels², per axis) of the first halving: the box [1 1] / 2 (exactly that
-/// where the frame's side is even; an odd side shifts the bilinear sample a little off the
-/// block's centre, and the CPU reference samples where the shader does).
+/// Variance (in frame pixels², per axis) of level 1 made from the frame: the box [1 1] / 2
+/// (exactly that where the frame's side is even; an odd side shifts the bilinear sample a little
+/// off the block's centre, and the CPU reference samples where the shader does).
 const FIRST_DOWN_VARIANCE: f32 = 0.25;
+/// Variance (in frame pixels², per axis) of level 2 made from the frame: the box [1 1 1 1] / 4,
+/// (4² − 1) / 12 (exactly that where the frame's side is a multiple of 4).
+const QUARTER_VARIANCE: f32 = 1.25;
 /// Variance (in level-(j) pixels², per axis) of each further halving: the binomial [1 3 3 1] / 8.
 const DOWN_VARIANCE: f32 = 0.75;
 /// The level the composite reads (bilinearly): level 2 (a quarter of the frame) once the pyramid
-/// is that deep, level 1 for the narrowest blurs. Deeper levels are read back up to it.
+/// is that deep, level 1 for the narrowest blurs. It is the first level drawn, straight from the
+/// frame; deeper levels are read back up to it.
 pub const READ_LEVEL: u32 = 2;
 
 /// Variance (in the coarsest level's pixels², per axis) of the cubic B-spline that reads it back
@@ -47,6 +52,10 @@ pub const READ_LEVEL: u32 = 2;
 const BSPLINE_VARIANCE: f32 = 1.0 / 3.0;
 /// Variance (in the read level's pixels², per axis) of the composite's bilinear read.
 const BILINEAR_VARIANCE: f32 = 1.0 / 6.0;
+/// Variance (in frame pixels², per axis) that reading the read level's tent at frame pixel
+/// centres adds to the tent's own (a sampled tent of width s has s²/6 + 1/12, averaged over where
+/// the detail falls between the level's texels).
+const SAMPLING_VARIANCE: f32 = 1.0 / 12.0;
 
 /// How a radius is blurred: pyramid levels (level 1 is half the frame), and the Gaussian at the
 /// coarsest level (σ in its pixels; 0 taps: the pyramid alone is already as wide).
@@ -84,9 +93,10 @@ impl BlurPlan {
         plan
     }
 
-    /// The variance (frame pixels², per axis) the halvings to `levels` and the reads back add,
-    /// without the Gaussian: 1/4 + Σ_0<j<k 0.75·4^j, + 4^k/3 for the B-spline up to the read
-    /// level (when deeper), + 4^r/6 for the composite's bilinear read of level r.
+    /// The variance (frame pixels², per axis) the pyramid to `levels` and the reads back add,
+    /// without the Gaussian: 1/4 for level 1 alone; else 5/4 for level 2 + Σ_2≤j<k 0.75·4^j for
+    /// the halvings below it, + 4^k/3 for the B-spline up to the read level (when deeper); + 4^r/6
+    /// + 1/12 for the composite's bilinear read of level r at the frame's pixels.
     pub fn pyramid_variance(levels: u32) -> f32 {
         let scale = 4f32.powi(levels as i32);
         let read = Self::read_level_of(levels);
@@ -96,8 +106,12 @@ impl BlurPlan {
             0.0
         };
         let read_scale = 4f32.powi(read as i32);
-        let halvings = FIRST_DOWN_VARIANCE + DOWN_VARIANCE * (scale - 4.0) / 3.0;
-        halvings + up + BILINEAR_VARIANCE * read_scale
+        let halvings = if levels < 2 {
+            FIRST_DOWN_VARIANCE
+        } else {
+            QUARTER_VARIANCE + DOWN_VARIANCE * (scale - 16.0) / 3.0
+        };
+        halvings + up + BILINEAR_VARIANCE * read_scale + SAMPLING_VARIANCE
     }
 
     /// The level the composite reads for a pyramid this deep.
@@ -105,9 +119,16 @@ impl BlurPlan {
         levels.min(READ_LEVEL)
     }
 
-    /// The level the composite reads (1-based).
+    /// The level the composite reads (1-based), which is also the first level drawn (from the
+    /// frame).
     pub fn read_level(&self) -> u32 {
         Self::read_level_of(self.levels)
+    }
+
+    /// Size of each level drawn for a frame, the first (the read level) first.
+    pub fn drawn_level_sizes(&self, width: u32, height: u32) -> Vec<(u32, u32)> {
+        let skipped = self.read_level() as usize - 1;
+        level_sizes(width, height, self.levels).split_off(skipped)
     }
 
     /// The blur's σ in frame pixels: what the plan draws.
@@ -144,8 +165,9 @@ impl Plugin for BlurPlugin {
     }
 }
 
-/// The frame → the weighted pyramid → the Gaussian at its coarsest level → back up to the read
-/// level (whose texture, no longer needed, takes the result the composite reads).
+/// The frame → the weighted pyramid (its first level the read level) → the Gaussian at its
+/// coarsest level → back up to the read level (whose texture, no longer needed, takes the result
+/// the composite reads).
 fn blur_passes(view: ChainViewQuery<BlurPipeline>, mut stage: StageParams, mut ctx: RenderContext) {
     let (io, textures, pipelines, passes, index) = view.into_inner();
     // In the order of `BlurPipeline::keys`; none without a blur.
@@ -195,16 +217,8 @@ fn blur_passes(view: ChainViewQuery<BlurPipeline>, mut stage: StageParams, mut c
                 last,
             );
         }
-        let read = levels.len().min(READ_LEVEL as usize);
-        if levels.len() > read {
-            let target = &levels[read - 1];
-            pass.draw(
-                ctx,
-                "backdrop_blur_up",
-                up,
-                [last, last, last, last],
-                target,
-            );
+        if levels.len() > 1 {
+            pass.draw(ctx, "backdrop_blur_up", up, [last, last, last, last], first);
         }
     });
 }

@@ -1,7 +1,8 @@
-//! The blur pipelines: `shaders/blur.wgsl` as its five passes — the first level from the frame
-//! (specialised on how the refined mask is read), a further level, the horizontal and vertical
-//! Gaussian at the coarsest level (specialised on the taps per side, a constant loop bound), and
-//! the coarsest level read back up to level 1 — writing the pyramid's `Rgba16Float` levels.
+//! The blur pipelines: `shaders/blur.wgsl` as its six passes — the first level from the frame
+//! (level 2 for most blurs, level 1 for the narrowest; specialised on how the refined mask is
+//! read), a further level, the horizontal and vertical Gaussian at the coarsest level
+//! (specialised on the taps per side, a constant loop bound), and the coarsest level read back
+//! up to the first — writing the pyramid's `Rgba16Float` levels.
 
 use bevy::prelude::*;
 use bevy::render::render_resource::{
@@ -15,14 +16,16 @@ use crate::effects::{RefineMethod, ShaderChoice};
 /// Which of the blur's passes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum BlurPass {
-    /// Level 1 from the frame, weighted by the refined mask.
+    /// Level 1 from the frame, weighted by the refined mask (the narrowest blurs).
     DownFromFrame,
+    /// Level 2 from the frame, weighted by the refined mask.
+    QuarterFromFrame,
     /// A level from the one above it.
     Down,
     /// The Gaussian at the coarsest level, with this many taps each side.
     Horizontal(u32),
     Vertical(u32),
-    /// The coarsest level read back at level 1's size.
+    /// The coarsest level read back at the first level's size.
     Up,
 }
 
@@ -38,6 +41,7 @@ impl SpecializedRenderPipeline for BlurPipeline {
         let mut defs: Vec<ShaderDefVal> = vec![refine.shader_def().into()];
         match pass {
             BlurPass::DownFromFrame => defs.push("BLUR_DOWN_FROM_FRAME".into()),
+            BlurPass::QuarterFromFrame => defs.push("BLUR_QUARTER_FROM_FRAME".into()),
             BlurPass::Down => defs.push("BLUR_DOWN".into()),
             BlurPass::Up => defs.push("BLUR_UP".into()),
             BlurPass::Horizontal(taps) | BlurPass::Vertical(taps) => {
@@ -64,9 +68,13 @@ impl ChainStage for BlurPipeline {
     fn keys(_: TextureFormat, passes: &ChainPasses) -> impl Iterator<Item = Self::Key> {
         let refine = passes.modes.refine;
         let taps = passes.modes.blur_taps;
-        let used = passes.blur_levels > 0;
+        let from_frame = match passes.blur_plan.map(|plan| plan.read_level()) {
+            Some(1) => BlurPass::DownFromFrame,
+            _ => BlurPass::QuarterFromFrame,
+        };
+        let used = passes.blur_plan.is_some();
         [
-            BlurPass::DownFromFrame,
+            from_frame,
             BlurPass::Down,
             BlurPass::Horizontal(taps),
             BlurPass::Vertical(taps),

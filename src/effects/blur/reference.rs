@@ -1,6 +1,6 @@
 //! The blur stage on the CPU: the reference the GPU passes are tested against.
 
-use super::{BlurPlan, level_sizes};
+use super::BlurPlan;
 use crate::effects::guided;
 use crate::effects::reference::{Picture, Plane, Rgba, centre, inside_share};
 
@@ -56,6 +56,34 @@ fn down_from_frame(frame: &Picture, mask: &MaskSource, size: (u32, u32)) -> Rgba
                 colour[2] * weight,
                 weight,
             ]
+        })
+        .collect();
+    Rgba::new(size.0, size.1, data).stored()
+}
+
+/// Level 2: each 4×4 block of frame texels as the shader reads it, four bilinear samples at the
+/// centres of its 2×2 quarters (one frame texel each way from the level-2 texel's centre), each
+/// premultiplied by its background weight: the refine's model at the level-2 texel's centre
+/// applied to that quarter's colour (no weight beyond the frame's edge); their mean.
+fn quarter_from_frame(frame: &Picture, mask: &MaskSource, size: (u32, u32)) -> Rgba {
+    let (du, dv) = (1.0 / frame.width as f32, 1.0 / frame.height as f32);
+    let data = (0..size.1)
+        .flat_map(|y| (0..size.0).map(move |x| (x, y)))
+        .map(|(x, y)| {
+            let (u, v) = (centre(x, size.0), centre(y, size.1));
+            let fit = mask.fit(u, v);
+            let mut sum = [0.0f32; 4];
+            for (u, v) in [(-du, -dv), (du, -dv), (-du, dv), (du, dv)].map(|(a, b)| (u + a, v + b))
+            {
+                let colour = frame.sample(u, v);
+                let inside = inside_share(u, v, frame.width, frame.height);
+                let weight = (1.0 - guided::mask_from_fit(fit, colour)) * inside;
+                for c in 0..3 {
+                    sum[c] += colour[c] * weight;
+                }
+                sum[3] += weight;
+            }
+            sum.map(|s| s * 0.25)
         })
         .collect();
     Rgba::new(size.0, size.1, data).stored()
@@ -149,17 +177,20 @@ fn up(level: &Rgba, size: (u32, u32)) -> Rgba {
 /// The blur's result at the level the composite reads (premultiplied colour, weight), as the GPU
 /// passes leave it.
 pub fn reference(frame: &Picture, mask: &MaskSource, plan: &BlurPlan) -> Rgba {
-    let sizes = level_sizes(frame.width, frame.height, plan.levels);
-    let mut level = down_from_frame(frame, mask, sizes[0]);
+    let sizes = plan.drawn_level_sizes(frame.width, frame.height);
+    let mut level = if plan.read_level() == 1 {
+        down_from_frame(frame, mask, sizes[0])
+    } else {
+        quarter_from_frame(frame, mask, sizes[0])
+    };
     for &size in &sizes[1..] {
         level = down(&level, size);
     }
     if plan.taps > 0 {
         level = gaussian(&gaussian(&level, plan, false), plan, true);
     }
-    let read = plan.read_level() as usize;
-    if sizes.len() > read {
-        level = up(&level, sizes[read - 1]);
+    if sizes.len() > 1 {
+        level = up(&level, sizes[0]);
     }
     level
 }
@@ -220,11 +251,56 @@ mod tests {
         // The narrowest blur the pyramid draws.
         let tiny = BlurPlan::for_radius(1.0).unwrap();
         assert_eq!((tiny.levels, tiny.taps), (1, 0));
-        // σ² = 1/4 (the box) + 4/6 (the composite's bilinear read of level 1), in frame pixels².
-        assert!(
-            (tiny.drawn_sigma() - (0.25f32 + 4.0 / 6.0).sqrt()).abs() < 1e-4,
-            "{tiny:?}"
-        );
+        // σ² = 1/4 (the box) + 4/6 + 1/12 (the composite's bilinear read of level 1 at frame
+        // pixels: weights 1/8, 3/8, 3/8, 1/8 at ±1/2 and ±3/2 over both phases, 3/4), in frame
+        // pixels².
+        assert!((tiny.drawn_sigma() - 1.0).abs() < 1e-4, "{tiny:?}");
+    }
+
+    /// The variance each plan counts on (`drawn_sigma`) is the variance the pipeline draws: the
+    /// response to a vertical line, read at frame resolution, has that second moment about the
+    /// line, averaged over the line's four positions within a level-2 texel (below its coarsest
+    /// level the pyramid is not shift-invariant). The pipeline is separable, so one row's profile
+    /// is the whole response's.
+    #[test]
+    fn a_lines_response_has_the_planned_variance() {
+        let (width, height) = (256, 16);
+        let no_person = Plane::new(width, height, vec![0.0; (width * height) as usize]);
+        for radius in [2.0f32, 6.0, 12.0, 18.0, 45.0] {
+            let plan = BlurPlan::for_radius(radius).unwrap();
+            let mut variance = 0.0;
+            for phase in 0..4 {
+                let line = 128 + phase;
+                let frame = Picture {
+                    width,
+                    height,
+                    data: (0..width * height)
+                        .map(|i| {
+                            if i % width == line {
+                                [1.0; 3]
+                            } else {
+                                [0.0; 3]
+                            }
+                        })
+                        .collect(),
+                };
+                let level = reference(&frame, &MaskSource::Refined(&no_person), &plan);
+                let v = centre(height / 2, height);
+                let (mut m0, mut m2) = (0.0f64, 0.0f64);
+                for x in 0..width {
+                    let r = level.sample_or_zero(centre(x, width), v)[0] as f64;
+                    let d = x as f64 - line as f64;
+                    (m0, m2) = (m0 + r, m2 + r * d * d);
+                }
+                variance += (m2 / m0) / 4.0;
+            }
+            let planned = (plan.drawn_sigma() as f64).powi(2);
+            println!("radius {radius}: {plan:?} plans σ² {planned:.3}, draws {variance:.3}");
+            assert!(
+                (variance - planned).abs() < 0.01 * planned,
+                "radius {radius}: {plan:?} plans σ² {planned:.3} but draws {variance:.3}"
+            );
+        }
     }
 
     #[test]
