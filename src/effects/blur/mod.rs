@@ -138,8 +138,9 @@ impl BlurPlan {
     }
 }
 
-/// Size of each pyramid level for a frame, level 1 (half, rounded up) first.
-pub fn level_sizes(width: u32, height: u32, levels: u32) -> Vec<(u32, u32)> {
+/// Size of each pyramid level for a frame, level 1 (half, rounded up) first, drawn or not (see
+/// [`BlurPlan::drawn_level_sizes`] for those drawn).
+fn level_sizes(width: u32, height: u32, levels: u32) -> Vec<(u32, u32)> {
     let mut size = (width, height);
     (0..levels)
         .map(|_| {
