@@ -7,22 +7,43 @@
 // 0 and ~1 ms this way. The app (src/capture/browser.rs) uses a reader when `window.backdropFrames`
 // gives one, and the element otherwise (other browsers, other containers than MP4).
 //
-// A reader: take() → the newest frame not yet taken ({ data: Uint8Array (RGBA), width, height },
-// valid until the next take) or null; error → why it stopped (a string), or null; close().
-// Newest frame wins: one copy in flight, a frame that arrives meanwhile replaces the waiting one.
+// A reader: take() → the newest frame that is due and not taken yet ({ data: Uint8Array (RGBA),
+// width, height, timestamp }, data valid until the next take) or null; clock() → the time up to
+// which frames are due (µs, on the clock of the frames' timestamps); error → why it stopped (a string), or
+// null; close().
+// A camera's frame is due when it arrives: newest wins. A file's frames are decoded and copied
+// ahead of their time (the decoder runs ahead and, on a busy machine, in bursts) and each is due at
+// its presentation time on the player's clock: every app frame that starts after a video frame's
+// time gets that frame, instead of the newest copy of a burst, which leaves the next app frames
+// with nothing new. Frames that fall due while an app frame is drawn are skipped (newest due wins).
+// Copies run one at a time, in order; the copy of a frame already superseded is never made.
 // `window.backdropFrames.stats` counts the readers made and the frames copied (the browser tests
 // check which way frames came).
 
 const stats = { cameras: 0, files: 0, copied: 0 };
 
+// A file's samples go to the decoder this far ahead of their time (µs), no more than MAX_QUEUED
+// at once; a reader holds at most MAX_HELD frames, copied and waiting for their copy together
+// (the lead's frames at 30 a second, and a burst).
+const LEAD_US = 300_000;
+const MAX_QUEUED = 10;
+const MAX_HELD = 12;
+
 class Reader {
   constructor() {
-    this.ready = null; // { data, width, height }: copied, not yet taken
-    this.spare = null; // a buffer to copy into (the last taken one)
-    this.waiting = null; // a VideoFrame that arrived while a copy was in flight
+    this.pending = []; // decoded frames (VideoFrame) waiting for their copy, in presentation order
+    this.ready = []; // copied, not taken yet, in presentation order: { data, width, height, timestamp }
+    this.free = []; // buffers to copy into
+    this.lent = null; // the buffer of the frame the app took last
     this.copying = false;
     this.error = null;
     this.closed = false;
+  }
+
+  // Frames are due up to this time (µs; a frame is due at its timestamp): a camera's as they
+  // arrive.
+  clock() {
+    return Infinity;
   }
 
   // Hands over a decoded frame (the reader closes it).
@@ -31,44 +52,61 @@ class Reader {
       frame.close();
       return;
     }
-    if (this.copying) {
-      this.waiting?.close();
-      this.waiting = frame;
-      return;
-    }
-    this.copy(frame);
+    this.pending.push(frame);
+    this.trim();
+    if (!this.copying) this.copyNext();
   }
 
-  async copy(frame) {
+  // Drops the frames a newer due one supersedes (they would never be taken), and the oldest
+  // beyond MAX_HELD.
+  trim() {
+    const now = this.clock();
+    const { ready, pending } = this;
+    while (ready.length > 1 && ready[1].timestamp <= now) this.recycle(ready.shift().data);
+    while (pending.length > 1 && pending[1].timestamp <= now) pending.shift().close();
+    while (ready.length + pending.length > MAX_HELD) {
+      if (ready.length) this.recycle(ready.shift().data);
+      else pending.shift().close();
+    }
+  }
+
+  // Keeps a buffer to copy into again (no more than the reader can hold frames).
+  recycle(data) {
+    if (this.free.length + this.ready.length < MAX_HELD) this.free.push(data);
+  }
+
+  async copyNext() {
+    const frame = this.pending.shift();
+    if (!frame) return;
     this.copying = true;
     const width = frame.displayWidth;
     const height = frame.displayHeight;
     const size = width * height * 4;
-    let data = this.spare?.length === size ? this.spare : new Uint8Array(size);
-    this.spare = null;
+    const data = this.free.pop() ?? new Uint8Array(size);
     try {
-      await frame.copyTo(data, { format: 'RGBA', rect: { x: 0, y: 0, width, height } });
-      // A frame not taken yet becomes the spare: the app wants the newest.
-      if (this.ready?.data.length === size) this.spare = this.ready.data;
-      this.ready = { data, width, height };
-      stats.copied += 1;
+      const buffer = data.length === size ? data : new Uint8Array(size);
+      await frame.copyTo(buffer, { format: 'RGBA', rect: { x: 0, y: 0, width, height } });
+      if (!this.closed) {
+        this.ready.push({ data: buffer, width, height, timestamp: frame.timestamp });
+        stats.copied += 1;
+        this.trim();
+      }
     } catch (e) {
       this.fail(`copying a ${width}×${height} ${frame.format} frame: ${e.message ?? e}`);
     } finally {
       frame.close();
       this.copying = false;
     }
-    const next = this.waiting;
-    this.waiting = null;
-    if (next) this.offer(next);
+    if (!this.closed && !this.error) this.copyNext();
   }
 
   take() {
-    const frame = this.ready;
-    if (frame) {
-      this.ready = null;
-      this.spare = frame.data;
-    }
+    this.trim();
+    const frame = this.ready[0];
+    if (!frame || frame.timestamp > this.clock()) return null;
+    this.ready.shift();
+    if (this.lent) this.recycle(this.lent);
+    this.lent = frame.data;
     return frame;
   }
 
@@ -78,10 +116,11 @@ class Reader {
 
   close() {
     this.closed = true;
-    this.waiting?.close();
-    this.waiting = null;
-    this.ready = null;
-    this.spare = null;
+    for (const frame of this.pending) frame.close();
+    this.pending = [];
+    this.ready = [];
+    this.free = [];
+    this.lent = null;
   }
 }
 
@@ -178,8 +217,9 @@ function demux(bytes) {
   return { track, samples, description };
 }
 
-// Feeds the decoder the samples due by the wall clock (presentation times from the file), loops
-// at the end, and hands each decoded frame to the reader.
+// Feeds the decoder the samples due by the wall clock (presentation times from the file) and
+// LEAD_US ahead, loops at the end, and hands each decoded frame to the reader, which hands it to
+// the app at its time.
 class Player extends Reader {
   constructor(config, samples) {
     super();
@@ -201,10 +241,13 @@ class Player extends Reader {
 
   feed() {
     if (this.closed || this.error || this.decoder.state !== 'configured') return;
-    // Ahead by a few frames: the decoder holds some back (reordering) before it outputs.
-    const now = (performance.now() - this.startedAt) * 1000 + 100_000;
+    // 300 ms ahead: the decoder holds frames back (reordering, its threads) before it outputs,
+    // and on a busy machine (measured here: 2 cores, SwiftShader drawing) it outputs in bursts
+    // some 130 ms apart; 100 ms ahead, its frames came 0–115 ms late. The reader holds them until
+    // their time.
+    const now = this.clock() + LEAD_US;
     // Never more than a few queued: a slow machine drops behind the clock, not into a backlog.
-    while (this.decoder.decodeQueueSize < 4) {
+    while (this.decoder.decodeQueueSize < MAX_QUEUED) {
       const sample = this.samples[this.next];
       const time = this.loopOffset + (sample.cts * 1e6) / sample.timescale;
       if (time > now) break;
@@ -220,6 +263,11 @@ class Player extends Reader {
         this.loopOffset += this.duration;
       }
     }
+  }
+
+  // The playback clock: µs since the start, the loops played included (the chunks' timestamps).
+  clock() {
+    return (performance.now() - this.startedAt) * 1000;
   }
 
   close() {

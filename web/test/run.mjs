@@ -25,6 +25,8 @@
 //    good edit is back.
 // 11. WebGL2's present without a second sRGB conversion (web/present.js) is on, and the page shows
 //    the same pixels (the overlay too) as with wgpu's own present.
+// 12. A video file's frames are decoded ahead of their time and each reaches the app at its time:
+//    never early, never out of order, never held back while one is due.
 // Test 1 also checks the GPU ms per stage: numbers on WebGPU (timestamps on the passes), null on
 // WebGL2 (no timestamp queries).
 
@@ -401,6 +403,77 @@ async function mp4FileIsDecodedByWebCodecs(backend, url, fixtures) {
     log(`${backend}: MP4 → ${later.app.source} by WebCodecs, ${later.frames.copied} frames copied; ` +
       `picture vs the file's frame |Δ| p50 ${p50}, p90 ${p90}`);
     if (!(p90 <= 24)) throw new Error(`the picture is not the file's frame: |Δ| p90 ${p90} > 24`);
+  } finally {
+    await browser.close();
+  }
+}
+
+// A video file's frames are decoded ahead of their time and each goes to the app at its time:
+// never before it (no frame taken ahead of the player's clock, their times only go forward), and
+// never held back (no take comes back empty while a frame decoded well before it had fallen due
+// since the last one taken). Decoding only just in time, on a busy machine the decoder's frames
+// came late and in bursts, and a third of the app's frames found no new one.
+async function fileFramesAtTheirTime(backend, url, fixtures) {
+  const { browser, page, errors } = await open(backend, url, { fakeUi: true, y4m: fixtures.y4m, query: 'source=sample&overlay=off' });
+  try {
+    await waitFor(page, 'the sample', (s) => s.app?.framesUploaded > 0);
+    // Watches the reader the page makes for the file: each frame the decoder hands it (when,
+    // against its time) and each take (what came back, against the player's clock).
+    await page.evaluate(() => {
+      const seen = (window.testReader = { offers: [], takes: [] });
+      const file = window.backdropFrames.file;
+      window.backdropFrames.file = async (bytes) => {
+        const reader = await file(bytes);
+        const offer = reader.offer.bind(reader);
+        const take = reader.take.bind(reader);
+        reader.offer = (frame) => {
+          if (seen.recording) seen.offers.push({ at: performance.now(), timestamp: frame.timestamp, clock: reader.clock() });
+          offer(frame);
+        };
+        reader.take = () => {
+          const frame = take();
+          if (seen.recording) seen.takes.push({ at: performance.now(), timestamp: frame?.timestamp ?? null, clock: reader.clock() });
+          return frame;
+        };
+        return reader;
+      };
+    });
+    await page.setInputFiles('#file', fixtures.clip);
+    const name = path.basename(fixtures.clip);
+    await waitFor(page, `the clip ${name} playing`, (s) => s.app?.source === `video ${name}` && s.app.framesUploaded > 0);
+    await page.waitForTimeout(2000);
+    await page.evaluate(() => { window.testReader.recording = true; });
+    await page.waitForTimeout(8000);
+    const { offers, takes } = await page.evaluate(() => {
+      window.testReader.recording = false;
+      return window.testReader;
+    });
+    const ms = (us) => (us / 1000).toFixed(0);
+    const leads = offers.map((o) => o.timestamp - o.clock).sort((a, b) => a - b);
+    const taken = takes.filter((t) => t.timestamp !== null);
+    const early = taken.filter((t) => t.timestamp > t.clock);
+    const backwards = taken.filter((t, i) => i > 0 && t.timestamp <= taken[i - 1].timestamp);
+    // Empty takes while a frame, decoded over 100 ms before, had fallen due since the last taken.
+    const withheld = [];
+    let last = -Infinity;
+    for (const t of takes) {
+      if (t.timestamp !== null) {
+        last = t.timestamp;
+      } else if (offers.some((o) => o.at < t.at - 100 && o.timestamp > last && o.timestamp <= t.clock)) {
+        withheld.push(t);
+      }
+    }
+    // How far ahead of its time each frame came from the decoder (µs; below 0: late).
+    const median = leads[leads.length >> 1];
+    log(`${backend}: ${offers.length} frames decoded in 8 s, ahead of their time by ${ms(leads[0])} to ` +
+      `${ms(leads[leads.length - 1])} ms (median ${ms(median)}); ${takes.length} takes, ${taken.length} with a new frame; ` +
+      `${early.length} early, ${backwards.length} out of order, ${withheld.length} withheld`);
+    if (offers.length < 30 || takes.length < 20) throw new Error(`too few frames to judge: ${offers.length} decoded, ${takes.length} takes`);
+    if (!(median > 0)) throw new Error(`frames are not decoded ahead of their time: median ${ms(-median)} ms late`);
+    if (early.length) throw new Error(`${early.length} frames taken before their time (by up to ${ms(Math.max(...early.map((t) => t.timestamp - t.clock)))} ms)`);
+    if (backwards.length) throw new Error(`${backwards.length} frames taken out of order`);
+    if (withheld.length) throw new Error(`${withheld.length} takes came back empty with a decoded frame due`);
+    if (errors.length) throw new Error(`console errors: ${errors.join(' | ')}`);
   } finally {
     await browser.close();
   }
@@ -800,7 +873,7 @@ async function main() {
   try {
     for (const backend of backends) {
       for (const test of [colourBehindThePerson, deniedCameraFallsBack, fileInputBecomesTheSource,
-        videoFileBecomesTheSource, mp4FileIsDecodedByWebCodecs, droppedImageBecomesTheSource, stoppedCameraFallsBack,
+        videoFileBecomesTheSource, mp4FileIsDecodedByWebCodecs, fileFramesAtTheirTime, droppedImageBecomesTheSource, stoppedCameraFallsBack,
         pickerChoosesTheSecondCamera, engineMatchesNativeOrt, presetTextEditing, canvasAtThePictureSize, gpuEngine,
         softwareWebGpuGivesWayToWebGl2, presentWithoutSecondConversion,
         ...(args.includes('--goals') ? GOALS : [])].filter((t) => !only || only.includes(t.name))) {
