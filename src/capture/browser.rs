@@ -73,8 +73,9 @@ pub(crate) fn js_message(value: &JsValue) -> String {
         .unwrap_or_else(|| format!("{value:?}"))
 }
 
-/// A frame reader of `web/frames.js`: `take()` → the newest frame not taken yet
-/// (`{ data, width, height }`, RGBA) or null, `error` → why it stopped or null, `close()`.
+/// A frame reader of `web/frames.js`: `take()` → the newest due frame not taken yet
+/// (`{ data, width, height, timestamp }`, RGBA; a camera's frames are due when they arrive, a
+/// file's at their presentation time) or null, `error` → why it stopped or null, `close()`.
 struct PageReader(JsValue);
 
 impl PageReader {
@@ -118,7 +119,7 @@ impl PageReader {
             .and_then(|e| e.as_string())
     }
 
-    /// The newest frame not taken yet: width, height, RGBA bytes.
+    /// The newest due frame not taken yet: width, height, RGBA bytes.
     fn take(&self) -> Option<(u32, u32, Vec<u8>)> {
         let frame = Self::call(&self.0, "take", &JsValue::UNDEFINED).ok()?;
         if !frame.is_object() {
