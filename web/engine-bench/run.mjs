@@ -20,12 +20,17 @@ try {
   await page.goto(url);
   const rows = await page.evaluate(() => window.results);
   if (rows.error) throw new Error(rows.error);
-  console.log('Median ms of 30 runs (after 5), one engine at a time on an idle page\'s thread, headless Chromium\n');
-  console.log('| model | input | onnxruntime-web (wasm SIMD, 1 thread) | tract +simd128 | tract (no SIMD) | tract +simd128 max |Δ| vs ort-web | tract max |Δ| |');
-  console.log('|---|---|---:|---:|---:|---:|---:|');
+  const f = (ms) => (ms == null ? '–' : ms.toFixed(1));
+  const d = (diff) => (diff == null ? '–' : diff.toExponential(1));
+  const demo = rows[0].tflite != null;
+  console.log('Median ms of 30 rounds (after 5), each round every engine once, on an idle page\'s thread, headless Chromium\n');
+  console.log(`| model | input | onnxruntime-web (wasm SIMD, 1 thread) | tract +simd128 | tract (no SIMD) | rten +simd128 | rten (no SIMD) |${demo ? ' the demo\'s TFLite (WASM SIMD, XNNPACK), same network |' : ''} max |Δ| vs ort-web: tract+simd / tract / rten+simd / rten${demo ? ' / TFLite' : ''} |`);
+  console.log(`|---|---|---:|---:|---:|---:|---:|${demo ? '---:|' : ''}---|`);
   for (const r of rows) {
-    console.log(`| ${r.model} | ${r.input} | ${r.ort.toFixed(1)} | ${r.tractSimd.toFixed(1)} | ${r.tractScalar.toFixed(1)} | ${r.simdDiff.toExponential(1)} | ${r.scalarDiff.toExponential(1)} |`);
+    const diffs = [r.tractSimdDiff, r.tractScalarDiff, r.rtenSimdDiff, r.rtenScalarDiff, ...(demo ? [r.tfliteDiff] : [])].map(d).join(' / ');
+    console.log(`| ${r.model} | ${r.input} | ${f(r.ort)} | ${f(r.tractSimd)} | ${f(r.tractScalar)} | ${f(r.rtenSimd)} | ${f(r.rtenScalar)} |${demo ? ` ${f(r.tflite)} |` : ''} ${diffs} |`);
   }
+  if (!demo) console.log('\n(the demo\'s TFLite column needs $VOLPEER/www/virtual-background: see vs_volcomix.mjs)');
 } finally {
   await browser.close();
   server.kill();

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Builds the engine benchmark (tract for wasm32 with and without +simd128, Debian's rustc-web with
-# -Zbuild-std as web/build.sh) into web/engine-bench/dist/ with onnxruntime-web and the models,
-# and prints each engine's median inference ms per model in headless Chromium (run.mjs).
+# Builds the engine benchmark (tract and rten for wasm32 with and without +simd128, Debian's
+# rustc-web with -Zbuild-std as web/build.sh) into web/engine-bench/dist/ with onnxruntime-web and
+# the models, and prints each engine's median inference ms per model in headless Chromium (run.mjs).
+# Where the reference demo is built ($VOLPEER/www/virtual-background, see web/test/vs_volcomix.mjs),
+# its TFLite engine runs too, on MediaPipe's TFLite files of the same networks (npm package
+# @mediapipe/selfie_segmentation, the version models/convert converts): measured only, not shipped.
 set -euo pipefail
 cd "$(dirname "$0")"
 here=$PWD
@@ -25,5 +28,15 @@ wait
 ort=$root/web/node_modules/onnxruntime-web/dist
 cp "$ort/ort.wasm.min.mjs" "$ort/ort-wasm-simd-threaded.mjs" "$ort/ort-wasm-simd-threaded.wasm" "$dist/ort/"
 cp "$root"/models/*.onnx "$dist/models/"
+demo="${VOLPEER:-$HOME/volpeer}/www/virtual-background/tflite"
+rm -rf "$dist/demo"
+if [ -f "$demo/tflite-simd.js" ]; then
+  mkdir -p "$dist/demo"
+  cp "$demo/tflite-simd.js" "$demo/tflite-simd.wasm" "$dist/demo/"
+  package=$(mktemp -d)
+  (cd "$package" && npm pack --silent @mediapipe/selfie_segmentation@0.1.1675465747 >/dev/null && tar xzf ./*.tgz)
+  cp "$package"/package/selfie_segmentation.tflite "$package"/package/selfie_segmentation_landscape.tflite "$dist/models/"
+  rm -rf "$package"
+fi
 cp bench.html "$dist/index.html"
 node "$here/run.mjs" "$dist"

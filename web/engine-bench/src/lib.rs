@@ -1,8 +1,10 @@
-//! tract for the engine benchmark page: load a model's bytes, run it on an input tensor, time it.
+//! tract and rten for the engine benchmark page: load a model's bytes, run it on an input tensor
+//! (the page times it).
 
 use std::io::Cursor;
 
 use tract_onnx::prelude::*;
+use rten_tensor::AsView;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -39,5 +41,33 @@ impl Engine {
         let outputs = self.plan.run(tvec!(tensor.into())).map_err(error)?;
         let plain = outputs[0].try_as_plain_ram().map_err(error)?;
         Ok(plain.as_slice::<f32>().map_err(error)?.to_vec())
+    }
+}
+
+/// rten: the same model, loaded from the same ONNX bytes.
+#[wasm_bindgen]
+pub struct RtenEngine {
+    model: rten::Model,
+    shape: Vec<usize>,
+}
+
+#[wasm_bindgen]
+impl RtenEngine {
+    #[wasm_bindgen(constructor)]
+    pub fn new(model: Vec<u8>, shape: Vec<u32>) -> Result<RtenEngine, JsValue> {
+        let model = rten::Model::load(model).map_err(error)?;
+        let shape = shape.into_iter().map(|d| d as usize).collect();
+        Ok(RtenEngine { model, shape })
+    }
+
+    /// Runs the model on `input`; returns its first output's values.
+    pub fn run(&self, input: &[f32]) -> Result<Vec<f32>, JsValue> {
+        let tensor = rten_tensor::Tensor::from_data(self.shape.as_slice(), input.to_vec());
+        let output = self
+            .model
+            .run_one(tensor.view().into(), None)
+            .map_err(error)?;
+        let output: rten_tensor::Tensor<f32> = output.try_into().map_err(error)?;
+        Ok(output.to_vec())
     }
 }
