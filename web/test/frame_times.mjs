@@ -118,7 +118,7 @@ async function ours(url, backend) {
 async function bare(url) {
   const lines = [];
   for (const on of ['page', 'worker']) {
-    log(`bare page: drawn ${on === "page" ? "on the page's thread" : "in a worker"}`);
+    log(`bare page: drawn ${on === 'page' ? 'on the page\'s thread' : 'in a worker'}`);
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: FLAGS });
     try {
       const page = await (await browser.newContext({ viewport: { width: 800, height: 600 } })).newPage();
