@@ -69,15 +69,14 @@ for build in $builds; do
 done
 
 cp web/index.html web/loader.js web/present.js web/worker.js web/frames.js "$dist/"
-# The inference worker's engine: onnxruntime-web's WebAssembly build (SIMD, no JSEP/WebGPU), at
-# the version web/package-lock.json pins, with its licence.
+# The inference worker's engine: onnxruntime-web's WebAssembly build (SIMD, one thread, XNNPACK;
+# no JSEP/WebGPU), at the version web/package-lock.json pins, with its licence.
 if [ ! -f web/node_modules/onnxruntime-web/package.json ] || [ ! -f web/node_modules/mp4box/package.json ]; then
   scripts/phase.sh "npm ci (web: onnxruntime-web, mp4box)" npm ci --prefix web --no-audit --no-fund --ignore-scripts
 fi
 mkdir -p "$dist/ort"
 ort=web/node_modules/onnxruntime-web
-cp "$ort/dist/ort.wasm.min.mjs" "$ort/dist/ort-wasm-simd-threaded.mjs" \
-  "$ort/dist/ort-wasm-simd-threaded.wasm" "$dist/ort/"
+cp "$ort/dist/ort.wasm.min.js" "$ort/dist/ort-wasm-simd.wasm" "$dist/ort/"
 # The npm package carries no licence file: say what it is and where it came from.
 node -e 'const p = require(process.argv[1]);
   console.log(`${p.name} ${p.version} from npm (${p.homepage || p.repository?.url}), licence ${p.license}, by ${p.author || "Microsoft"}.`)' \

@@ -1,30 +1,36 @@
-// The page's inference worker: one onnxruntime-web session (WebAssembly engine, SIMD, one thread)
-// off the page's thread. The app (src/inference/web_worker.rs) sends
-//   { type: 'load', model: Uint8Array }                  → { type: 'loaded', inputDims, outputDims }
+// The page's inference worker: one onnxruntime-web session (WebAssembly, SIMD, one thread, the
+// XNNPACK execution provider) off the page's thread. The app (src/inference/web_worker.rs) sends
+//   { type: 'load', model: Uint8Array, dims: number[] } → { type: 'loaded', inputDims, outputDims }
 //   { type: 'run', input: Float32Array, dims: number[] } → { type: 'result', output: Float32Array, ms }
 // one at a time, and gets { type: 'error', message } when one fails. `ms` is the session's run on
-// this worker's clock, without the messages.
-import * as ort from './ort/ort.wasm.min.mjs';
+// this worker's clock, without the messages. `loaded` comes after one run on zeros of `dims`
+// (the engine names no input shapes: a model that takes another shape fails there, with the
+// engine's message), which also packs XNNPACK's weights before the first frame.
+//
+// onnxruntime-web 1.16.3, the last release with the XNNPACK execution provider in its WebAssembly
+// build (README, "Inference in the browser": 1.3× as fast as 1.30's own kernels here). Its bundle
+// is a UMD script: imported for its effect, it defines self.ort.
+import './ort/ort.wasm.min.js';
 
-// The engine's .mjs/.wasm pair sits beside this bundle (web/build.sh copies them from npm).
+const { ort } = self;
+// The engine's .wasm sits beside the bundle (web/build.sh copies them from npm).
 ort.env.wasm.wasmPaths = new URL('./ort/', import.meta.url).href;
-// One thread: the page needs the other core, and threads need cross-origin isolation.
+// One thread: the page needs the other core (two threads here made inference and the page slower),
+// and threads need cross-origin isolation.
 ort.env.wasm.numThreads = 1;
+ort.env.wasm.simd = true;
 
 let session = null;
 
-const dimsOf = (metadata) => (metadata && metadata.isTensor ? metadata.shape.map((d) => (typeof d === 'number' ? d : -1)) : null);
-
-async function load(model) {
+async function load(model, dims) {
   session = await ort.InferenceSession.create(model, {
-    executionProviders: ['wasm'],
+    // XNNPACK takes the convolutions and resizes; ORT's own kernels run the rest.
+    executionProviders: ['xnnpack'],
     graphOptimizationLevel: 'all',
   });
-  return {
-    type: 'loaded',
-    inputDims: dimsOf(session.inputMetadata?.[0]),
-    outputDims: dimsOf(session.outputMetadata?.[0]),
-  };
+  const zeros = new Float32Array(dims.reduce((a, b) => a * b, 1));
+  const outputs = await session.run({ [session.inputNames[0]]: new ort.Tensor('float32', zeros, dims) });
+  return { type: 'loaded', inputDims: dims, outputDims: outputs[session.outputNames[0]].dims };
 }
 
 async function run(input, dims) {
@@ -40,7 +46,7 @@ async function run(input, dims) {
 self.onmessage = async ({ data }) => {
   try {
     if (data.type === 'load') {
-      self.postMessage(await load(data.model));
+      self.postMessage(await load(data.model, data.dims));
     } else if (data.type === 'run') {
       const [answer, transfer] = await run(data.input, data.dims);
       self.postMessage(answer, transfer);
