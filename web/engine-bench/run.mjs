@@ -24,11 +24,11 @@ try {
   const d = (diff) => (diff == null ? '–' : diff.toExponential(1));
   const demo = rows[0].tflite != null;
   console.log('Median ms of 30 rounds (after 5), each round every engine once, on an idle page\'s thread, headless Chromium\n');
-  console.log(`| model | input | onnxruntime-web (wasm SIMD, 1 thread) | tract +simd128 | tract (no SIMD) | rten +simd128 | rten (no SIMD) |${demo ? ' the demo\'s TFLite (WASM SIMD, XNNPACK), same network |' : ''} max |Δ| vs ort-web: tract+simd / tract / rten+simd / rten${demo ? ' / TFLite' : ''} |`);
-  console.log(`|---|---|---:|---:|---:|---:|---:|${demo ? '---:|' : ''}---|`);
+  console.log(`| model | input | onnxruntime-web 1.16.3 + XNNPACK (the app's; wasm SIMD, 1 thread) | onnxruntime-web 1.30 (its own kernels) | tract +simd128 | tract (no SIMD) | rten +simd128 | rten (no SIMD) |${demo ? ' the demo\'s TFLite (WASM SIMD, XNNPACK), same network |' : ''} max |Δ| vs the app's: ort-web 1.30 / tract+simd / tract / rten+simd / rten${demo ? ' / TFLite' : ''} |`);
+  console.log(`|---|---|---:|---:|---:|---:|---:|---:|${demo ? '---:|' : ''}---|`);
   for (const r of rows) {
-    const diffs = [r.tractSimdDiff, r.tractScalarDiff, r.rtenSimdDiff, r.rtenScalarDiff, ...(demo ? [r.tfliteDiff] : [])].map(d).join(' / ');
-    console.log(`| ${r.model} | ${r.input} | ${f(r.ort)} | ${f(r.tractSimd)} | ${f(r.tractScalar)} | ${f(r.rtenSimd)} | ${f(r.rtenScalar)} |${demo ? ` ${f(r.tflite)} |` : ''} ${diffs} |`);
+    const diffs = [r.ortNewestDiff, r.tractSimdDiff, r.tractScalarDiff, r.rtenSimdDiff, r.rtenScalarDiff, ...(demo ? [r.tfliteDiff] : [])].map(d).join(' / ');
+    console.log(`| ${r.model} | ${r.input} | ${f(r.ort)} | ${f(r.ortNewest)} | ${f(r.tractSimd)} | ${f(r.tractScalar)} | ${f(r.rtenSimd)} | ${f(r.rtenScalar)} |${demo ? ` ${f(r.tflite)} |` : ''} ${diffs} |`);
   }
   if (!demo) console.log('\n(the demo\'s TFLite column needs $VOLPEER/www/virtual-background: see vs_volcomix.mjs)');
 } finally {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the engine benchmark (tract and rten for wasm32 with and without +simd128, Debian's
-# rustc-web with -Zbuild-std as web/build.sh) into web/engine-bench/dist/ with onnxruntime-web and
-# the models, and prints each engine's median inference ms per model in headless Chromium (run.mjs).
+# rustc-web with -Zbuild-std as web/build.sh) into web/engine-bench/dist/ with onnxruntime-web (the
+# app's, and the newest from npm) and the models, and prints each engine's median inference ms per
+# model in headless Chromium (run.mjs).
 # Where the reference demo is built ($VOLPEER/www/virtual-background, see web/test/vs_volcomix.mjs),
 # its TFLite engine runs too, on MediaPipe's TFLite files of the same networks (npm package
 # @mediapipe/selfie_segmentation, the version models/convert converts): measured only, not shipped.
@@ -21,12 +22,21 @@ build() { # name, extra rustflags
   "$bindgen" --target web --no-typescript --out-dir "$dist/$1" \
     "$HOME/.cache/bevy_backdrop-engine-bench-$1/wasm32-unknown-unknown/release/engine_bench.wasm"
 }
+rm -rf "$dist/ort"
 mkdir -p "$dist/ort" "$dist/models"
 build simd "-C target-feature=+simd128" &
 build scalar "" &
 wait
 ort=$root/web/node_modules/onnxruntime-web/dist
-cp "$ort/ort.wasm.min.mjs" "$ort/ort-wasm-simd-threaded.mjs" "$ort/ort-wasm-simd-threaded.wasm" "$dist/ort/"
+cp "$ort/ort.wasm.min.js" "$ort/ort-wasm-simd.wasm" "$dist/ort/"
+# The newest onnxruntime-web beside the app's (measured only, not shipped).
+newest=1.30.0
+package=$(mktemp -d)
+(cd "$package" && npm pack --silent "onnxruntime-web@$newest" >/dev/null && tar xzf ./*.tgz)
+rm -rf "$dist/ort-newest"
+mkdir -p "$dist/ort-newest"
+cp "$package"/package/dist/{ort.wasm.min.mjs,ort-wasm-simd-threaded.mjs,ort-wasm-simd-threaded.wasm} "$dist/ort-newest/"
+rm -rf "$package"
 cp "$root"/models/*.onnx "$dist/models/"
 demo="${VOLPEER:-$HOME/volpeer}/www/virtual-background/tflite"
 rm -rf "$dist/demo"
