@@ -48,12 +48,13 @@ web-test: setup
 	@cd web/test && ../../scripts/phase.sh "npm ci (playwright-core)" npm ci --no-audit --no-fund --silent
 	@scripts/phase.sh "browser tests" node web/test/run.mjs
 
-# Speed in the browser: the inference engines side by side (tract with and without SIMD,
-# onnxruntime-web), then this page against the reference demo (see web/test/vs_volcomix.mjs for
-# the demo's preparation).
+# Speed in the browser: the inference engines side by side (onnxruntime-web, tract and rten with
+# and without SIMD), then this page against the reference demo (see web/test/vs_volcomix.mjs for
+# the demo's preparation), then where the page's frame time goes (web/test/frame_times.mjs).
 web-bench:
 	@scripts/phase.sh "engines" web/engine-bench/run.sh
 	@scripts/phase.sh "against the reference demo" node web/test/vs_volcomix.mjs
+	@scripts/phase.sh "frame times" node web/test/frame_times.mjs --backends webgl2,webgpu
 
 bench: setup
 	@$(WITH_ORT) $(CARGO) bench
