@@ -17,7 +17,8 @@
 // 6. A camera that stops mid-run: the page says so and plays the sample portrait.
 // 7. Two cameras: the picker lists both, and choosing the second makes it the source.
 // 8. The inference engine (onnxruntime-web in a Web Worker): its output for the page's own input
-//    tensor matches ONNX Runtime's natively (the venv's Python package) within 1e-3, per model.
+//    tensor matches ONNX Runtime's natively (the venv's Python package) within 1e-3, per model;
+//    and its worker refuses a model sent with another input shape than the model takes.
 // 9. (--goals: not met yet) The page's frame time (requestAnimationFrame) stays under 50 ms at
 //    p99 while inference runs, on a 960×540 video (the clip size of the speed comparison).
 // 10. The preset text editor: an edit typed into it changes the picture (one background colour →
@@ -599,6 +600,44 @@ async function engineMatchesNativeOrt(backend, url, fixtures) {
   }
 }
 
+// The inference worker (web/worker.js, as the page runs it) answers `load` only after a run on
+// the input shape the app sends: the landscape model loads with its table's shape (NHWC, from
+// models/models.ron), and the same model sent with the general model's shape is refused with the
+// engine's message, so the app reports a broken model rather than failing at its first frame.
+async function engineChecksTheInputShape(backend, url, fixtures) {
+  const table = fs.readFileSync(path.join(root, 'models/models.ron'), 'utf8');
+  const shape = (id) => {
+    const row = table.split(/\n\s*\(\n/).find((r) => r.includes(`id: "${id}"`));
+    const [, width, height] = row.match(/input: \(width: (\d+), height: (\d+), layout: Nhwc/);
+    return [1, Number(height), Number(width), 3];
+  };
+  const { browser, page, errors } = await open(backend, url, { fakeUi: true, y4m: fixtures.y4m, query: 'source=sample&overlay=off&model=none' });
+  try {
+    const load = (dims) => page.evaluate(async ([file, dims]) => {
+      const worker = new Worker('worker.js', { type: 'module' });
+      const model = new Uint8Array(await (await fetch(`models/${file}`)).arrayBuffer());
+      try {
+        return await new Promise((resolve) => {
+          worker.onmessage = ({ data }) => resolve(data);
+          worker.postMessage({ type: 'load', model, dims }, [model.buffer]);
+        });
+      } finally {
+        worker.terminate();
+      }
+    }, [path.basename(modelFile('landscape')), dims]);
+    const good = await load(shape('landscape'));
+    const bad = await load(shape('general'));
+    log(`${backend}: landscape model with ${shape('landscape')} → ${good.type} (output ${good.outputDims}); ` +
+      `with ${shape('general')} → ${bad.type}: ${String(bad.message).split('\n')[0]}`);
+    if (good.type !== 'loaded') throw new Error(`the landscape model did not load: ${good.message}`);
+    if (String(good.outputDims) !== String([1, ...shape('landscape').slice(1, 3), 1])) throw new Error(`output ${good.outputDims}`);
+    if (bad.type !== 'error' || !/invalid dimensions/.test(bad.message)) throw new Error(`another input shape was not refused: ${JSON.stringify(bad)}`);
+    if (errors.length) throw new Error(`console errors: ${errors.join(' | ')}`);
+  } finally {
+    await browser.close();
+  }
+}
+
 // rAF intervals of the page over `seconds`: the page's own frame times.
 async function frameTimes(page, seconds) {
   return page.evaluate((ms) => new Promise((resolve) => {
@@ -874,7 +913,7 @@ async function main() {
     for (const backend of backends) {
       for (const test of [colourBehindThePerson, deniedCameraFallsBack, fileInputBecomesTheSource,
         videoFileBecomesTheSource, mp4FileIsDecodedByWebCodecs, fileFramesAtTheirTime, droppedImageBecomesTheSource, stoppedCameraFallsBack,
-        pickerChoosesTheSecondCamera, engineMatchesNativeOrt, presetTextEditing, canvasAtThePictureSize, gpuEngine,
+        pickerChoosesTheSecondCamera, engineMatchesNativeOrt, engineChecksTheInputShape, presetTextEditing, canvasAtThePictureSize, gpuEngine,
         softwareWebGpuGivesWayToWebGl2, presentWithoutSecondConversion,
         ...(args.includes('--goals') ? GOALS : [])].filter((t) => !only || only.includes(t.name))) {
         const started = Date.now();
