@@ -1,8 +1,26 @@
-// What the benchmark scripts (vs_volcomix.mjs, cpu_profile.mjs) share: reading their options, and
-// what they do to a page of ours: play the clip through the page's file input, and count the
-// frames that reach its canvas.
+// What the browser scripts (run.mjs, vs_volcomix.mjs, cpu_profile.mjs, frame_times.mjs) share:
+// serving a folder, reading their options, and what they do to a page of ours: play the clip
+// through the page's file input, and count the frames that reach its canvas.
 
+import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+
+// Serves `dir` with web/serve.py on a free loopback port: `{ server, url }` once it listens.
+export async function serve(dir) {
+  const server = spawn('python3', [path.join(root, 'web/serve.py'), '--port', '0', '--dir', dir],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((resolve, reject) => {
+    server.stdout.on('data', (data) => {
+      const found = String(data).match(/http:\/\/127\.0\.0\.1:\d+\//);
+      if (found) resolve(found[0]);
+    });
+    server.on('exit', (code) => reject(new Error(`web/serve.py exited (${code})`)));
+  });
+  return { server, url };
+}
 
 // The value after `name` on the command line (`--seconds 20`), or `fallback` when it is not there.
 export function option(name, fallback) {
@@ -49,3 +67,35 @@ export async function countCanvasFrames(page) {
   });
   return () => page.evaluate(() => window.canvasFrameCounter.canvas);
 }
+
+// The page's own frame times — its requestAnimationFrame intervals over `seconds` — and the long
+// tasks (> 50 ms, PerformanceObserver) its thread ran meanwhile: `{ times, long }`, in ms.
+export async function pageFrameTimes(page, seconds) {
+  return page.evaluate((ms) => new Promise((resolve) => {
+    const long = [];
+    const observer = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) long.push(entry.duration);
+    });
+    observer.observe({ type: 'longtask' });
+    const times = [];
+    let last = performance.now();
+    const end = last + ms;
+    const tick = (now) => {
+      times.push(now - last);
+      last = now;
+      if (now < end) {
+        requestAnimationFrame(tick);
+      } else {
+        observer.disconnect();
+        resolve({ times, long });
+      }
+    };
+    requestAnimationFrame(tick);
+  }), seconds * 1000);
+}
+
+// The `p` quantile (0–1) of `values`: the value at that rank, no interpolation.
+export const percentile = (values, p) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+};

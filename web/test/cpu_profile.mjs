@@ -12,11 +12,10 @@
 // see what a stage costs in CPU.
 
 import { chromium } from 'playwright-core';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { countCanvasFrames, option, pageState, playClip } from './clip_page.mjs';
+import { countCanvasFrames, option, pageState, playClip, serve } from './clip_page.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -67,14 +66,7 @@ function chromiumThreads() {
   return out;
 }
 
-const server = spawn('python3', [path.join(root, 'web/serve.py'), '--port', '0', '--dir', dist],
-  { stdio: ['ignore', 'pipe', 'inherit'] });
-const url = await new Promise((resolve) => {
-  server.stdout.on('data', (data) => {
-    const found = String(data).match(/http:\/\/\S+/);
-    if (found) resolve(found[0]);
-  });
-});
+const { server, url } = await serve(dist);
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
   args: [...FLAGS, ...(backend === 'webgpu' ? WEBGPU : [])] });
 try {

@@ -17,10 +17,9 @@
 // whether taking the drawing off the page's thread would keep the page's own frames short here.
 
 import { chromium } from 'playwright-core';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { option, pageState, playClip } from './clip_page.mjs';
+import { option, pageFrameTimes, pageState, percentile, playClip, serve } from './clip_page.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -42,49 +41,6 @@ const VARIANTS = [
 ];
 
 const log = (...parts) => console.error(new Date().toISOString().slice(11, 19), ...parts);
-const percentile = (values, p) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-};
-
-async function serve(dir) {
-  const server = spawn('python3', [path.join(root, 'web/serve.py'), '--port', '0', '--dir', dir],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise((resolve, reject) => {
-    server.stdout.on('data', (data) => {
-      const found = String(data).match(/http:\/\/127\.0\.0\.1:\d+\//);
-      if (found) resolve(found[0]);
-    });
-    server.on('exit', (code) => reject(new Error(`serve.py exited (${code})`)));
-  });
-  return { server, url };
-}
-
-// The page's rAF intervals over `seconds`, and the long tasks its thread ran meanwhile.
-async function frameTimes(page, seconds) {
-  return page.evaluate((ms) => new Promise((resolve) => {
-    const long = [];
-    const observer = new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) long.push(entry.duration);
-    });
-    observer.observe({ type: 'longtask' });
-    const times = [];
-    let last = performance.now();
-    const end = last + ms;
-    const tick = (now) => {
-      times.push(now - last);
-      last = now;
-      if (now < end) {
-        requestAnimationFrame(tick);
-      } else {
-        observer.disconnect();
-        resolve({ times, long });
-      }
-    };
-    requestAnimationFrame(tick);
-  }), seconds * 1000);
-}
-
 const row = (what, { times, long }, extra) => {
   const f = (ms) => ms.toFixed(1);
   return `| ${what} | ${times.length} | ${f(percentile(times, 0.5))} | ${f(percentile(times, 0.9))} | ` +
@@ -103,7 +59,7 @@ async function ours(url, backend) {
       await playClip(page, clip, /model=none/.test(query) ? 'none' : 'landscape');
       await page.waitForTimeout(3000);
       const before = await pageState(page);
-      const measured = await frameTimes(page, seconds);
+      const measured = await pageFrameTimes(page, seconds);
       const after = await pageState(page);
       const videoFps = (after.framesUploaded - before.framesUploaded) / seconds;
       const inference = after.inferenceMs == null ? '–' : after.inferenceMs.toFixed(1);
@@ -125,7 +81,7 @@ async function bare(url) {
       await page.goto(`${url}?on=${on}&iters=${bareIters}`);
       await page.waitForTimeout(3000);
       const before = await page.evaluate(() => window.glFrames);
-      const measured = await frameTimes(page, seconds);
+      const measured = await pageFrameTimes(page, seconds);
       const after = await page.evaluate(() => window.glFrames);
       if (!(after > before)) throw new Error(`the bare page drew nothing on the ${on}`);
       const where = on === 'page' ? 'drawn on the page\'s thread' : 'drawn in a worker (OffscreenCanvas)';

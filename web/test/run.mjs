@@ -33,11 +33,12 @@
 
 import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pageFrameTimes, percentile, serve } from './clip_page.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -112,19 +113,6 @@ function makeFixtures() {
 }
 
 // ---- the server and the browser ----
-
-async function serve() {
-  const server = spawn('python3', [path.join(root, 'web/serve.py'), '--port', '0', '--dir', dist],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise((resolve, reject) => {
-    server.stdout.on('data', (data) => {
-      const found = String(data).match(/http:\/\/127\.0\.0\.1:\d+\//);
-      if (found) resolve(found[0]);
-    });
-    server.on('exit', (code) => reject(new Error(`web/serve.py exited (${code})`)));
-  });
-  return { server, url };
-}
 
 // `cameras: N` gives Chromium's N generated fake cameras instead of the one playing `y4m`.
 // `pick`: the page picks its build itself (no `backend=` in the URL; the browser is still started
@@ -638,26 +626,6 @@ async function engineChecksTheInputShape(backend, url, fixtures) {
   }
 }
 
-// rAF intervals of the page over `seconds`: the page's own frame times.
-async function frameTimes(page, seconds) {
-  return page.evaluate((ms) => new Promise((resolve) => {
-    const times = [];
-    let last = performance.now();
-    const end = last + ms;
-    const tick = (now) => {
-      times.push(now - last);
-      last = now;
-      if (now < end) requestAnimationFrame(tick); else resolve(times);
-    };
-    requestAnimationFrame(tick);
-  }), seconds * 1000);
-}
-
-const percentile = (values, p) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
-};
-
 async function frameTimeStaysLowWhileInferenceRuns(backend, url, fixtures) {
   const { browser, page } = await open(backend, url, { fakeUi: true, y4m: fixtures.y4m, query: 'source=sample&overlay=off' });
   try {
@@ -668,7 +636,7 @@ async function frameTimeStaysLowWhileInferenceRuns(backend, url, fixtures) {
       && s.app.frameWidth === 960 && s.app.inferenceBackend?.includes('onnxruntime-web') && s.app.maskAge != null);
     await page.waitForTimeout(3000);
     const before = await state(page);
-    const times = await frameTimes(page, 10);
+    const { times } = await pageFrameTimes(page, 10);
     const after = await state(page);
     const p50 = percentile(times, 0.5), p99 = percentile(times, 0.99);
     const masks = after.app.inferenceMs;
@@ -907,7 +875,7 @@ async function main() {
     throw new Error(`${backdrop} is missing: build it (cargo test --release --no-run), or set BACKDROP_BIN`);
   }
   const fixtures = makeFixtures();
-  const { server, url } = await serve();
+  const { server, url } = await serve(dist);
   let failed = 0;
   try {
     for (const backend of backends) {

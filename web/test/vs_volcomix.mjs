@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { countCanvasFrames, option, pageState, playClip } from './clip_page.mjs';
+import { countCanvasFrames, option, pageState, playClip, serve } from './clip_page.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -49,19 +49,6 @@ const median = (values) => {
   const v = values.filter(Number.isFinite).sort((a, b) => a - b);
   return v.length ? v[v.length >> 1] : NaN;
 };
-
-async function serve(dir, port) {
-  const server = spawn('python3', [path.join(root, 'web/serve.py'), '--port', String(port), '--dir', dir],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise((resolve, reject) => {
-    server.stdout.on('data', (data) => {
-      const found = String(data).match(/http:\/\/127\.0\.0\.1:\d+\//);
-      if (found) resolve(found[0]);
-    });
-    server.on('exit', (code) => reject(new Error(`serve.py exited (${code})`)));
-  });
-  return { server, url };
-}
 
 // The demo through the shared harness, tried twice (its UI clicks can time out while the demo's
 // menus animate on a loaded machine); a row that says so when both fail.
@@ -144,9 +131,9 @@ async function main() {
       path.join(volpeer, 'www')], { stdio: 'ignore' });
     await new Promise((r) => setTimeout(r, 1500));
   }
-  const { server, url } = await serve(path.resolve(option('--dist', path.join(root, 'web/dist'))), 0);
+  const { server, url } = await serve(path.resolve(option('--dist', path.join(root, 'web/dist'))));
   const baseline = option('--baseline', null)
-    ? { ...(await serve(path.resolve(option('--baseline')), 0)), label: ` (${option('--baseline-label', 'baseline')})` }
+    ? { ...(await serve(path.resolve(option('--baseline')))), label: ` (${option('--baseline-label', 'baseline')})` }
     : null;
   try {
     if (demoServer) {
