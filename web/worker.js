@@ -13,7 +13,8 @@
 import './ort/ort.wasm.min.js';
 
 const { ort } = self;
-// The engine's .wasm sits beside the bundle (web/build.sh copies them from npm).
+// The engine's .wasm sits beside the bundle (web/build.sh copies both from npm): the SIMD build
+// alone, so a browser without WebAssembly SIMD fails to start the worker and the app runs tract.
 ort.env.wasm.wasmPaths = new URL('./ort/', import.meta.url).href;
 // One thread: the page needs the other core (two threads here made inference and the page slower),
 // and threads need cross-origin isolation.
