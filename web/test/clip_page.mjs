@@ -8,6 +8,16 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
+// Headless Chromium's flags for a page of ours on `backend` (webgl2 | webgpu): SwiftShader for
+// WebGL2 (ANGLE) and, on webgpu, for WebGPU (Vulkan); media plays without a gesture.
+export function chromiumArgs(backend) {
+  const common = ['--no-sandbox', '--ignore-gpu-blocklist', '--disable-background-networking', '--no-first-run',
+    '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--autoplay-policy=no-user-gesture-required'];
+  const webgpu = ['--enable-unsafe-webgpu', '--enable-features=Vulkan,WebGPU', '--use-vulkan=swiftshader',
+    '--use-webgpu-adapter=swiftshader'];
+  return backend === 'webgpu' ? [...common, ...webgpu] : common;
+}
+
 // Serves `dir` with web/serve.py on a free loopback port: `{ server, url }` once it listens.
 export async function serve(dir) {
   const server = spawn('python3', [path.join(root, 'web/serve.py'), '--port', '0', '--dir', dir],

@@ -15,7 +15,7 @@ import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { countCanvasFrames, option, pageState, playClip, serve } from './clip_page.mjs';
+import { chromiumArgs, countCanvasFrames, option, pageState, playClip, serve } from './clip_page.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -28,10 +28,6 @@ const seconds = Number(option('--seconds', '10'));
 const [viewWidth, viewHeight] = option('--viewport', '1600x900').split('x').map(Number);
 const clip = path.resolve(option('--clip', path.join(root, '../shared/media/doctor-26732.mp4')));
 
-const FLAGS = ['--no-sandbox', '--ignore-gpu-blocklist', '--disable-background-networking', '--no-first-run',
-  '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--autoplay-policy=no-user-gesture-required'];
-const WEBGPU = ['--enable-unsafe-webgpu', '--enable-features=Vulkan,WebGPU', '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader'];
 
 // CPU ticks (utime + stime) of every thread of every Chromium process, keyed by pid:tid, named
 // "process type/thread name".
@@ -68,7 +64,7 @@ function chromiumThreads() {
 
 const { server, url } = await serve(dist);
 const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
-  args: [...FLAGS, ...(backend === 'webgpu' ? WEBGPU : [])] });
+  args: chromiumArgs(backend) });
 try {
   const page = await (await browser.newContext({ viewport: { width: viewWidth, height: viewHeight } })).newPage();
   if (preset) {

@@ -19,7 +19,7 @@
 import { chromium } from 'playwright-core';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { option, pageFrameTimes, pageState, percentile, playClip, serve } from './clip_page.mjs';
+import { chromiumArgs, option, pageFrameTimes, pageState, percentile, playClip, serve } from './clip_page.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -28,10 +28,6 @@ const clip = path.resolve(option('--clip', path.join(root, '../shared/media/doct
 const backends = option('--backends', 'webgl2').split(',');
 const bareIters = Number(option('--bare-iters', '25'));
 
-const FLAGS = ['--no-sandbox', '--ignore-gpu-blocklist', '--disable-background-networking', '--no-first-run',
-  '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--autoplay-policy=no-user-gesture-required'];
-const WEBGPU = ['--enable-unsafe-webgpu', '--enable-features=Vulkan,WebGPU', '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader'];
 
 const VARIANTS = [
   ['the whole chain, blurred background (the goal\'s page)', ''],
@@ -52,7 +48,7 @@ async function ours(url, backend) {
   for (const [what, query] of VARIANTS) {
     log(`ours ${backend}: ${what}`);
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
-      args: [...FLAGS, ...(backend === 'webgpu' ? WEBGPU : [])] });
+      args: chromiumArgs(backend) });
     try {
       const page = await (await browser.newContext({ viewport: { width: 800, height: 600 } })).newPage();
       await page.goto(`${url}?backend=${backend}&source=sample&overlay=off${query ? `&${query}` : ''}`);
@@ -75,7 +71,7 @@ async function bare(url) {
   const lines = [];
   for (const on of ['page', 'worker']) {
     log(`bare page: drawn ${on === 'page' ? 'on the page\'s thread' : 'in a worker'}`);
-    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: FLAGS });
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: chromiumArgs('webgl2') });
     try {
       const page = await (await browser.newContext({ viewport: { width: 800, height: 600 } })).newPage();
       await page.goto(`${url}?on=${on}&iters=${bareIters}`);

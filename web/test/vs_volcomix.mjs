@@ -23,7 +23,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { countCanvasFrames, option, pageState, playClip, serve } from './clip_page.mjs';
+import { chromiumArgs, countCanvasFrames, option, pageState, playClip, serve } from './clip_page.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -39,10 +39,6 @@ const [viewWidth, viewHeight] = option('--viewport', '1600x900').split('x').map(
 // The page's devicePixelRatio: below 1 the canvas's backbuffer is smaller than its CSS size.
 const scale = Number(option('--scale', '1'));
 
-const FLAGS = ['--no-sandbox', '--ignore-gpu-blocklist', '--disable-background-networking', '--no-first-run',
-  '--enable-unsafe-swiftshader', '--use-angle=swiftshader', '--autoplay-policy=no-user-gesture-required'];
-const WEBGPU = ['--enable-unsafe-webgpu', '--enable-features=Vulkan,WebGPU', '--use-vulkan=swiftshader',
-  '--use-webgpu-adapter=swiftshader'];
 
 const log = (...parts) => console.error(new Date().toISOString().slice(11, 19), ...parts);
 const median = (values) => {
@@ -89,7 +85,7 @@ function demoOnce(label, model, resolution, pipeline) {
 
 async function ours(url, backend, model, label = '') {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
-    args: [...FLAGS, ...(backend === 'webgpu' ? WEBGPU : [])] });
+    args: chromiumArgs(backend) });
   try {
     const page = await (await browser.newContext({ viewport: { width: viewWidth, height: viewHeight }, deviceScaleFactor: scale })).newPage();
     await page.goto(`${url}?backend=${backend}&source=sample&overlay=off&model=${model}${extraQuery ? `&${extraQuery}` : ''}`);
